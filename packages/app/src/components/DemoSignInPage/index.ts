@@ -1,0 +1,1 @@
+export { DemoSignInPage } from './DemoSignInPage';

@@ -1,0 +1,31 @@
+import { createBackend } from '@backstage/backend-defaults';
+import { demoAuthProviderModule } from './modules/demoAuthProvider';
+import { permissionPolicyModule } from './modules/permissionPolicy';
+
+const backend = createBackend();
+
+backend.add(import('@backstage/plugin-app-backend'));
+
+// Sign-in: the demo provider in the sandbox portal, a real provider
+// (GitHub here) in production; see app-config.production.yaml.
+backend.add(import('@backstage/plugin-auth-backend'));
+backend.add(demoAuthProviderModule);
+backend.add(import('@backstage/plugin-auth-backend-module-github-provider'));
+
+backend.add(import('@backstage/plugin-catalog-backend'));
+backend.add(
+  import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'),
+);
+
+backend.add(import('@backstage/plugin-permission-backend'));
+backend.add(permissionPolicyModule);
+
+backend.add(import('@backstage/plugin-scaffolder-backend'));
+backend.add(
+  import('@internal/plugin-scaffolder-backend-module-logging-environments'),
+);
+
+backend.add(import('@backstage/plugin-signals-backend'));
+backend.add(import('@internal/plugin-logging-environments-backend'));
+
+backend.start();

@@ -1,0 +1,75 @@
+import { createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  AuthorizeResult,
+  PolicyDecision,
+  isPermission,
+} from '@backstage/plugin-permission-common';
+import {
+  PermissionPolicy,
+  PolicyQuery,
+  PolicyQueryUser,
+} from '@backstage/plugin-permission-node';
+import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
+import {
+  DEFAULT_TIER_POLICIES,
+  loggingEnvironmentApprovePermission,
+  loggingEnvironmentSyncPermission,
+} from '@internal/plugin-logging-environments-common';
+
+/** Groups whose members may approve: every group some tier asks for. */
+const APPROVER_GROUPS = new Set(
+  Object.values(DEFAULT_TIER_POLICIES).flatMap(p =>
+    p.requiredApprovals.map(a => a.group),
+  ),
+);
+
+/** Groups whose members may start a sync. */
+const SYNC_GROUPS = new Set(['group:default/platform-approvers']);
+
+function memberOfAny(user: PolicyQueryUser | undefined, groups: Set<string>) {
+  return user?.info.ownershipEntityRefs.some(ref => groups.has(ref)) ?? false;
+}
+
+/**
+ * The portal's permission policy: everything is allowed to signed-in users,
+ * except that approving a logging environment needs membership of an
+ * approver group and starting a sync needs membership of a sync group.
+ * Which role an approver may fill, the four-eyes rule and the tier rules are
+ * enforced by the logging-environments backend on top of this.
+ */
+export class LoggingEnvironmentsPolicy implements PermissionPolicy {
+  async handle(
+    request: PolicyQuery,
+    user?: PolicyQueryUser,
+  ): Promise<PolicyDecision> {
+    if (isPermission(request.permission, loggingEnvironmentApprovePermission)) {
+      return {
+        result: memberOfAny(user, APPROVER_GROUPS)
+          ? AuthorizeResult.ALLOW
+          : AuthorizeResult.DENY,
+      };
+    }
+    if (isPermission(request.permission, loggingEnvironmentSyncPermission)) {
+      return {
+        result: memberOfAny(user, SYNC_GROUPS)
+          ? AuthorizeResult.ALLOW
+          : AuthorizeResult.DENY,
+      };
+    }
+    return { result: AuthorizeResult.ALLOW };
+  }
+}
+
+/** Installs {@link LoggingEnvironmentsPolicy} in the permission backend. */
+export const permissionPolicyModule = createBackendModule({
+  pluginId: 'permission',
+  moduleId: 'logging-environments-policy',
+  register(reg) {
+    reg.registerInit({
+      deps: { policy: policyExtensionPoint },
+      async init({ policy }) {
+        policy.setPolicy(new LoggingEnvironmentsPolicy());
+      },
+    });
+  },
+});

@@ -1,0 +1,8 @@
+/**
+ * Backend plugin of Logging Environments: the phase-2 checklist and
+ * approvals, the phase-3 sync orchestration and the wave status.
+ *
+ * @packageDocumentation
+ */
+
+export { loggingEnvironmentsPlugin as default } from './plugin';

@@ -1,0 +1,15 @@
+/**
+ * Isomorphic domain model of the Logging Environments plugins: tiers and
+ * their policies, the sync-wave plan, annotation keys, permissions and
+ * input validation.
+ *
+ * @packageDocumentation
+ */
+
+export * from './annotations';
+export * from './entity';
+export * from './permissions';
+export * from './tiers';
+export * from './types';
+export * from './validation';
+export * from './wavePlan';

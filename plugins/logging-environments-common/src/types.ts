@@ -1,0 +1,171 @@
+import { ApplicationRole, WaveStep } from './wavePlan';
+import { Tier, TierPolicy } from './tiers';
+
+/**
+ * The three phases of ADR-0009.
+ *
+ * @public
+ */
+export type Phase = 'bootstrap' | 'verify' | 'sync' | 'live';
+
+/**
+ * Outcome of one checklist probe. `unknown` means the probe could not reach
+ * what it checks; the message says why.
+ *
+ * @public
+ */
+export type CheckStatus = 'pass' | 'fail' | 'warn' | 'unknown';
+
+/**
+ * One item of the phase-2 checklist.
+ *
+ * @public
+ */
+export interface ChecklistItem {
+  id: string;
+  title: string;
+  status: CheckStatus;
+  message: string;
+  /** Non-secret facts the probe saw, for people to verify. */
+  evidence: Record<string, string | number | boolean>;
+  /** ISO 8601 time of the check. */
+  checkedAt: string;
+}
+
+/**
+ * A stored run of the checklist.
+ *
+ * @public
+ */
+export interface ChecklistRun {
+  id: string;
+  items: ChecklistItem[];
+  /** `pass` only when no item failed or is unknown. */
+  status: CheckStatus;
+  startedAt: string;
+  finishedAt: string;
+  /** Git revision the Applications would sync, when it could be read. */
+  revision?: string;
+}
+
+/**
+ * A decision recorded at the phase-2 gate.
+ *
+ * @public
+ */
+export interface Approval {
+  id: string;
+  decision: 'approve' | 'reject';
+  role: string;
+  /** Entity ref of the user who decided. */
+  actor: string;
+  comment: string;
+  /** The Git revision the decision was made for. */
+  revision: string;
+  createdAt: string;
+  /** Set when a newer revision or a failing check voided the decision. */
+  voidedReason?: string;
+}
+
+/**
+ * State of a phase-3 sync run.
+ *
+ * @public
+ */
+export type SyncRunState =
+  | 'pending'
+  | 'syncing-infrastructure'
+  | 'waiting-infrastructure'
+  | 'syncing-forwarder'
+  | 'waiting-forwarder'
+  | 'rolling-back'
+  | 'succeeded'
+  | 'failed'
+  | 'blocked';
+
+/**
+ * A phase-3 sync run.
+ *
+ * @public
+ */
+export interface SyncRun {
+  id: string;
+  state: SyncRunState;
+  revision: string;
+  requestedBy: string;
+  startedAt: string;
+  updatedAt: string;
+  message?: string;
+}
+
+/**
+ * State of one wave of one Application.
+ *
+ * @public
+ */
+export type WaveState =
+  | 'pending'
+  | 'running'
+  | 'healthy'
+  | 'degraded'
+  | 'failed';
+
+/**
+ * One resource Argo CD reports for an Application.
+ *
+ * @public
+ */
+export interface WaveResource {
+  kind: string;
+  name: string;
+  namespace?: string;
+  syncStatus?: string;
+  health?: string;
+  message?: string;
+}
+
+/**
+ * One wave of an Application, with its resources.
+ *
+ * @public
+ */
+export interface WaveStatus {
+  wave: number;
+  step?: WaveStep;
+  state: WaveState;
+  resources: WaveResource[];
+}
+
+/**
+ * What Argo CD reports for one of the environment's Applications.
+ *
+ * @public
+ */
+export interface ApplicationStatus {
+  role: ApplicationRole;
+  name: string;
+  syncStatus?: string;
+  health?: string;
+  revision?: string;
+  operationPhase?: string;
+  operationMessage?: string;
+  waves: WaveStatus[];
+  /** Link to the Application in the Argo CD UI, when one is configured. */
+  url?: string;
+}
+
+/**
+ * An environment as the backend reports it.
+ *
+ * @public
+ */
+export interface EnvironmentSummary {
+  entityRef: string;
+  name: string;
+  title?: string;
+  owner?: string;
+  tier: Tier;
+  cluster: string;
+  phase: Phase;
+  policy: TierPolicy;
+}

@@ -1,0 +1,60 @@
+export interface Config {
+  /** Configuration of the Logging Environments plugins. */
+  loggingEnvironments?: {
+    /**
+     * Clusters the plugins may bootstrap and watch, in addition to the
+     * clusters of `kubernetes.clusterLocatorMethods` of type `config` (which
+     * are read as well, so clusters configured for the Kubernetes plugin need
+     * no second entry). A name given in both places is an error.
+     */
+    clusters?: Array<{
+      /** Name of the cluster, as written in environment annotations. */
+      name: string;
+      /** API server URL. Required unless `kubeconfig` is given. */
+      url?: string;
+      /**
+       * Path to a kubeconfig file (relative to the backend's working
+       * directory). Its current context, or `kubeconfigContext`, is used.
+       */
+      kubeconfig?: string;
+      /** Context of `kubeconfig` to use instead of its current context. */
+      kubeconfigContext?: string;
+      /**
+       * Bearer token of the service account the portal acts as.
+       * @visibility secret
+       */
+      serviceAccountToken?: string;
+      /**
+       * Base64-encoded CA bundle of the API server.
+       * @visibility secret
+       */
+      caData?: string;
+      /** Path to the CA bundle of the API server. */
+      caFile?: string;
+      /** Skip TLS verification. Never in production. */
+      skipTLSVerify?: boolean;
+      /** URL of this cluster's Argo CD UI, for links from the portal. */
+      argocdUrl?: string;
+      /** URL of this cluster's web console, for links to logs. */
+      consoleUrl?: string;
+    }>;
+  };
+
+  /** The Kubernetes plugin's cluster configuration, read for its clusters. */
+  kubernetes?: {
+    clusterLocatorMethods?: Array<{
+      type: string;
+      clusters?: Array<{
+        name: string;
+        url: string;
+        authProvider?: string;
+        /** @visibility secret */
+        serviceAccountToken?: string;
+        /** @visibility secret */
+        caData?: string;
+        caFile?: string;
+        skipTLSVerify?: boolean;
+      }>;
+    }>;
+  };
+}

@@ -1,0 +1,2 @@
+export { ConfigClusterRegistry } from './ClusterRegistry';
+export type { ClusterInfo, ClusterRegistry } from './ClusterRegistry';

@@ -1,0 +1,6 @@
+export { loggingEnvironmentsApiRef } from './LoggingEnvironmentsApi';
+export type {
+  ClusterSummary,
+  LoggingEnvironmentsApi,
+} from './LoggingEnvironmentsApi';
+export { LoggingEnvironmentsClient } from './LoggingEnvironmentsClient';

@@ -1,0 +1,1 @@
+export { EntityLoggingEnvironmentContent } from './EntityLoggingEnvironmentContent';

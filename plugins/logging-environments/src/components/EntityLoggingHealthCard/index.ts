@@ -1,0 +1,1 @@
+export { EntityLoggingHealthCard } from './EntityLoggingHealthCard';

@@ -1,0 +1,1 @@
+export { MissingSetup } from './MissingSetup';

@@ -1,0 +1,1 @@
+export { PhaseHeader } from './PhaseHeader';

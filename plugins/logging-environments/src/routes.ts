@@ -1,0 +1,4 @@
+import { createRouteRef } from '@backstage/core-plugin-api';
+
+/** @internal */
+export const rootRouteRef = createRouteRef({ id: 'logging-environments' });

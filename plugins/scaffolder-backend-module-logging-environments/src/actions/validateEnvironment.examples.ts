@@ -1,0 +1,43 @@
+import { TemplateExample } from '@backstage/plugin-scaffolder-node';
+import yaml from 'yaml';
+
+export const examples: TemplateExample[] = [
+  {
+    description:
+      'Check a production environment request before anything is created',
+    example: yaml.stringify({
+      steps: [
+        {
+          id: 'validate',
+          action: 'logging:environment:validate',
+          name: 'Validate the request',
+          input: {
+            name: 'acme-prod',
+            tier: 'production',
+            cluster: 'sandbox',
+            region: 'us-east-2',
+            bucketName: 'acme-prod-loki',
+          },
+        },
+      ],
+    }),
+  },
+  {
+    description: 'A development environment with the derived bucket name',
+    example: yaml.stringify({
+      steps: [
+        {
+          id: 'validate',
+          action: 'logging:environment:validate',
+          name: 'Validate the request',
+          input: {
+            name: 'team-a-dev',
+            tier: 'development',
+            cluster: 'sandbox',
+            region: 'eu-west-1',
+          },
+        },
+      ],
+    }),
+  },
+];

@@ -1,0 +1,29 @@
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
+import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
+import { ConfigClusterRegistry } from '@internal/plugin-logging-environments-node';
+import { createValidateEnvironmentAction } from './actions/validateEnvironment';
+
+/**
+ * Adds the Logging Environments bootstrap actions to the scaffolder.
+ *
+ * @public
+ */
+export const scaffolderModuleLoggingEnvironments = createBackendModule({
+  pluginId: 'scaffolder',
+  moduleId: 'logging-environments',
+  register(env) {
+    env.registerInit({
+      deps: {
+        scaffolder: scaffolderActionsExtensionPoint,
+        config: coreServices.rootConfig,
+      },
+      async init({ scaffolder, config }) {
+        const clusters = ConfigClusterRegistry.fromConfig(config);
+        scaffolder.addActions(createValidateEnvironmentAction({ clusters }));
+      },
+    });
+  },
+});
