@@ -2,15 +2,13 @@ import plugin from './alpha';
 
 describe('alpha plugin', () => {
   it('provides the API, the Logging tab and the health card', () => {
-    expect(plugin.id).toBe('logging-environments');
-    expect(
-      (plugin as unknown as { extensions: { id: string }[] }).extensions
-        .map(e => e.id)
-        .sort(),
-    ).toEqual([
+    expect(plugin.pluginId).toBe('logging-environments');
+    for (const id of [
       'api:logging-environments',
-      'entity-card:logging-environments/health',
       'entity-content:logging-environments/environment',
-    ]);
+      'entity-card:logging-environments/health',
+    ] as const) {
+      expect(plugin.getExtension(id)).toBeDefined();
+    }
   });
 });
