@@ -2,6 +2,23 @@ export interface Config {
   /** Configuration of the Logging Environments plugins. */
   loggingEnvironments?: {
     /**
+     * AWS access for the bootstrap and the checklist. Credentials come from
+     * the standard `aws.mainAccount` / `aws.accounts` configuration of
+     * `@backstage/integration-aws-node` (static keys, profiles, role
+     * assumption); this block only selects and tunes.
+     */
+    aws?: {
+      /** Account to act in (a role is assumed per `aws.accounts` when it is not the main account). */
+      accountId?: string;
+      /**
+       * Endpoint override for every AWS service, e.g. the sandbox's AWS
+       * endpoint. S3 then uses path-style addressing.
+       */
+      endpoint?: string;
+      /** Attempts per AWS call, retries included (standard retry mode, default 6). */
+      maxAttempts?: number;
+    };
+    /**
      * Clusters the plugins may bootstrap and watch, in addition to the
      * clusters of `kubernetes.clusterLocatorMethods` of type `config` (which
      * are read as well, so clusters configured for the Kubernetes plugin need

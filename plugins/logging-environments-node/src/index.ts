@@ -6,4 +6,5 @@
  * @packageDocumentation
  */
 
+export * from './aws';
 export * from './clusters';
