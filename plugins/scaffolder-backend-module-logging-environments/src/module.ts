@@ -3,7 +3,13 @@ import {
   createBackendModule,
 } from '@backstage/backend-plugin-api';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
-import { ConfigClusterRegistry } from '@internal/plugin-logging-environments-node';
+import {
+  AwsClientFactory,
+  ConfigClusterRegistry,
+} from '@internal/plugin-logging-environments-node';
+import { createEnsureBucketAction } from './actions/ensureBucket';
+import { createEnsureIamAction } from './actions/ensureIam';
+import { createEnsureSecretAction } from './actions/ensureSecret';
 import { createValidateEnvironmentAction } from './actions/validateEnvironment';
 
 /**
@@ -22,7 +28,13 @@ export const scaffolderModuleLoggingEnvironments = createBackendModule({
       },
       async init({ scaffolder, config }) {
         const clusters = ConfigClusterRegistry.fromConfig(config);
-        scaffolder.addActions(createValidateEnvironmentAction({ clusters }));
+        const aws = AwsClientFactory.fromConfig(config);
+        scaffolder.addActions(
+          createValidateEnvironmentAction({ clusters }),
+          createEnsureBucketAction({ aws }),
+          createEnsureIamAction({ aws }),
+          createEnsureSecretAction({ aws }),
+        );
       },
     });
   },

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { AwsClients } from './clients';
 import { ensureLokiBucket, inspectBucket } from './bucket';
-import { startMoto } from './__testUtils__/moto';
+import { startMoto } from '../testUtils';
 
 describe('ensureLokiBucket', () => {
   let moto: Awaited<ReturnType<typeof startMoto>>;

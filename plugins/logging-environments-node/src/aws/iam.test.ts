@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { AwsClients } from './clients';
 import { ensureLokiIamUser, inspectLokiUser, lokiPolicyDocument } from './iam';
-import { startMoto } from './__testUtils__/moto';
+import { startMoto } from '../testUtils';
 
 describe('ensureLokiIamUser', () => {
   let moto: Awaited<ReturnType<typeof startMoto>>;

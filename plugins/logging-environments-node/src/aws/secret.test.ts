@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { AwsClients } from './clients';
 import { ensureLokiSecret } from './secret';
-import { startMoto } from './__testUtils__/moto';
+import { startMoto } from '../testUtils';
 
 describe('ensureLokiSecret', () => {
   let moto: Awaited<ReturnType<typeof startMoto>>;

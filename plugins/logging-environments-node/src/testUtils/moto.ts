@@ -1,7 +1,7 @@
 import { ConfigReader } from '@backstage/config';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { AwsClientFactory } from '../clients';
+import { AwsClientFactory } from '../aws/clients';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -18,9 +18,13 @@ function freePort(): Promise<number> {
  * A real moto_server (the AWS emulator) on loopback for one test file, and
  * AWS clients configured the way an adopter would: credentials through
  * `aws.mainAccount`, the endpoint through `loggingEnvironments.aws.endpoint`.
+ * `config` is that configuration, for code that builds its own clients.
+ *
+ * @public
  */
 export async function startMoto(): Promise<{
   endpoint: string;
+  config: Record<string, any>;
   factory: AwsClientFactory;
   reset(): Promise<void>;
   stop(): Promise<void>;
@@ -48,19 +52,19 @@ export async function startMoto(): Promise<{
     }
     await new Promise(r => setTimeout(r, 100));
   }
-  const factory = AwsClientFactory.fromConfig(
-    new ConfigReader({
-      aws: {
-        mainAccount: {
-          accessKeyId: 'TESTADMINKEY0000000',
-          secretAccessKey: 'test-admin-secret',
-        },
+  const config = {
+    aws: {
+      mainAccount: {
+        accessKeyId: 'TESTADMINKEY0000000',
+        secretAccessKey: 'test-admin-secret',
       },
-      loggingEnvironments: { aws: { endpoint, maxAttempts: 2 } },
-    }),
-  );
+    },
+    loggingEnvironments: { aws: { endpoint, maxAttempts: 2 } },
+  };
+  const factory = AwsClientFactory.fromConfig(new ConfigReader(config));
   return {
     endpoint,
+    config,
     factory,
     async reset() {
       await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });

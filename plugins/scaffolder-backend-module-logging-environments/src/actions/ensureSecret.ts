@@ -1,0 +1,102 @@
+import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import {
+  validateBucketName,
+  validateEnvironmentName,
+  validateRegion,
+} from '@internal/plugin-logging-environments-common';
+import {
+  AwsClientFactory,
+  awsNamesFor,
+  ensureLokiSecret,
+} from '@internal/plugin-logging-environments-node';
+import { examples } from './ensureSecret.examples';
+import {
+  BUCKET_PATTERN,
+  ENVIRONMENT_PATTERN,
+  REGION_PATTERN,
+  assertValid,
+  runEnsure,
+} from './util';
+
+/**
+ * Creates `logging:secret:ensure`: the Loki S3 secret in AWS Secrets
+ * Manager, created or updated (the access key in it is written by
+ * `logging:iam:ensure` and kept here).
+ *
+ * @public
+ */
+export function createEnsureSecretAction(options: { aws: AwsClientFactory }) {
+  return createTemplateAction({
+    id: 'logging:secret:ensure',
+    description:
+      "Creates or updates the environment's Loki S3 secret in AWS Secrets Manager (bucket, region, endpoint; the access key written by logging:iam:ensure is kept), with a client request token so a retried call creates one version, an optional KMS key and tags.",
+    examples,
+    supportsDryRun: true,
+    schema: {
+      input: {
+        environment: z =>
+          z
+            .string({ description: 'Environment name (DNS-1123 label)' })
+            .regex(new RegExp(ENVIRONMENT_PATTERN)),
+        bucket: z =>
+          z
+            .string({ description: 'The Loki bucket' })
+            .regex(new RegExp(BUCKET_PATTERN)),
+        region: z =>
+          z
+            .string({ description: 'AWS region' })
+            .regex(new RegExp(REGION_PATTERN)),
+        secretName: z =>
+          z
+            .string({
+              description:
+                'Secret name (default logging/<environment>/loki-s3)',
+            })
+            .optional(),
+        endpoint: z =>
+          z.string({ description: 'S3 endpoint Loki uses' }).url().optional(),
+        kmsKeyId: z =>
+          z.string({ description: 'KMS key for the secret' }).optional(),
+        tags: z =>
+          z
+            .record(z.string(), z.string(), { description: 'Extra tags' })
+            .optional(),
+      },
+      output: {
+        secretName: z => z.string({ description: 'The secret name' }),
+        action: z => z.string({ description: 'created, updated or unchanged' }),
+        changes: z =>
+          z.array(z.string(), { description: 'What was changed, in words' }),
+      },
+    },
+    async handler(ctx) {
+      const { environment, bucket, region } = ctx.input;
+      assertValid('logging:secret:ensure', [
+        ...validateEnvironmentName(environment, 'environment'),
+        ...validateBucketName(bucket, 'bucket'),
+        ...validateRegion(region, 'region'),
+      ]);
+      const secretName =
+        ctx.input.secretName ?? awsNamesFor(environment).secret;
+      const clients = await options.aws.clients(region);
+      await runEnsure(
+        ctx,
+        `logging:secret:ensure/${environment}/${secretName}`,
+        dryRun =>
+          ensureLokiSecret(
+            clients,
+            {
+              name: secretName,
+              environment,
+              bucket,
+              endpoint: ctx.input.endpoint,
+              kmsKeyId: ctx.input.kmsKeyId,
+              tags: ctx.input.tags,
+            },
+            { dryRun },
+          ),
+      );
+      ctx.output('secretName', secretName);
+    },
+  });
+}
