@@ -92,7 +92,7 @@ describe('AWS bootstrap actions', () => {
     it('does not redo its work when a task resumes past its checkpoint', async () => {
       const input = inputOf(bucketExamples[0].example);
       const saved = new Map<string, unknown>();
-      const checkpoint = async ({
+      const checkpoint = (async ({
         key,
         fn,
       }: {
@@ -101,7 +101,7 @@ describe('AWS bootstrap actions', () => {
       }) => {
         if (!saved.has(key)) saved.set(key, await fn());
         return saved.get(key);
-      };
+      }) as ActionContext<any, any, any>['checkpoint'];
       await bucketAction.handler(context(input, { checkpoint }).ctx);
       expect([...saved.keys()]).toEqual([
         'logging:bucket:ensure/acme-prod/acme-prod-loki',
