@@ -2,6 +2,16 @@ export interface Config {
   /** Configuration of the Logging Environments plugins. */
   loggingEnvironments?: {
     /**
+     * The GitOps repository the environments' Argo CD Applications read and
+     * the template publishes to.
+     */
+    gitops?: {
+      /** Clone URL of the repository, as Argo CD knows it. */
+      repoUrl: string;
+      /** Branch the Applications track (default main). */
+      branch?: string;
+    };
+    /**
      * AWS access for the bootstrap and the checklist. Credentials come from
      * the standard `aws.mainAccount` / `aws.accounts` configuration of
      * `@backstage/integration-aws-node` (static keys, profiles, role

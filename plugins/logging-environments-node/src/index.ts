@@ -7,4 +7,5 @@
  */
 
 export * from './aws';
+export * from './cluster';
 export * from './clusters';

@@ -2,6 +2,7 @@ import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import {
   AwsClientFactory,
@@ -25,12 +26,22 @@ export const scaffolderModuleLoggingEnvironments = createBackendModule({
       deps: {
         scaffolder: scaffolderActionsExtensionPoint,
         config: coreServices.rootConfig,
+        catalog: catalogServiceRef,
       },
-      async init({ scaffolder, config }) {
+      async init({ scaffolder, config, catalog }) {
         const clusters = ConfigClusterRegistry.fromConfig(config);
         const aws = AwsClientFactory.fromConfig(config);
         scaffolder.addActions(
-          createValidateEnvironmentAction({ clusters }),
+          createValidateEnvironmentAction({
+            clusters,
+            catalog,
+            gitops: {
+              repoUrl: config.getString('loggingEnvironments.gitops.repoUrl'),
+              branch:
+                config.getOptionalString('loggingEnvironments.gitops.branch') ??
+                'main',
+            },
+          }),
           createEnsureBucketAction({ aws }),
           createEnsureIamAction({ aws }),
           createEnsureSecretAction({ aws }),

@@ -111,24 +111,6 @@ describe('manifests', () => {
       }
       expect(bound).toContain('logging-collector-logs-writer');
     });
-
-    it('restricts the ClusterSecretStore to the logging namespace', async () => {
-      const [store] = await kustomize(
-        join(manifests, 'overlays', tier, 'bootstrap'),
-      );
-      expect(store.kind).toBe('ClusterSecretStore');
-      expect(store.metadata.name).toBe('aws-secrets-manager');
-      expect(store.spec.conditions[0]).toEqual({
-        namespaces: ['openshift-logging'],
-      });
-      expect(
-        store.spec.provider.aws.auth.secretRef.accessKeyIDSecretRef,
-      ).toEqual({
-        name: 'aws-credentials',
-        namespace: 'external-secrets-system',
-        key: 'access-key-id',
-      });
-    });
   });
 
   it('grows the stack with the tier', async () => {
@@ -173,36 +155,6 @@ describe('manifests', () => {
         inputs: ['application', 'infrastructure', 'audit'],
       },
     });
-  });
-
-  it('registers Applications that only development may sync on its own', async () => {
-    for (const tier of TIERS) {
-      const objects = await kustomize(
-        join(manifests, 'argocd', 'overlays', tier),
-      );
-      const apps = objects.filter(o => o.kind === 'Application');
-      expect(apps.map(a => a.metadata.name).sort()).toEqual([
-        'logging-forwarder',
-        'logging-infrastructure',
-      ]);
-      for (const app of apps) {
-        expect(app.metadata.namespace).toBe('openshift-gitops');
-        expect(Boolean(app.spec.syncPolicy?.automated)).toBe(
-          tier === 'development',
-        );
-        expect(app.spec.destination.namespace).toBe('openshift-logging');
-      }
-      const project = find(objects, 'AppProject');
-      expect(project.spec.destinations).toEqual([
-        {
-          server: 'https://kubernetes.default.svc',
-          namespace: 'openshift-logging',
-        },
-      ]);
-      expect(project.spec.clusterResourceWhitelist).toEqual([
-        { group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding' },
-      ]);
-    }
   });
 
   it('lets the custom-ca TLS strategy point Loki at a CA bundle', async () => {

@@ -1,4 +1,5 @@
 import { ConfigReader } from '@backstage/config';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import { ConfigClusterRegistry } from '@internal/plugin-logging-environments-node';
 import yaml from 'yaml';
@@ -8,19 +9,44 @@ import { examples } from './validateEnvironment.examples';
 const clusters = ConfigClusterRegistry.fromConfig(
   new ConfigReader({
     loggingEnvironments: {
-      clusters: [{ name: 'sandbox', url: 'http://127.0.0.1:6443' }],
+      clusters: [
+        { name: 'sandbox', url: 'http://127.0.0.1:6443' },
+        { name: 'other', url: 'http://127.0.0.1:6444' },
+      ],
     },
   }),
 );
+const gitops = { repoUrl: 'http://git.example.com/gitops.git', branch: 'main' };
+const secrets = {
+  awsAccessKeyId: 'AKIDEXAMPLE',
+  awsSecretAccessKey: 'example-secret',
+};
+
+const environmentEntity = (name: string, cluster: string) => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Resource',
+  metadata: {
+    name,
+    namespace: 'default',
+    annotations: { 'logging-environments.io/cluster': cluster },
+  },
+  spec: { type: 'logging-environment', owner: 'group:default/platform-team' },
+});
 
 describe('logging:environment:validate', () => {
-  const action = createValidateEnvironmentAction({ clusters });
+  const action = createValidateEnvironmentAction({
+    clusters,
+    gitops,
+    catalog: catalogServiceMock({
+      entities: [environmentEntity('existing', 'other')],
+    }),
+  });
 
   it.each(examples.map(e => [e.description, e.example]))(
     'runs the example "%s"',
     async (_description, example) => {
       const input = yaml.parse(example).steps[0].input;
-      const ctx = createMockActionContext({ input });
+      const ctx = createMockActionContext({ input, secrets });
       await action.handler(ctx);
       expect(ctx.output).toHaveBeenCalledWith(
         'infrastructureApplication',
@@ -30,6 +56,11 @@ describe('logging:environment:validate', () => {
         'bucketName',
         input.bucketName ?? `${input.name}-loki`,
       );
+      expect(ctx.output).toHaveBeenCalledWith(
+        'secretName',
+        `logging/${input.name}/loki-s3`,
+      );
+      expect(ctx.output).toHaveBeenCalledWith('gitopsRepoUrl', gitops.repoUrl);
     },
   );
 
@@ -41,11 +72,53 @@ describe('logging:environment:validate', () => {
         cluster: 'elsewhere',
         region: 'US',
         bucketName: 'acme_loki',
+        owner: 'user:default/someone',
+        approverGroups: ['group:default/ok', '${{ parameters.x }}'],
+        retentionDays: 0,
+        lokiSize: 'huge',
+        tlsStrategy: 'none',
+        requiredSecrets: ['awsAccessKeyId', 'awsSecretAccessKey'],
       },
+      secrets: { awsAccessKeyId: 'AKID\nINJECTED' },
     });
-    await expect(action.handler(ctx)).rejects.toThrow(
-      /name: must be a DNS-1123 label.*region: must be an AWS region.*bucketName: may contain only.*tier: must be one of development, staging, production.*cluster: must be a configured cluster \(sandbox\)/,
-    );
+    const error = await action.handler(ctx).catch(e => e);
+    expect(error.name).toBe('InputError');
+    for (const fragment of [
+      'name: must be a DNS-1123 label',
+      'region: must be an AWS region',
+      'bucketName: may contain only',
+      'tier: must be one of development, staging, production',
+      'cluster: must be a configured cluster (sandbox, other)',
+      'owner: must reference a group',
+      'approverGroups[1]: must reference a group',
+      'retentionDays: must be a whole number of days from 1 to 3650',
+      'lokiSize: must be one of 1x.demo',
+      'tlsStrategy: must be one of system-ca, custom-ca',
+      'awsAccessKeyId: must be a single line',
+      'awsSecretAccessKey: is a required secret field and was not given',
+    ]) {
+      expect(error.message).toContain(fragment);
+    }
+    // The secret itself is never echoed.
+    expect(error.message).not.toContain('INJECTED');
     expect(ctx.output).not.toHaveBeenCalled();
+  });
+
+  it('allows one environment per cluster and per name, and re-runs', async () => {
+    const run = (name: string, cluster: string) =>
+      action.handler(
+        createMockActionContext({
+          input: { name, tier: 'development', cluster, region: 'us-east-2' },
+          secrets,
+        }),
+      );
+    await expect(run('second', 'other')).rejects.toThrow(
+      'cluster: "other" already has the logging environment "existing"',
+    );
+    await expect(run('existing', 'sandbox')).rejects.toThrow(
+      'name: "existing" is already the logging environment of cluster "other"',
+    );
+    await expect(run('existing', 'other')).resolves.toBeUndefined();
+    await expect(run('fresh', 'sandbox')).resolves.toBeUndefined();
   });
 });

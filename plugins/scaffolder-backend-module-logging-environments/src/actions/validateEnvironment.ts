@@ -1,7 +1,11 @@
+import { parseEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   FieldProblem,
+  LOGGING_ANNOTATIONS,
+  LOGGING_ENVIRONMENT_ENTITY_TYPE,
   TIERS,
   applicationNames,
   formatProblems,
@@ -10,7 +14,10 @@ import {
   validateEnvironmentName,
   validateRegion,
 } from '@internal/plugin-logging-environments-common';
-import { ClusterRegistry } from '@internal/plugin-logging-environments-node';
+import {
+  ClusterRegistry,
+  awsNamesFor,
+} from '@internal/plugin-logging-environments-node';
 import { examples } from './validateEnvironment.examples';
 
 /**
@@ -22,6 +29,45 @@ export function defaultBucketName(environment: string): string {
   return `${environment}-loki`;
 }
 
+const LOKI_SIZES = [
+  '1x.demo',
+  '1x.pico',
+  '1x.extra-small',
+  '1x.small',
+  '1x.medium',
+];
+const TLS_STRATEGIES = ['system-ca', 'custom-ca'];
+
+function entityRefProblem(
+  field: string,
+  value: unknown,
+  kind: string,
+): FieldProblem | undefined {
+  if (typeof value !== 'string')
+    return { field, message: 'must be an entity reference string' };
+  try {
+    const ref = parseEntityRef(value, {
+      defaultKind: kind,
+      defaultNamespace: 'default',
+    });
+    const ok =
+      ref.kind.toLocaleLowerCase('en-US') === kind &&
+      /^[a-z0-9][a-z0-9-]*$/.test(ref.name) &&
+      /^[a-z0-9][a-z0-9-]*$/.test(ref.namespace);
+    return ok
+      ? undefined
+      : {
+          field,
+          message: `must reference a ${kind} (e.g. ${kind}:default/platform-team)`,
+        };
+  } catch {
+    return {
+      field,
+      message: `must reference a ${kind} (e.g. ${kind}:default/platform-team)`,
+    };
+  }
+}
+
 /**
  * Creates `logging:environment:validate`: checks a logging-environment
  * request as a whole before any step has a side effect, and outputs the
@@ -31,12 +77,14 @@ export function defaultBucketName(environment: string): string {
  */
 export function createValidateEnvironmentAction(options: {
   clusters: ClusterRegistry;
+  gitops: { repoUrl: string; branch: string };
+  catalog?: CatalogService;
 }) {
-  const { clusters } = options;
+  const { clusters, gitops, catalog } = options;
   return createTemplateAction({
     id: 'logging:environment:validate',
     description:
-      'Checks a logging environment request (name, tier, cluster, region, bucket) and outputs the derived names. Run it first: it has no side effects.',
+      'Checks a logging environment request (name, tier, owner, cluster, region, bucket, stack settings, the secret fields, uniqueness in the catalog) and outputs the derived names. Run it first: it has no side effects.',
     examples,
     supportsDryRun: true,
     schema: {
@@ -46,10 +94,7 @@ export function createValidateEnvironmentAction(options: {
             description:
               'Environment name: a DNS-1123 label of at most 40 characters',
           }),
-        tier: z =>
-          z.string({
-            description: `Tier: ${TIERS.join(', ')}`,
-          }),
+        tier: z => z.string({ description: `Tier: ${TIERS.join(', ')}` }),
         cluster: z =>
           z.string({
             description: 'Name of a cluster configured in the backend',
@@ -61,13 +106,49 @@ export function createValidateEnvironmentAction(options: {
               description: 'S3 bucket for Loki; defaults to "<name>-loki"',
             })
             .optional(),
+        owner: z =>
+          z
+            .string({ description: 'Entity ref of the owning group' })
+            .optional(),
+        approverGroups: z =>
+          z
+            .array(z.string(), {
+              description: 'Entity refs of extra approver groups',
+            })
+            .optional(),
+        retentionDays: z =>
+          z.number({ description: 'Retention in days (1-3650)' }).optional(),
+        lokiSize: z =>
+          z
+            .string({ description: `LokiStack size: ${LOKI_SIZES.join(', ')}` })
+            .optional(),
+        tlsStrategy: z =>
+          z
+            .string({
+              description: `TLS strategy: ${TLS_STRATEGIES.join(', ')}`,
+            })
+            .optional(),
+        requiredSecrets: z =>
+          z
+            .array(z.string(), {
+              description: 'Names of secret fields that must have been given',
+            })
+            .optional(),
       },
       output: {
         bucketName: z => z.string({ description: 'The S3 bucket to use' }),
+        secretName: z =>
+          z.string({ description: 'The Secrets Manager secret for Loki' }),
         infrastructureApplication: z =>
           z.string({ description: 'Name of the infrastructure Application' }),
         forwarderApplication: z =>
           z.string({ description: 'Name of the forwarder Application' }),
+        gitopsRepoUrl: z =>
+          z.string({
+            description: 'The GitOps repository the Applications read',
+          }),
+        gitopsBranch: z =>
+          z.string({ description: 'The branch the Applications track' }),
       },
     },
     async handler(ctx) {
@@ -94,10 +175,93 @@ export function createValidateEnvironmentAction(options: {
           })`,
         });
       }
+      if (ctx.input.owner !== undefined) {
+        const p = entityRefProblem('owner', ctx.input.owner, 'group');
+        if (p) problems.push(p);
+      }
+      (ctx.input.approverGroups ?? []).forEach((g, i) => {
+        const p = entityRefProblem(`approverGroups[${i}]`, g, 'group');
+        if (p) problems.push(p);
+      });
+      const retention = ctx.input.retentionDays;
+      if (
+        retention !== undefined &&
+        (!Number.isInteger(retention) || retention < 1 || retention > 3650)
+      ) {
+        problems.push({
+          field: 'retentionDays',
+          message: 'must be a whole number of days from 1 to 3650',
+        });
+      }
+      if (
+        ctx.input.lokiSize !== undefined &&
+        !LOKI_SIZES.includes(ctx.input.lokiSize)
+      ) {
+        problems.push({
+          field: 'lokiSize',
+          message: `must be one of ${LOKI_SIZES.join(', ')}`,
+        });
+      }
+      if (
+        ctx.input.tlsStrategy !== undefined &&
+        !TLS_STRATEGIES.includes(ctx.input.tlsStrategy)
+      ) {
+        problems.push({
+          field: 'tlsStrategy',
+          message: `must be one of ${TLS_STRATEGIES.join(', ')}`,
+        });
+      }
+      for (const secret of ctx.input.requiredSecrets ?? []) {
+        const value = ctx.secrets?.[secret];
+        if (typeof value !== 'string' || value.trim() === '') {
+          problems.push({
+            field: secret,
+            message: 'is a required secret field and was not given',
+          });
+        } else if (/[\r\n\0]/.test(value) || value.length > 1024) {
+          problems.push({
+            field: secret,
+            message: 'must be a single line of at most 1024 characters',
+          });
+        }
+      }
       if (problems.length > 0) {
         throw new InputError(
           `Invalid logging environment request: ${formatProblems(problems)}`,
         );
+      }
+
+      if (catalog) {
+        // One environment per name, and one per cluster (the LokiStack and
+        // the forwarder are cluster singletons). A re-run of the same
+        // environment is fine.
+        const credentials = await ctx.getInitiatorCredentials();
+        const { items } = await catalog.getEntities(
+          {
+            filter: {
+              kind: 'Resource',
+              'spec.type': LOGGING_ENVIRONMENT_ENTITY_TYPE,
+            },
+          },
+          { credentials },
+        );
+        for (const e of items) {
+          const sameName = e.metadata.name === name;
+          const sameCluster =
+            e.metadata.annotations?.[LOGGING_ANNOTATIONS.cluster] === cluster;
+          if (sameName && !sameCluster) {
+            throw new InputError(
+              `Invalid logging environment request: name: "${name}" is already the logging environment of cluster "${
+                e.metadata.annotations?.[LOGGING_ANNOTATIONS.cluster]
+              }"`,
+            );
+          }
+          if (sameCluster && !sameName) {
+            throw new InputError(
+              `Invalid logging environment request: cluster: "${cluster}" already has the logging environment "${e.metadata.name}"`,
+            );
+          }
+        }
       }
 
       const apps = applicationNames(name);
@@ -105,8 +269,11 @@ export function createValidateEnvironmentAction(options: {
         `Request is valid: ${tier} environment "${name}" on cluster "${cluster}", bucket "${bucketName}" in ${region}`,
       );
       ctx.output('bucketName', bucketName);
+      ctx.output('secretName', awsNamesFor(name).secret);
       ctx.output('infrastructureApplication', apps.infrastructure);
       ctx.output('forwarderApplication', apps.forwarder);
+      ctx.output('gitopsRepoUrl', gitops.repoUrl);
+      ctx.output('gitopsBranch', gitops.branch);
     },
   });
 }

@@ -1,0 +1,99 @@
+import { EnsureOptions, EnsureResult, summarize } from '../aws/types';
+import { ClusterClient } from './client';
+import { kubeStep } from './step';
+
+/**
+ * Where the bootstrap credentials External Secrets uses live (ADR-0009).
+ *
+ * @public
+ */
+export const CLUSTER_CREDENTIALS = {
+  namespace: 'external-secrets-system',
+  name: 'aws-credentials',
+  accessKeyIdKey: 'access-key-id',
+  secretAccessKeyKey: 'secret-access-key',
+} as const;
+
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+/**
+ * Applies the `aws-credentials` Secret in `external-secrets-system` (and
+ * the namespace) by server-side apply, from credentials given by a person
+ * through the template's secret fields. Compares before writing, so a re-run
+ * with the same credentials changes nothing; the credentials never appear
+ * in the result or in errors.
+ *
+ * @public
+ */
+export async function ensureClusterCredentials(
+  cluster: ClusterClient,
+  input: { accessKeyId: string; secretAccessKey: string },
+  options: EnsureOptions = {},
+): Promise<EnsureResult> {
+  const { namespace, name, accessKeyIdKey, secretAccessKeyKey } =
+    CLUSTER_CREDENTIALS;
+  const resource = `Secret ${namespace}/${name}`;
+  const done: string[] = [];
+  const changes: string[] = [];
+
+  const ns = await kubeStep(resource, 'read namespace', done, () =>
+    cluster.get({ apiVersion: 'v1', kind: 'Namespace', name: namespace }),
+  );
+  if (!ns) {
+    changes.push(`create namespace ${namespace}`);
+    if (!options.dryRun) {
+      await kubeStep(resource, 'apply namespace', done, () =>
+        cluster.apply({
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name: namespace },
+        }),
+      );
+      done.push(`created namespace ${namespace}`);
+    }
+  }
+
+  const existing = ns
+    ? await kubeStep(resource, 'read', done, () =>
+        cluster.get<{
+          apiVersion: string;
+          kind: string;
+          metadata: any;
+          data?: Record<string, string>;
+        }>({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          name,
+          namespace,
+        }),
+      )
+    : undefined;
+  const data = {
+    [accessKeyIdKey]: b64(input.accessKeyId),
+    [secretAccessKeyKey]: b64(input.secretAccessKey),
+  };
+  const same =
+    existing?.data?.[accessKeyIdKey] === data[accessKeyIdKey] &&
+    existing?.data?.[secretAccessKeyKey] === data[secretAccessKeyKey];
+  if (!same) {
+    changes.push(existing ? 'update the credentials' : 'create the Secret');
+    if (!options.dryRun) {
+      await kubeStep(resource, 'apply', done, () =>
+        cluster.apply({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: {
+            name,
+            namespace,
+            labels: {
+              'app.kubernetes.io/managed-by': 'backstage-logging-environments',
+            },
+          },
+          type: 'Opaque',
+          data,
+        } as any),
+      );
+    }
+  }
+  return summarize(resource, Boolean(existing), changes, options.dryRun);
+}

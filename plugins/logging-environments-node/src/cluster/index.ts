@@ -1,0 +1,19 @@
+export {
+  ClusterClient,
+  FIELD_MANAGER,
+  kubeStatus,
+  waitFor,
+  withKubeRetry,
+} from './client';
+export type { KubeStatus, ObjectRef } from './client';
+export { CLUSTER_CREDENTIALS, ensureClusterCredentials } from './credentials';
+export {
+  CLUSTER_SECRET_STORE_NAME,
+  ensureClusterSecretStore,
+  storeReadiness,
+} from './secretStore';
+export { ensureOperators } from './operators';
+export {
+  registerArgoApplications,
+  syncApplicationViaOperation,
+} from './argocd';
