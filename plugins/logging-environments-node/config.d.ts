@@ -60,8 +60,18 @@ export interface Config {
       caFile?: string;
       /** Skip TLS verification. Never in production. */
       skipTLSVerify?: boolean;
-      /** URL of this cluster's Argo CD UI, for links from the portal. */
+      /**
+       * URL of this cluster's Argo CD server (UI and API), for links and,
+       * with `argocdToken`, for syncing through the API so Argo CD's RBAC
+       * and sync windows apply.
+       */
       argocdUrl?: string;
+      /**
+       * Argo CD API token of the portal's account. Without it, syncs set
+       * `.operation` on the Application through the Kubernetes API.
+       * @visibility secret
+       */
+      argocdToken?: string;
       /** URL of this cluster's web console, for links to logs. */
       consoleUrl?: string;
     }>;

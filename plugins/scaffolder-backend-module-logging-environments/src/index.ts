@@ -9,3 +9,11 @@ export {
   createValidateEnvironmentAction,
   defaultBucketName,
 } from './actions/validateEnvironment';
+export { createEnsureBucketAction } from './actions/ensureBucket';
+export { createEnsureIamAction } from './actions/ensureIam';
+export { createEnsureSecretAction } from './actions/ensureSecret';
+export { createApplyClusterCredentialsAction } from './actions/applyClusterCredentials';
+export { createEnsureSecretStoreAction } from './actions/ensureSecretStore';
+export { createEnsureOperatorsAction } from './actions/ensureOperators';
+export { createRegisterArgoCdAction } from './actions/registerArgoCd';
+export { createSyncArgoCdAction } from './actions/syncArgoCd';

@@ -8,7 +8,12 @@ import {
   AwsClientFactory,
   ConfigClusterRegistry,
 } from '@internal/plugin-logging-environments-node';
+import { createApplyClusterCredentialsAction } from './actions/applyClusterCredentials';
 import { createEnsureBucketAction } from './actions/ensureBucket';
+import { createEnsureOperatorsAction } from './actions/ensureOperators';
+import { createEnsureSecretStoreAction } from './actions/ensureSecretStore';
+import { createRegisterArgoCdAction } from './actions/registerArgoCd';
+import { createSyncArgoCdAction } from './actions/syncArgoCd';
 import { createEnsureIamAction } from './actions/ensureIam';
 import { createEnsureSecretAction } from './actions/ensureSecret';
 import { createValidateEnvironmentAction } from './actions/validateEnvironment';
@@ -45,6 +50,11 @@ export const scaffolderModuleLoggingEnvironments = createBackendModule({
           createEnsureBucketAction({ aws }),
           createEnsureIamAction({ aws }),
           createEnsureSecretAction({ aws }),
+          createApplyClusterCredentialsAction({ clusters }),
+          createEnsureSecretStoreAction({ clusters }),
+          createEnsureOperatorsAction({ clusters }),
+          createRegisterArgoCdAction({ clusters }),
+          createSyncArgoCdAction({ clusters }),
         );
       },
     });

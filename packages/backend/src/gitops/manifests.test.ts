@@ -1,5 +1,5 @@
 import { WAVE_PLAN } from '@internal/plugin-logging-environments-common';
-import { LuaHealthRunner } from '@internal/sandbox/src/lua';
+import { runHealthLua } from '@internal/sandbox/src/controllers/lua';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -181,8 +181,6 @@ describe('manifests', () => {
 
 describe('Argo CD health checks', () => {
   const healthDir = join(manifests, 'argocd', 'health');
-  const lua = new LuaHealthRunner();
-  afterAll(() => lua.close());
 
   it('are shipped as argocd-cm resource customizations', async () => {
     const [cm] = await kustomize(healthDir);
@@ -193,6 +191,7 @@ describe('Argo CD health checks', () => {
     expect(Object.keys(cm.data).sort()).toEqual([
       'resource.customizations.health.loki.grafana.com_LokiStack',
       'resource.customizations.health.observability.openshift.io_ClusterLogForwarder',
+      'resource.customizations.useOpenLibs.observability.openshift.io_ClusterLogForwarder',
     ]);
   });
 
@@ -211,6 +210,7 @@ describe('Argo CD health checks', () => {
       }>;
     };
     const script = readFileSync(join(healthDir, suite, 'health.lua'), 'utf8');
+    const key = suite.replace('/', '_');
 
     it.each(tests.map(t => [t.inputPath, t] as const))(
       '%s',
@@ -218,7 +218,11 @@ describe('Argo CD health checks', () => {
         const obj = parse(
           readFileSync(join(dirname(testFile), t.inputPath), 'utf8'),
         );
-        const result = await lua.run(script, obj);
+        // Argo CD opens the full standard library only where argocd-cm says so.
+        const [cm] = await kustomize(healthDir);
+        const useOpenLibs =
+          cm.data[`resource.customizations.useOpenLibs.${key}`] === 'true';
+        const result = await runHealthLua(script, obj, { useOpenLibs });
         expect({
           status: result.status,
           message: result.message ?? '',

@@ -47,10 +47,12 @@ export function applyMerge(
   return out;
 }
 
+// What generation counts: everything but metadata and status, as the API
+// server bumps metadata.generation only for spec (and other non-metadata)
+// changes.
 function withoutStatus(o: KubeObject) {
   const { status, metadata, ...rest } = o;
-  const { resourceVersion, managedFields, generation, ...meta } = metadata;
-  return JSON.stringify({ ...rest, metadata: { ...meta } });
+  return JSON.stringify(rest);
 }
 
 /**

@@ -17,3 +17,6 @@ export {
   registerArgoApplications,
   syncApplicationViaOperation,
 } from './argocd';
+export { ArgoCdApiClient } from './argocdApi';
+export { LOGGING_OPERATORS, operatorManifests } from './operatorManifests';
+export type { OperatorSpec } from './operatorManifests';

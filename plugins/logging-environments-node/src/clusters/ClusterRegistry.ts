@@ -30,11 +30,14 @@ export interface ClusterRegistry {
   get(name: string): ClusterInfo;
   /** A client configuration for one cluster. */
   kubeConfig(name: string): KubeConfig;
+  /** The Argo CD API of one cluster, when its URL and a token are configured. */
+  argocdApi(name: string): { url: string; token: string } | undefined;
 }
 
 interface Entry {
   info: ClusterInfo;
   load: () => KubeConfig;
+  argocdToken?: string;
 }
 
 function fromServiceAccount(c: Config, where: string): Entry {
@@ -57,6 +60,7 @@ function fromServiceAccount(c: Config, where: string): Entry {
       argocdUrl: c.getOptionalString('argocdUrl'),
       consoleUrl: c.getOptionalString('consoleUrl'),
     },
+    argocdToken: c.getOptionalString('argocdToken'),
     load: () => {
       const kc = new KubeConfig();
       kc.loadFromOptions({
@@ -104,6 +108,7 @@ function fromKubeconfig(c: Config, where: string): Entry {
       argocdUrl: c.getOptionalString('argocdUrl'),
       consoleUrl: c.getOptionalString('consoleUrl'),
     },
+    argocdToken: c.getOptionalString('argocdToken'),
     load,
   };
 }
@@ -173,6 +178,13 @@ export class ConfigClusterRegistry implements ClusterRegistry {
 
   kubeConfig(name: string): KubeConfig {
     return this.entry(name).load();
+  }
+
+  argocdApi(name: string): { url: string; token: string } | undefined {
+    const { info, argocdToken } = this.entry(name);
+    return info.argocdUrl && argocdToken
+      ? { url: info.argocdUrl.replace(/\/+$/, ''), token: argocdToken }
+      : undefined;
   }
 
   private entry(name: string): Entry {

@@ -1,0 +1,169 @@
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { DEFAULT_PORTS, findRepoRoot, parseCli } from './cli';
+
+const run = promisify(execFile);
+const PACKAGE_DIR = resolve(__dirname, '..');
+
+describe('parseCli', () => {
+  it('uses the fixed default ports and the demo profile', () => {
+    expect(parseCli([], {})).toEqual({
+      reset: false,
+      profile: 'demo',
+      ports: { kube: 6443, argocd: 6480, git: 6490, aws: 6500, control: 6510 },
+      help: false,
+    });
+  });
+
+  it('takes ports from flags over environment variables', () => {
+    const options = parseCli(
+      ['--reset', '--profile', 'fast', '--aws-port', '7000'],
+      { SANDBOX_AWS_PORT: '7100', SANDBOX_KUBE_PORT: '7200' },
+    );
+    expect(options).toMatchObject({
+      reset: true,
+      profile: 'fast',
+      ports: { ...DEFAULT_PORTS, aws: 7000, kube: 7200 },
+    });
+  });
+
+  it('rejects bad values with the option named', () => {
+    expect(() => parseCli(['--profile', 'slow'], {})).toThrow(
+      '--profile: must be demo or fast',
+    );
+    expect(() => parseCli(['--git-port', 'x'], {})).toThrow('--git-port');
+    expect(() => parseCli([], { SANDBOX_CONTROL_PORT: '70000' })).toThrow(
+      'SANDBOX_CONTROL_PORT',
+    );
+    expect(() => parseCli(['--nope'], {})).toThrow();
+  });
+});
+
+describe('findRepoRoot', () => {
+  it('finds the workspace root above the package', () => {
+    expect(findRepoRoot(PACKAGE_DIR)).toBe(resolve(PACKAGE_DIR, '../..'));
+  });
+});
+
+describe('yarn sandbox', () => {
+  let root: string;
+  let child: ChildProcess | undefined;
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'sandbox-cli-'));
+  });
+  afterEach(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    await rm(root, { recursive: true, force: true });
+  });
+
+  function start(): Promise<{ stdout: () => string; stderr: () => string }> {
+    const env = {
+      ...process.env,
+      SANDBOX_ROOT: root,
+      SANDBOX_KUBE_PORT: '0',
+      SANDBOX_ARGOCD_PORT: '0',
+      SANDBOX_GIT_PORT: '0',
+      SANDBOX_AWS_PORT: '0',
+      SANDBOX_CONTROL_PORT: '0',
+    };
+    child = spawn(
+      process.execPath,
+      [
+        '--require',
+        require.resolve('@backstage/cli/config/nodeTransform.cjs'),
+        'src/cli.ts',
+        '--profile',
+        'fast',
+      ],
+      { cwd: PACKAGE_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', d => {
+      err += d;
+    });
+    return new Promise((resolveReady, reject) => {
+      child!.stdout!.on('data', d => {
+        out += d;
+        if (out.includes('sandbox ready\n')) {
+          resolveReady({ stdout: () => out, stderr: () => err });
+        }
+      });
+      child!.once('exit', code =>
+        reject(new Error(`the CLI exited (${code}) before ready:\n${err}`)),
+      );
+    });
+  }
+
+  it('starts, serves kubectl and the aws CLI with the files it writes, and stops on SIGTERM', async () => {
+    const { stdout } = await start();
+    expect(stdout().split('\n')[0]).toBe('sandbox ready');
+    const out = join(root, '.sandbox');
+    for (const f of ['kubeconfig', 'aws.env', 'sandbox.json']) {
+      expect((await stat(join(out, f))).mode & 0o777).toBe(0o600);
+    }
+    const description = JSON.parse(
+      await readFile(join(out, 'sandbox.json'), 'utf8'),
+    );
+    expect(stdout()).toContain(`kube        ${description.kube.url}`);
+    expect(stdout()).not.toContain(description.kube.token);
+
+    const kubectl = await run('kubectl', [
+      '--kubeconfig',
+      join(out, 'kubeconfig'),
+      'get',
+      'namespaces',
+      '-o',
+      'name',
+    ]);
+    expect(kubectl.stdout).toContain('namespace/openshift-gitops');
+
+    const awsEnv = Object.fromEntries(
+      (await readFile(join(out, 'aws.env'), 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map(l => l.split(/=(.*)/s).slice(0, 2)),
+    );
+    const awsCliEnv = {
+      PATH: process.env.PATH,
+      HOME: root,
+      ...awsEnv,
+    };
+    await run('aws', ['s3', 'mb', 's3://cli-bucket'], { env: awsCliEnv });
+    const ls = await run(
+      'aws',
+      ['--endpoint-url', awsEnv.AWS_ENDPOINT_URL, 's3', 'ls'],
+      { env: awsCliEnv },
+    );
+    expect(ls.stdout).toContain('cli-bucket');
+
+    const motoPid: number = description.moto.pid;
+    expect(() => process.kill(motoPid, 0)).not.toThrow();
+    const exited = new Promise<number | null>(r =>
+      child!.once('exit', code => r(code)),
+    );
+    child!.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(() => process.kill(motoPid, 0)).toThrow();
+
+    // State was kept: a second start has the bucket and the same token.
+    await start();
+    const again = JSON.parse(await readFile(join(out, 'sandbox.json'), 'utf8'));
+    expect(again.kube.token).toBe(description.kube.token);
+    const ls2 = await run(
+      'aws',
+      ['--endpoint-url', again.aws.url, 's3', 'ls'],
+      { env: { ...awsCliEnv, AWS_ENDPOINT_URL: again.aws.url } },
+    );
+    expect(ls2.stdout).toContain('cli-bucket');
+    const stopped = new Promise<number | null>(r =>
+      child!.once('exit', code => r(code)),
+    );
+    child!.kill('SIGINT');
+    expect(await stopped).toBe(0);
+  }, 60_000);
+});

@@ -1,0 +1,217 @@
+/**
+ * `yarn sandbox [--reset] [--profile demo|fast]`: starts the sandbox on
+ * fixed loopback ports, keeps its state in `<repo>/.sandbox/state`, writes
+ * `<repo>/.sandbox/{kubeconfig,aws.env,sandbox.json}` and prints
+ * `sandbox ready` followed by the endpoints. Stops on SIGINT/SIGTERM.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Sandbox, SandboxPorts, startSandbox } from './index';
+import { clearState } from './state';
+
+/** Default ports, so the portal's configuration can name them. */
+export const DEFAULT_PORTS: Required<SandboxPorts> = {
+  kube: 6443,
+  argocd: 6480,
+  git: 6490,
+  aws: 6500,
+  control: 6510,
+};
+
+const PORT_ENV: Record<keyof SandboxPorts, string> = {
+  kube: 'SANDBOX_KUBE_PORT',
+  argocd: 'SANDBOX_ARGOCD_PORT',
+  git: 'SANDBOX_GIT_PORT',
+  aws: 'SANDBOX_AWS_PORT',
+  control: 'SANDBOX_CONTROL_PORT',
+};
+
+const USAGE = `Usage: yarn sandbox [options]
+
+Starts the local OpenShift + Argo CD + AWS sandbox and keeps it running.
+
+Options:
+  --reset                 forget the saved state (.sandbox/state) first
+  --profile <demo|fast>   operator timings (default: demo)
+  --kube-port <n>         Kubernetes API port (default 6443, env SANDBOX_KUBE_PORT)
+  --argocd-port <n>       Argo CD API port (default 6480, env SANDBOX_ARGOCD_PORT)
+  --git-port <n>          git server port (default 6490, env SANDBOX_GIT_PORT)
+  --aws-port <n>          AWS endpoint port (default 6500, env SANDBOX_AWS_PORT)
+  --control-port <n>      control API port (default 6510, env SANDBOX_CONTROL_PORT)
+  -h, --help              show this help
+
+Port 0 picks a free port. SANDBOX_ROOT overrides the repository root
+(where .sandbox/ is written).`;
+
+/**
+ * The repository root: the nearest directory above `from` whose
+ * package.json declares workspaces.
+ */
+export function findRepoRoot(from: string): string {
+  let dir = resolve(from);
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if (JSON.parse(readFileSync(pkg, 'utf8')).workspaces) return dir;
+      } catch {
+        // not a usable package.json; keep looking
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) {
+      throw new Error(
+        `no repository root (package.json with workspaces) above ${from}`,
+      );
+    }
+    dir = parent;
+  }
+}
+
+function parsePort(value: string, what: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) {
+    throw new Error(`${what}: "${value}" is not a port number (0-65535)`);
+  }
+  return n;
+}
+
+/** Parsed command line. */
+export interface CliOptions {
+  reset: boolean;
+  profile: 'demo' | 'fast';
+  ports: Required<SandboxPorts>;
+  help: boolean;
+}
+
+/** Parses the command line (flags win over environment variables). */
+export function parseCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): CliOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      reset: { type: 'boolean', default: false },
+      profile: { type: 'string', default: 'demo' },
+      'kube-port': { type: 'string' },
+      'argocd-port': { type: 'string' },
+      'git-port': { type: 'string' },
+      'aws-port': { type: 'string' },
+      'control-port': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const profile = values.profile;
+  if (profile !== 'demo' && profile !== 'fast') {
+    throw new Error(`--profile: must be demo or fast, not "${profile}"`);
+  }
+  const ports = { ...DEFAULT_PORTS };
+  for (const key of Object.keys(DEFAULT_PORTS) as Array<keyof SandboxPorts>) {
+    const flag = values[`${key}-port` as 'kube-port'];
+    const fromEnv = env[PORT_ENV[key]];
+    if (flag !== undefined) ports[key] = parsePort(flag, `--${key}-port`);
+    else if (fromEnv) ports[key] = parsePort(fromEnv, PORT_ENV[key]);
+  }
+  return {
+    reset: Boolean(values.reset),
+    profile,
+    ports,
+    help: Boolean(values.help),
+  };
+}
+
+async function main(): Promise<number> {
+  let options: CliOptions;
+  try {
+    options = parseCli(process.argv.slice(2));
+  } catch (e: any) {
+    process.stderr.write(`${e?.message ?? e}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (options.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const log = (line: string) => process.stderr.write(`[sandbox] ${line}\n`);
+  const root = process.env.SANDBOX_ROOT
+    ? resolve(process.env.SANDBOX_ROOT)
+    : findRepoRoot(process.cwd());
+  const outDir = join(root, '.sandbox');
+  const stateDir = join(outDir, 'state');
+  if (options.reset) {
+    await clearState(stateDir);
+    log(`reset: removed ${stateDir}`);
+  }
+
+  let sandbox: Sandbox | undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      log(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    log(`${signal}: stopping`);
+    try {
+      await sandbox?.stop();
+    } finally {
+      process.exit(0);
+    }
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  try {
+    sandbox = await startSandbox({
+      profile: options.profile,
+      stateDir,
+      ports: options.ports,
+      log,
+    });
+  } catch (e: any) {
+    if (e?.code === 'EADDRINUSE') {
+      log(
+        `port ${
+          e.port ?? ''
+        } is in use (is another sandbox running?); choose other ports with --<part>-port or SANDBOX_<PART>_PORT`,
+      );
+    } else {
+      log(`failed to start: ${e?.message ?? e}`);
+    }
+    return 1;
+  }
+  if (stopping) return 0;
+  await sandbox.writeFiles(outDir);
+  process.stdout.write(
+    [
+      'sandbox ready',
+      `kube        ${sandbox.kube.url}`,
+      `argocd      ${sandbox.argocd.url}`,
+      `git         ${sandbox.git.url}`,
+      `aws         ${sandbox.aws.url}`,
+      `control     ${sandbox.control.url}`,
+      `kubeconfig  ${join(outDir, 'kubeconfig')}`,
+      `aws env     ${join(outDir, 'aws.env')}`,
+      `all         ${join(outDir, 'sandbox.json')} (tokens and credentials)`,
+      `profile     ${options.profile}`,
+      '',
+    ].join('\n'),
+  );
+  return -1; // keep running
+}
+
+if (require.main === module) {
+  main().then(
+    code => {
+      if (code >= 0) process.exit(code);
+    },
+    e => {
+      process.stderr.write(`[sandbox] ${e?.stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
+}

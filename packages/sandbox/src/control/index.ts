@@ -1,0 +1,6 @@
+export type {
+  ControlServer,
+  ControlServerOptions,
+  SandboxHandles,
+} from './server';
+export { parseFaultRule, startControlServer } from './server';

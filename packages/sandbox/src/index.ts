@@ -1,0 +1,447 @@
+/**
+ * The sandbox: a local stand-in for OpenShift + OLM + Argo CD + External
+ * Secrets + the Loki operator + cluster logging + AWS, started as one unit
+ * by {@link startSandbox} (used by `yarn sandbox` and by tests).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { awsInventory, AwsInventory, startAwsProxy, startMoto } from './aws';
+import { startControlServer } from './control';
+import { startGitServer } from './controllers/git';
+import { startArgoCdController } from './controllers/argocd';
+import { startArgoCdApiServer } from './controllers/argocdApi';
+import { startClusterLoggingController } from './controllers/clusterLogging';
+import { startExternalSecretsController } from './controllers/externalSecrets';
+import { startJobController } from './controllers/jobs';
+import { startLokiController } from './controllers/loki';
+import { startOlmController } from './controllers/olm';
+import { Controller, ControllerContext } from './controllers/types';
+import { FaultInjector } from './faults';
+import { createCrdAdmission } from './kube/admission';
+import { BUILTIN_TYPES, INITIAL_NAMESPACES } from './kube/builtins';
+import { loadCrdTypes } from './kube/crds';
+import { kubeconfigYaml } from './kube/kubeconfig';
+import { startKubeApiServer } from './kube/server';
+import { selfSignedCertificate } from './kube/tls';
+import { MemoryObjectStore } from './kube/store';
+import { ApiError, KubeObject } from './kube/types';
+import { PROFILES, SandboxProfile } from './profile';
+import {
+  AwsStateJournal,
+  STATE_FILES,
+  ensurePrivateDir,
+  loadKubeState,
+  loadOrCreateCertificate,
+  loadOrCreateIdentity,
+  persistKubeStore,
+  writeFileAtomic,
+} from './state';
+
+export type { AwsInventory } from './aws';
+export type { SandboxHandles } from './control';
+export { FaultInjector } from './faults';
+export type { FaultAction, FaultHit, FaultRule } from './faults';
+export { PROFILES } from './profile';
+export type { SandboxProfile } from './profile';
+
+/** Ports to listen on (all on 127.0.0.1); a free port for each one left out. */
+export interface SandboxPorts {
+  /** Kubernetes API. */
+  kube?: number;
+  /** Argo CD API. */
+  argocd?: number;
+  /** Git server of the GitOps repository. */
+  git?: number;
+  /** AWS endpoint (the fault-injecting proxy in front of moto). */
+  aws?: number;
+  /** Control API. */
+  control?: number;
+}
+
+/** Options of {@link startSandbox}. */
+export interface SandboxOptions {
+  /** Operator timings: `fast` (default; tests) or `demo` (people). */
+  profile?: SandboxProfile['name'];
+  /**
+   * Where state survives restarts (Kubernetes objects, AWS calls, git
+   * repository, token and credentials); none: everything is in memory and
+   * temporary directories.
+   */
+  stateDir?: string;
+  /** Bearer token of every API; random per start (or kept in the state dir) by default. */
+  token?: string;
+  ports?: SandboxPorts;
+  /** Receives log lines (never secret values); silent by default. */
+  log?: (line: string) => void;
+}
+
+/** A running sandbox. */
+export interface Sandbox {
+  /**
+   * Kubernetes API (HTTPS, self-signed): bearer `token`; `caData` is the
+   * server certificate, base64 PEM (kubeconfig `certificate-authority-data`,
+   * client-node `caData`).
+   */
+  kube: { url: string; token: string; caData: string };
+  /** A kubeconfig (YAML) for the Kubernetes API; current context `sandbox`. */
+  kubeconfig: string;
+  /** The AWS endpoint (S3 path-style) and the sandbox's admin credentials. */
+  aws: {
+    url: string;
+    region: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+  };
+  /** moto itself, behind the proxy (no faults, not counted): for debugging. */
+  moto: { url: string; pid: number };
+  /** Argo CD API: bearer `token`. */
+  argocd: { url: string; token: string };
+  /** The GitOps repository (HTTP Basic, any user, password = the token) and its bare repository on disk. */
+  git: { url: string; repoDir: string };
+  /** Control API (faults, reset, snapshot, profile): bearer = the token. */
+  control: { url: string };
+  store: MemoryObjectStore;
+  faults: FaultInjector;
+  /** The active profile (`PUT /profile` switches it). */
+  profile(): SandboxProfile;
+  /** Switches the profile: the simulated operators restart with its timings. */
+  setProfile(name: SandboxProfile['name']): void;
+  /**
+   * Back to a fresh sandbox: moto emptied, every Kubernetes object except
+   * the initial namespaces deleted (with watch events), operators restarted.
+   */
+  reset(): Promise<void>;
+  /** What moto holds (never secret values). */
+  awsInventory(): Promise<AwsInventory>;
+  /**
+   * Writes `kubeconfig`, `aws.env` and `sandbox.json` (every endpoint and
+   * token) into `dir`, mode 0600.
+   */
+  writeFiles(dir: string): Promise<void>;
+  /** Stops everything (moto included) and saves state. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** The AWS region the sandbox reports. */
+export const SANDBOX_REGION = 'us-east-1';
+
+function namespaceObject(name: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, labels: { 'kubernetes.io/metadata.name': name } },
+    spec: { finalizers: ['kubernetes'] },
+  };
+}
+
+/** Creates the initial namespaces that are missing (Active, as on a cluster). */
+function ensureInitialNamespaces(store: MemoryObjectStore) {
+  for (const name of INITIAL_NAMESPACES) {
+    if (store.get({ apiVersion: 'v1', kind: 'Namespace', name })) continue;
+    const created = store.create(namespaceObject(name));
+    store.updateStatus({ ...created, status: { phase: 'Active' } });
+  }
+}
+
+/**
+ * Deletes every object except the initial namespaces, through the store (so
+ * watchers, HTTP watch streams included, see DELETED events).
+ */
+function wipeKubeStore(store: MemoryObjectStore) {
+  const keep = new Set(INITIAL_NAMESPACES);
+  const isNamespace = (o: KubeObject) =>
+    o.apiVersion === 'v1' && o.kind === 'Namespace';
+  const tryDelete = (o: KubeObject) => {
+    try {
+      store.delete({
+        apiVersion: o.apiVersion,
+        kind: o.kind,
+        namespace: o.metadata.namespace,
+        name: o.metadata.name,
+      });
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === 404)) throw e;
+    }
+  };
+  // Other namespaces first: deleting one deletes what is in it.
+  for (const o of store.dump()) {
+    if (isNamespace(o) && !keep.has(o.metadata.name)) tryDelete(o);
+  }
+  for (const o of store.dump()) {
+    if (!isNamespace(o)) tryDelete(o);
+  }
+}
+
+/**
+ * Starts a sandbox: Kubernetes API server over an in-memory store (CRDs,
+ * admission), moto behind the fault-injecting AWS proxy, the simulated
+ * operators, the git server and Argo CD API, and the control API. With a
+ * `stateDir`, state is loaded from and saved to it (see src/state.ts).
+ * If any part fails to start, the parts already started are stopped.
+ */
+export async function startSandbox(
+  options: SandboxOptions = {},
+): Promise<Sandbox> {
+  const log = options.log ?? (() => {});
+  const ports = options.ports ?? {};
+  const stateDir = options.stateDir ? resolve(options.stateDir) : undefined;
+  const cleanups: Array<() => unknown> = [];
+  const runCleanups = async () => {
+    while (cleanups.length) {
+      const cleanup = cleanups.pop()!;
+      try {
+        await cleanup();
+      } catch (e: any) {
+        log(`stop: ${e?.message ?? e}`);
+      }
+    }
+  };
+
+  try {
+    const { identity, loaded } = await loadOrCreateIdentity(stateDir);
+    const token = options.token ?? identity.token;
+    if (stateDir) {
+      log(
+        loaded ? `state: using ${stateDir}` : `state: new state in ${stateDir}`,
+      );
+    }
+
+    // moto boots (about a second) while the rest is set up.
+    const motoStarting = startMoto({
+      recordingFile: stateDir ? join(stateDir, STATE_FILES.aws) : undefined,
+    });
+    motoStarting.catch(() => {}); // awaited below
+    cleanups.push(async () =>
+      (await motoStarting.catch(() => undefined))?.stop(),
+    );
+
+    const faults = new FaultInjector();
+    const types = [...BUILTIN_TYPES, ...loadCrdTypes()];
+    const admission = createCrdAdmission();
+    const store = new MemoryObjectStore(types, admission);
+    const kubeState = stateDir ? await loadKubeState(stateDir) : undefined;
+    if (kubeState) {
+      store.load(kubeState.objects, kubeState.revision);
+      log(`state: loaded ${kubeState.objects.length} Kubernetes objects`);
+    }
+    ensureInitialNamespaces(store);
+    // Stopped last (but for moto): the final save sees every write.
+    if (stateDir) {
+      const persistence = persistKubeStore(store, stateDir, { log });
+      cleanups.push(() => persistence.stop());
+    }
+
+    // AWS: moto, its journal (state dir), the proxy everything goes through.
+    const moto = await motoStarting;
+    let journal: AwsStateJournal | undefined;
+    if (stateDir) {
+      journal = await AwsStateJournal.open({
+        stateDir,
+        seed: value => moto.seed(value),
+        log,
+      });
+      if (journal.recorded > 0) {
+        await moto.replayRecording();
+        log(`state: replayed ${journal.recorded} recorded AWS calls`);
+      }
+    }
+    const proxy = await startAwsProxy({
+      target: moto.url,
+      faults,
+      journal,
+      port: ports.aws,
+    });
+    cleanups.push(() => proxy.close());
+    const aws = {
+      url: proxy.url,
+      region: SANDBOX_REGION,
+      accessKeyId: identity.awsAccessKeyId,
+      secretAccessKey: identity.awsSecretAccessKey,
+    };
+
+    // Kubernetes API.
+    // HTTPS: kubectl sends a kubeconfig's token only over TLS.
+    const tls = stateDir
+      ? await loadOrCreateCertificate(stateDir, () => selfSignedCertificate())
+      : selfSignedCertificate();
+    const kube = await startKubeApiServer({
+      store,
+      token,
+      faults,
+      admission,
+      tls,
+      port: ports.kube,
+      log,
+    });
+    cleanups.push(() => kube.close());
+    const kubeUrl = kube.url;
+    const caData = kube.caData ?? '';
+
+    // GitOps repository and Argo CD API.
+    let tempGitDir: string | undefined;
+    if (!stateDir) {
+      tempGitDir = await mkdtemp(join(tmpdir(), 'sandbox-git-'));
+      const dir = tempGitDir;
+      cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    }
+    const git = await startGitServer({
+      dataDir: stateDir ? join(stateDir, 'git') : tempGitDir!,
+      token,
+      port: ports.git,
+    });
+    cleanups.push(() => git.close());
+    const argocd = await startArgoCdApiServer({
+      store,
+      token,
+      namespace: 'openshift-gitops',
+      git: { url: git.url, repoDir: git.repoDir },
+      port: ports.argocd,
+    });
+    cleanups.push(() => argocd.close());
+    const argocdUrl = argocd.url;
+
+    // Simulated operators.
+    const profile: SandboxProfile = { ...PROFILES[options.profile ?? 'fast'] };
+    const ctx: ControllerContext = {
+      store,
+      profile,
+      aws: {
+        url: aws.url,
+        region: aws.region,
+        adminAccessKeyId: aws.accessKeyId,
+        adminSecretAccessKey: aws.secretAccessKey,
+      },
+      faults,
+      log,
+    };
+    const argoCtx = { ...ctx, git: { url: git.url, repoDir: git.repoDir } };
+    const starters: Array<() => Controller> = [
+      () => startOlmController(ctx),
+      () => startExternalSecretsController(ctx),
+      () => startLokiController(ctx),
+      () => startJobController(ctx),
+      () => startClusterLoggingController(ctx),
+      () => startArgoCdController(argoCtx),
+    ];
+    let controllers: Controller[] = [];
+    const startControllers = () => {
+      controllers = starters.map(start => start());
+    };
+    const stopControllers = () => {
+      for (const c of controllers.splice(0)) {
+        try {
+          c.stop();
+        } catch (e: any) {
+          log(`controllers: stopping ${c.name}: ${e?.message ?? e}`);
+        }
+      }
+    };
+    startControllers();
+    cleanups.push(stopControllers);
+
+    const reset = async () => {
+      stopControllers();
+      try {
+        await proxy.exclusive(async () => {
+          await moto.reset();
+          await journal?.clear();
+        });
+        wipeKubeStore(store);
+        ensureInitialNamespaces(store);
+      } finally {
+        startControllers();
+      }
+      log('reset: AWS and Kubernetes state cleared');
+    };
+    const setProfile = (name: SandboxProfile['name']) => {
+      if (!PROFILES[name]) throw new Error(`unknown profile "${name}"`);
+      stopControllers();
+      Object.assign(profile, PROFILES[name]);
+      startControllers();
+      log(`profile: ${name}`);
+    };
+    const inventory = () =>
+      proxy.shared(() =>
+        awsInventory({
+          url: moto.url,
+          region: aws.region,
+          accessKeyId: aws.accessKeyId,
+          secretAccessKey: aws.secretAccessKey,
+        }),
+      );
+
+    const control = await startControlServer({
+      sandbox: {
+        faults,
+        store,
+        awsInventory: inventory,
+        reset,
+        profile: () => ({ ...profile }),
+        setProfile,
+      },
+      token,
+      port: ports.control,
+    });
+    cleanups.push(() => control.close());
+
+    const kubeconfig = kubeconfigYaml({
+      url: kubeUrl,
+      token,
+      caData,
+      namespace: 'default',
+    });
+    let stopping: Promise<void> | undefined;
+    const sandbox: Sandbox = {
+      kube: { url: kubeUrl, token, caData },
+      kubeconfig,
+      aws,
+      moto: { url: moto.url, pid: moto.pid },
+      argocd: { url: argocdUrl, token },
+      git: { url: git.url, repoDir: git.repoDir },
+      control: { url: control.url },
+      store,
+      faults,
+      profile: () => ({ ...profile }),
+      setProfile,
+      reset,
+      awsInventory: inventory,
+      async writeFiles(dir: string) {
+        await ensurePrivateDir(dir);
+        const env = [
+          `AWS_ENDPOINT_URL=${aws.url}`,
+          `AWS_REGION=${aws.region}`,
+          `AWS_DEFAULT_REGION=${aws.region}`,
+          `AWS_ACCESS_KEY_ID=${aws.accessKeyId}`,
+          `AWS_SECRET_ACCESS_KEY=${aws.secretAccessKey}`,
+          '',
+        ].join('\n');
+        const description = {
+          profile: profile.name,
+          kube: { url: kubeUrl, token, caData },
+          kubeconfig: join(dir, 'kubeconfig'),
+          aws: { ...aws, forcePathStyle: true },
+          moto: { url: moto.url, pid: moto.pid },
+          argocd: { url: argocdUrl, token },
+          git: { url: git.url, username: 'sandbox', password: token },
+          control: { url: control.url, token },
+          stateDir: stateDir ?? null,
+        };
+        await writeFileAtomic(join(dir, 'kubeconfig'), kubeconfig);
+        await writeFileAtomic(join(dir, 'aws.env'), env);
+        await writeFileAtomic(
+          join(dir, 'sandbox.json'),
+          `${JSON.stringify(description, null, 2)}\n`,
+        );
+      },
+      stop() {
+        stopping ??= runCleanups().then(() => log('stopped'));
+        return stopping;
+      },
+    };
+    return sandbox;
+  } catch (e) {
+    await runCleanups();
+    throw e;
+  }
+}

@@ -1,0 +1,15 @@
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { selfSignedCertificate } from './tls';
+
+describe('selfSignedCertificate', () => {
+  it('is a valid self-signed CA certificate for loopback', () => {
+    const { cert, key } = selfSignedCertificate();
+    const x509 = new X509Certificate(cert);
+    expect(x509.ca).toBe(true);
+    expect(x509.verify(x509.publicKey)).toBe(true);
+    expect(x509.checkIP('127.0.0.1')).toBe('127.0.0.1');
+    expect(x509.checkHost('localhost')).toBe('localhost');
+    expect(x509.checkPrivateKey(createPrivateKey(key))).toBe(true);
+    expect(Date.parse(x509.validTo)).toBeGreaterThan(Date.now() + 300 * 864e5);
+  });
+});

@@ -1,0 +1,26 @@
+import { TemplateExample } from '@backstage/plugin-scaffolder-node';
+import yaml from 'yaml';
+
+export const examples: TemplateExample[] = [
+  {
+    description:
+      'Register the production Applications the template rendered, unsynced',
+    example: yaml.stringify({
+      steps: [
+        {
+          id: 'register',
+          action: 'logging:argocd:register',
+          name: 'Register with Argo CD',
+          input: {
+            cluster: 'sandbox',
+            tier: 'production',
+            manifests: [
+              'environments/acme-prod/argocd/appproject.yaml',
+              'environments/acme-prod/argocd/applications.yaml',
+            ],
+          },
+        },
+      ],
+    }),
+  },
+];
