@@ -17,3 +17,5 @@ export { createEnsureSecretStoreAction } from './actions/ensureSecretStore';
 export { createEnsureOperatorsAction } from './actions/ensureOperators';
 export { createRegisterArgoCdAction } from './actions/registerArgoCd';
 export { createSyncArgoCdAction } from './actions/syncArgoCd';
+export { createPublishGitopsAction } from './actions/publishGitops';
+export { createRegisterCatalogAction } from './actions/registerCatalog';

@@ -12,6 +12,8 @@ import { createApplyClusterCredentialsAction } from './actions/applyClusterCrede
 import { createEnsureBucketAction } from './actions/ensureBucket';
 import { createEnsureOperatorsAction } from './actions/ensureOperators';
 import { createEnsureSecretStoreAction } from './actions/ensureSecretStore';
+import { createPublishGitopsAction } from './actions/publishGitops';
+import { createRegisterCatalogAction } from './actions/registerCatalog';
 import { createRegisterArgoCdAction } from './actions/registerArgoCd';
 import { createSyncArgoCdAction } from './actions/syncArgoCd';
 import { createEnsureIamAction } from './actions/ensureIam';
@@ -36,17 +38,25 @@ export const scaffolderModuleLoggingEnvironments = createBackendModule({
       async init({ scaffolder, config, catalog }) {
         const clusters = ConfigClusterRegistry.fromConfig(config);
         const aws = AwsClientFactory.fromConfig(config);
+        const gitops = {
+          repoUrl: config.getString('loggingEnvironments.gitops.repoUrl'),
+          branch:
+            config.getOptionalString('loggingEnvironments.gitops.branch') ??
+            'main',
+          username: config.getOptionalString(
+            'loggingEnvironments.gitops.username',
+          ),
+          password: config.getOptionalString(
+            'loggingEnvironments.gitops.password',
+          ),
+          browseUrl: config.getOptionalString(
+            'loggingEnvironments.gitops.browseUrl',
+          ),
+        };
         scaffolder.addActions(
-          createValidateEnvironmentAction({
-            clusters,
-            catalog,
-            gitops: {
-              repoUrl: config.getString('loggingEnvironments.gitops.repoUrl'),
-              branch:
-                config.getOptionalString('loggingEnvironments.gitops.branch') ??
-                'main',
-            },
-          }),
+          createValidateEnvironmentAction({ clusters, catalog, gitops }),
+          createPublishGitopsAction({ gitops }),
+          createRegisterCatalogAction({ catalog }),
           createEnsureBucketAction({ aws }),
           createEnsureIamAction({ aws }),
           createEnsureSecretAction({ aws }),

@@ -1,12 +1,8 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
+import { mockCredentials } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
-import { startMoto } from '@internal/plugin-logging-environments-node/testUtils';
 import scaffolderModule from '@internal/plugin-scaffolder-backend-module-logging-environments';
+import { Sandbox, startSandbox } from '@internal/sandbox';
 import {
   mkdirSync,
   mkdtempSync,
@@ -21,6 +17,7 @@ import { dirname, join, relative } from 'node:path';
 import request from 'supertest';
 import { parse, parseAllDocuments } from 'yaml';
 import { Manifest, REPO_ROOT, kustomize } from './__testUtils__/kustomize';
+import { startPortalBackend } from './__testUtils__/portal';
 
 const templateDir = join(REPO_ROOT, 'templates', 'logging-environment');
 const template = parse(
@@ -54,34 +51,20 @@ const values = {
 };
 
 describe('the logging-environment template', () => {
-  let moto: Awaited<ReturnType<typeof startMoto>>;
+  let sandbox: Sandbox;
   let server: any;
 
   beforeAll(async () => {
-    moto = await startMoto();
-    ({ server } = await startTestBackend({
-      features: [
-        scaffolderPlugin,
-        scaffolderModule,
-        catalogServiceMock.factory({ entities: [] }),
-        mockServices.rootConfig.factory({
-          data: {
-            ...moto.config,
-            backend: { baseUrl: 'http://localhost:7007' },
-            loggingEnvironments: {
-              ...moto.config.loggingEnvironments,
-              gitops: {
-                repoUrl: 'http://127.0.0.1:6490/gitops.git',
-                branch: 'main',
-              },
-              clusters: [{ name: 'sandbox', url: 'http://127.0.0.1:6443' }],
-            },
-          },
-        }),
-      ],
-    }));
+    // The dry run reads the sandbox (AWS and the cluster) to report what
+    // each step would change; it changes nothing.
+    sandbox = await startSandbox({ profile: 'fast' });
+    ({ server } = await startPortalBackend(sandbox, [
+      scaffolderPlugin,
+      scaffolderModule,
+      catalogServiceMock.factory({ entities: [] }),
+    ]));
   }, 120_000);
-  afterAll(() => moto?.stop());
+  afterAll(() => sandbox?.stop());
 
   const dryRun = (body: { values: object; secrets?: object }) =>
     request(server)
@@ -148,15 +131,13 @@ describe('the logging-environment template', () => {
         );
         expect(app.spec.project).toBe(`acme-${tier}-logging`);
         expect(app.spec.source).toEqual({
-          repoURL: 'http://127.0.0.1:6490/gitops.git',
+          repoURL: sandbox.git.url,
           targetRevision: 'main',
           path: `${env}/${app.metadata.labels?.['logging-environments.io/application']}`,
         });
       }
       const [project] = docs(root, `${env}/argocd/appproject.yaml`);
-      expect(project.spec.sourceRepos).toEqual([
-        'http://127.0.0.1:6490/gitops.git',
-      ]);
+      expect(project.spec.sourceRepos).toEqual([sandbox.git.url]);
       expect(project.spec.destinations).toEqual([
         {
           server: 'https://kubernetes.default.svc',
@@ -189,6 +170,16 @@ describe('the logging-environment template', () => {
       // The dry run reports what the bootstrap would create, and creates nothing.
       const messages = res.body.log.map((l: any) => l.body.message).join('\n');
       expect(messages).toContain(`S3 bucket "acme-${tier}-loki" would create`);
+      expect(messages).toContain(
+        'Secret external-secrets-system/aws-credentials would create',
+      );
+      expect(messages).toContain(
+        `Application openshift-gitops/acme-${tier}-logging-infrastructure would create`,
+      );
+      expect((await sandbox.awsInventory()).buckets).toEqual([]);
+      expect(sandbox.store.list('argoproj.io/v1alpha1', 'Application')).toEqual(
+        [],
+      );
       // The secrets appear nowhere.
       const everything = JSON.stringify(res.body);
       expect(everything).not.toContain(secrets.awsSecretAccessKey);

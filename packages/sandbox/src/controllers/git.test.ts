@@ -75,6 +75,34 @@ describe('startGitServer', () => {
     }
   });
 
+  it('serves files of a branch or commit read-only, and nothing else', async () => {
+    const server = await startGitServer({ dataDir, token: 's3cret' });
+    try {
+      const readme = await fetch(`${server.url}/raw/main/README.md`);
+      expect(readme.status).toBe(200);
+      expect((await readme.text()).length).toBeGreaterThan(0);
+      const head = (
+        await runGit(['--git-dir', server.repoDir, 'rev-parse', 'main'])
+      ).trim();
+      expect((await fetch(`${server.url}/raw/${head}/README.md`)).status).toBe(
+        200,
+      );
+      expect((await fetch(`${server.url}/raw/main/missing.yaml`)).status).toBe(
+        404,
+      );
+      for (const bad of ['main/../HEAD', '-p/README.md', 'main/', 'main']) {
+        expect((await fetch(`${server.url}/raw/${bad}`)).status).toBe(400);
+      }
+      // Writing still needs the token.
+      const push = await fetch(`${server.url}/git-receive-pack`, {
+        method: 'POST',
+      });
+      expect(push.status).toBe(401);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('refuses a wrong token and anonymous access with 401', async () => {
     const server = await startGitServer({ dataDir, token: 's3cret' });
     try {

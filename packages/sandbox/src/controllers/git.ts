@@ -127,6 +127,40 @@ function authenticate(req: IncomingMessage, token: string): string | undefined {
 }
 
 /**
+ * Serves `<ref>/<path>` of the repository: the ref is a branch or a commit
+ * (no slashes), the path a file in its tree.
+ */
+function serveRaw(repoDir: string, refAndPath: string, res: ServerResponse) {
+  const slash = refAndPath.indexOf('/');
+  const ref = slash < 0 ? '' : refAndPath.slice(0, slash);
+  const file = slash < 0 ? '' : refAndPath.slice(slash + 1);
+  const safe =
+    /^[A-Za-z0-9._-]+$/.test(ref) &&
+    !ref.startsWith('-') &&
+    file.length > 0 &&
+    !file.split('/').some(part => part === '' || part === '.' || part === '..');
+  if (!safe) {
+    res.writeHead(400, { 'Content-Type': 'text/plain' });
+    res.end('expected /raw/<branch-or-commit>/<path>\n');
+    return;
+  }
+  execFile(
+    'git',
+    ['--git-dir', repoDir, 'cat-file', 'blob', `${ref}:${file}`],
+    { env: gitEnv(), encoding: 'buffer', maxBuffer: 16 * 1024 * 1024 },
+    (error, stdout) => {
+      if (error) {
+        res.writeHead(404, { 'Content-Type': 'text/plain' });
+        res.end(`${ref}:${file} not found\n`);
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(stdout);
+    },
+  );
+}
+
+/**
  * Serves the request through `git http-backend` (CGI): the smart HTTP
  * protocol git clients speak, fetch and push alike.
  */
@@ -232,7 +266,16 @@ export async function startGitServer(
   await runGit(['--git-dir', repoDir, 'config', 'http.receivepack', 'true']);
 
   const children = new Set<ReturnType<typeof spawn>>();
+  const rawPrefix = `/${GITOPS_REPO_NAME}/raw/`;
   const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (req.method === 'GET' && path.startsWith(rawPrefix)) {
+      // Read-only file access, like a forge's raw URLs, so Backstage's URL
+      // reader can register entities from the repository (it sends no
+      // credentials to arbitrary hosts). The sandbox listens on loopback.
+      serveRaw(repoDir, decodeURIComponent(path.slice(rawPrefix.length)), res);
+      return;
+    }
     const user = authenticate(req, options.token);
     if (!user) {
       req.resume();
