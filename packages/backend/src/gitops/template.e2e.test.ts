@@ -87,19 +87,30 @@ describe('creating a production environment from the template, end to end', () =
     const created = await request(server)
       .post('/api/scaffolder/v2/tasks')
       .set('authorization', user)
-      .send({ templateRef: 'template:default/logging-environment', values, secrets });
+      .send({
+        templateRef: 'template:default/logging-environment',
+        values,
+        secrets,
+      });
     expect(created.status).toBe(201);
-    const task = await waitFor('the task to finish', async () => {
-      const res = await request(server)
-        .get(`/api/scaffolder/v2/tasks/${created.body.id}`)
-        .set('authorization', user);
-      return ['completed', 'failed', 'cancelled'].includes(res.body.status) ? res.body : undefined;
-    }, 120_000);
+    const task = await waitFor(
+      'the task to finish',
+      async () => {
+        const res = await request(server)
+          .get(`/api/scaffolder/v2/tasks/${created.body.id}`)
+          .set('authorization', user);
+        return ['completed', 'failed', 'cancelled'].includes(res.body.status)
+          ? res.body
+          : undefined;
+      },
+      120_000,
+    );
     const events = await request(server)
       .get(`/api/scaffolder/v2/tasks/${created.body.id}/events`)
       .set('authorization', user);
     const log = events.body.map((e: any) => e.body?.message ?? '').join('\n');
-    if (task.status !== 'completed') throw new Error(`task ${task.status}:\n${log}`);
+    if (task.status !== 'completed')
+      throw new Error(`task ${task.status}:\n${log}`);
     return { task, events: events.body, log };
   }
 
@@ -202,11 +213,19 @@ describe('creating a production environment from the template, end to end', () =
     expect(again.log).toContain('is already up to date');
     expect(again.log).toContain('S3 bucket "acme-prod-loki" adopted');
     expect(again.log).toContain('IAM user "loki-acme-prod" unchanged');
-    expect(again.log).toContain('Secret external-secrets-system/aws-credentials unchanged');
-    expect((await git(sandbox.git.repoDir, 'rev-parse', 'main')).trim()).toBe(head);
+    expect(again.log).toContain(
+      'Secret external-secrets-system/aws-credentials unchanged',
+    );
+    expect((await git(sandbox.git.repoDir, 'rev-parse', 'main')).trim()).toBe(
+      head,
+    );
     const after = await sandbox.awsInventory();
-    expect(after.iam.users.find(u => u.name === 'loki-acme-prod')!.accessKeys).toHaveLength(1);
-    const secret = after.secrets.find(x => x.name === 'logging/acme-prod/loki-s3')!;
+    expect(
+      after.iam.users.find(u => u.name === 'loki-acme-prod')!.accessKeys,
+    ).toHaveLength(1);
+    const secret = after.secrets.find(
+      x => x.name === 'logging/acme-prod/loki-s3',
+    )!;
     expect(Object.keys(secret.versions)).toHaveLength(1);
   });
 });
