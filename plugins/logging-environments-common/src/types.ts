@@ -169,3 +169,120 @@ export interface EnvironmentSummary {
   phase: Phase;
   policy: TierPolicy;
 }
+
+/**
+ * Whether the caller may do something now, and if not, why (shown next to
+ * the disabled button).
+ *
+ * @public
+ */
+export interface Availability {
+  allowed: boolean;
+  /** Why not, in words, when not allowed. */
+  reason?: string;
+}
+
+/**
+ * One approval a tier requires, and the approval that fulfils it, if any.
+ *
+ * @public
+ */
+export interface RequiredApprovalStatus {
+  role: string;
+  title: string;
+  /** Entity refs of the groups whose members may give it. */
+  groups: string[];
+  /** The valid approval that fulfils it, for the current revision. */
+  approval?: Approval;
+}
+
+/**
+ * The phase-2 gate of an environment.
+ *
+ * @public
+ */
+export interface ApprovalState {
+  /** The Git revision approvals are bound to (what the Applications will sync). */
+  revision?: string;
+  required: RequiredApprovalStatus[];
+  /** Every decision recorded, newest first, voided ones included. */
+  decisions: Approval[];
+  /** All required approvals are given for the current revision, and no rejection stands. */
+  complete: boolean;
+  /** A standing rejection for the current revision, if any. */
+  rejected?: Approval;
+}
+
+/**
+ * One entry of an environment's audit trail.
+ *
+ * @public
+ */
+export interface HistoryEvent {
+  id: string;
+  type:
+    | 'bootstrap'
+    | 'checklist'
+    | 'approval'
+    | 'rejection'
+    | 'approvals-voided'
+    | 'sync-requested'
+    | 'sync-progress'
+    | 'sync-succeeded'
+    | 'sync-failed'
+    | 'sync-blocked'
+    | 'rollback';
+  /** Entity ref of who did it, or `system`. */
+  actor: string;
+  /** ISO 8601. */
+  at: string;
+  message: string;
+  /** Non-secret details (revision, role, state...). */
+  details?: Record<string, string | number | boolean>;
+}
+
+/**
+ * Everything the environment page shows.
+ *
+ * @public
+ */
+export interface EnvironmentDetails extends EnvironmentSummary {
+  namespace: string;
+  requester?: string;
+  /** The last checklist run. */
+  checklist?: ChecklistRun;
+  approvals: ApprovalState;
+  /** The latest sync run. */
+  sync?: SyncRun;
+  applications: ApplicationStatus[];
+  /** What the caller may do now. */
+  can: {
+    runChecklist: Availability;
+    approve: Availability;
+    reject: Availability;
+    sync: Availability;
+  };
+}
+
+/**
+ * The logging health of one service.
+ *
+ * @public
+ */
+export interface ServiceHealth {
+  entityRef: string;
+  environment?: {
+    entityRef: string;
+    name: string;
+    tier: Tier;
+    cluster: string;
+  };
+  /** The service's Kubernetes namespace, from its annotation. */
+  namespace?: string;
+  /** Whether the forwarder collects that namespace's logs. */
+  collected: 'yes' | 'no' | 'unknown';
+  lokiStack: { health: string; message?: string };
+  forwarder: { health: string; message?: string };
+  lastSync?: { revision?: string; phase?: string; finishedAt?: string };
+  links: { environment?: string; logs?: string };
+}

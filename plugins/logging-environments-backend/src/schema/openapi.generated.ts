@@ -1,0 +1,1085 @@
+// Generated from openapi.yaml by `yarn workspace @internal/plugin-logging-environments-backend openapi:generate`.
+// Do not edit: change openapi.yaml and generate again.
+/* eslint-disable */
+import { createValidatedOpenApiRouter } from '@backstage/backend-openapi-utils';
+
+export const spec = {
+  openapi: '3.0.3',
+  info: {
+    title: 'logging-environments',
+    version: '1',
+    description:
+      "Phase 2 (checklist, approvals) and phase 3 (GitOps sync, wave status) of the Logging Environments plugins. Every route needs a signed-in user (or a service token); what a caller may see and do is decided by the logging.environment.* permissions and the tier's approval rules.",
+    license: {
+      name: 'Apache-2.0',
+    },
+  },
+  servers: [
+    {
+      url: '/',
+    },
+  ],
+  paths: {
+    '/health': {
+      get: {
+        operationId: 'GetHealth',
+        security: [],
+        responses: {
+          '200': {
+            description: 'The plugin is up.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['status'],
+                  properties: {
+                    status: {
+                      type: 'string',
+                      enum: ['ok'],
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    '/clusters': {
+      get: {
+        operationId: 'ListClusters',
+        responses: {
+          '200': {
+            description:
+              'The clusters environments can be created on (names and links, never credentials).',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items'],
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/Cluster',
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    '/environments': {
+      get: {
+        operationId: 'ListEnvironments',
+        parameters: [
+          {
+            name: 'owner',
+            in: 'query',
+            schema: {
+              type: 'string',
+              maxLength: 253,
+            },
+          },
+          {
+            name: 'tier',
+            in: 'query',
+            schema: {
+              $ref: '#/components/schemas/Tier',
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The environments the caller may read.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items'],
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/EnvironmentListItem',
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    '/environments/{namespace}/{name}': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/namespace',
+        },
+        {
+          $ref: '#/components/parameters/name',
+        },
+      ],
+      get: {
+        operationId: 'GetEnvironment',
+        responses: {
+          '200': {
+            description: 'One environment.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/EnvironmentDetails',
+                },
+              },
+            },
+          },
+          '403': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/environments/{namespace}/{name}/checklist': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/namespace',
+        },
+        {
+          $ref: '#/components/parameters/name',
+        },
+      ],
+      post: {
+        operationId: 'RunChecklist',
+        responses: {
+          '200': {
+            description: 'The checklist run, stored.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ChecklistRun',
+                },
+              },
+            },
+          },
+          '403': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/environments/{namespace}/{name}/approvals': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/namespace',
+        },
+        {
+          $ref: '#/components/parameters/name',
+        },
+      ],
+      post: {
+        operationId: 'DecideApproval',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['decision', 'comment'],
+                properties: {
+                  decision: {
+                    type: 'string',
+                    enum: ['approve', 'reject'],
+                  },
+                  role: {
+                    type: 'string',
+                    pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$',
+                  },
+                  comment: {
+                    type: 'string',
+                    maxLength: 2000,
+                  },
+                  revision: {
+                    description:
+                      'The revision the caller saw; a different current revision is a 409.',
+                    type: 'string',
+                    pattern: '^[0-9a-f]{7,64}$',
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description:
+              'The decision was recorded; the gate as it now stands.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ApprovalState',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '403': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+          '409': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/environments/{namespace}/{name}/sync': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/namespace',
+        },
+        {
+          $ref: '#/components/parameters/name',
+        },
+      ],
+      post: {
+        operationId: 'StartSync',
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  revision: {
+                    description:
+                      'The revision the caller confirmed; a different approved revision is a 409.',
+                    type: 'string',
+                    pattern: '^[0-9a-f]{7,64}$',
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '202': {
+            description: 'The sync run was started.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/SyncRun',
+                },
+              },
+            },
+          },
+          '403': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+          '409': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/environments/{namespace}/{name}/history': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/namespace',
+        },
+        {
+          $ref: '#/components/parameters/name',
+        },
+      ],
+      get: {
+        operationId: 'GetHistory',
+        parameters: [
+          {
+            name: 'limit',
+            in: 'query',
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 500,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The audit trail, newest first.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items'],
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/HistoryEvent',
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          '403': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/services/{namespace}/{kind}/{name}/health': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/namespace',
+        },
+        {
+          name: 'kind',
+          in: 'path',
+          required: true,
+          schema: {
+            type: 'string',
+            pattern: '^[A-Za-z][A-Za-z0-9]{0,62}$',
+          },
+        },
+        {
+          $ref: '#/components/parameters/name',
+        },
+      ],
+      get: {
+        operationId: 'GetServiceHealth',
+        responses: {
+          '200': {
+            description: 'The logging health of a service.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ServiceHealth',
+                },
+              },
+            },
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+  },
+  components: {
+    parameters: {
+      namespace: {
+        name: 'namespace',
+        in: 'path',
+        required: true,
+        schema: {
+          type: 'string',
+          pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$',
+        },
+      },
+      name: {
+        name: 'name',
+        in: 'path',
+        required: true,
+        schema: {
+          type: 'string',
+          pattern: '^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$',
+        },
+      },
+    },
+    responses: {
+      Error: {
+        description: 'A Backstage error body.',
+        content: {
+          'application/json': {
+            schema: {
+              $ref: '#/components/schemas/Error',
+            },
+          },
+        },
+      },
+    },
+    schemas: {
+      Error: {
+        type: 'object',
+        required: ['error'],
+        properties: {
+          error: {
+            type: 'object',
+            required: ['name', 'message'],
+            properties: {
+              name: {
+                type: 'string',
+              },
+              message: {
+                type: 'string',
+              },
+            },
+          },
+          response: {
+            type: 'object',
+            properties: {
+              statusCode: {
+                type: 'integer',
+              },
+            },
+          },
+        },
+      },
+      Tier: {
+        type: 'string',
+        enum: ['development', 'staging', 'production'],
+      },
+      Cluster: {
+        type: 'object',
+        required: ['name'],
+        properties: {
+          name: {
+            type: 'string',
+          },
+          argocdUrl: {
+            type: 'string',
+          },
+          consoleUrl: {
+            type: 'string',
+          },
+        },
+      },
+      Availability: {
+        type: 'object',
+        required: ['allowed'],
+        properties: {
+          allowed: {
+            type: 'boolean',
+          },
+          reason: {
+            type: 'string',
+          },
+        },
+      },
+      RequiredApproval: {
+        type: 'object',
+        required: ['role', 'title', 'group'],
+        properties: {
+          role: {
+            type: 'string',
+          },
+          title: {
+            type: 'string',
+          },
+          group: {
+            type: 'string',
+          },
+        },
+      },
+      TierPolicy: {
+        type: 'object',
+        required: [
+          'tier',
+          'requiredApprovals',
+          'distinctApprovers',
+          'requesterMayApprove',
+          'syncMode',
+          'rollbackOnFailure',
+        ],
+        properties: {
+          tier: {
+            $ref: '#/components/schemas/Tier',
+          },
+          requiredApprovals: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/RequiredApproval',
+            },
+          },
+          distinctApprovers: {
+            type: 'boolean',
+          },
+          requesterMayApprove: {
+            type: 'boolean',
+          },
+          syncMode: {
+            type: 'string',
+            enum: ['automatic', 'manual'],
+          },
+          rollbackOnFailure: {
+            type: 'boolean',
+          },
+        },
+      },
+      ChecklistItem: {
+        type: 'object',
+        required: ['id', 'title', 'status', 'message', 'evidence', 'checkedAt'],
+        properties: {
+          id: {
+            type: 'string',
+          },
+          title: {
+            type: 'string',
+          },
+          status: {
+            type: 'string',
+            enum: ['pass', 'fail', 'warn', 'unknown'],
+          },
+          message: {
+            type: 'string',
+          },
+          evidence: {
+            type: 'object',
+            additionalProperties: {
+              oneOf: [
+                {
+                  type: 'string',
+                },
+                {
+                  type: 'number',
+                },
+                {
+                  type: 'boolean',
+                },
+              ],
+            },
+          },
+          checkedAt: {
+            type: 'string',
+          },
+        },
+      },
+      ChecklistRun: {
+        type: 'object',
+        required: ['id', 'items', 'status', 'startedAt', 'finishedAt'],
+        properties: {
+          id: {
+            type: 'string',
+          },
+          items: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/ChecklistItem',
+            },
+          },
+          status: {
+            type: 'string',
+            enum: ['pass', 'fail', 'warn', 'unknown'],
+          },
+          startedAt: {
+            type: 'string',
+          },
+          finishedAt: {
+            type: 'string',
+          },
+          revision: {
+            type: 'string',
+          },
+        },
+      },
+      Approval: {
+        type: 'object',
+        required: [
+          'id',
+          'decision',
+          'role',
+          'actor',
+          'comment',
+          'revision',
+          'createdAt',
+        ],
+        properties: {
+          id: {
+            type: 'string',
+          },
+          decision: {
+            type: 'string',
+            enum: ['approve', 'reject'],
+          },
+          role: {
+            type: 'string',
+          },
+          actor: {
+            type: 'string',
+          },
+          comment: {
+            type: 'string',
+          },
+          revision: {
+            type: 'string',
+          },
+          createdAt: {
+            type: 'string',
+          },
+          voidedReason: {
+            type: 'string',
+          },
+        },
+      },
+      RequiredApprovalStatus: {
+        type: 'object',
+        required: ['role', 'title', 'groups'],
+        properties: {
+          role: {
+            type: 'string',
+          },
+          title: {
+            type: 'string',
+          },
+          groups: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+          approval: {
+            $ref: '#/components/schemas/Approval',
+          },
+        },
+      },
+      ApprovalState: {
+        type: 'object',
+        required: ['required', 'decisions', 'complete'],
+        properties: {
+          revision: {
+            type: 'string',
+          },
+          required: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/RequiredApprovalStatus',
+            },
+          },
+          decisions: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/Approval',
+            },
+          },
+          complete: {
+            type: 'boolean',
+          },
+          rejected: {
+            $ref: '#/components/schemas/Approval',
+          },
+        },
+      },
+      SyncRun: {
+        type: 'object',
+        required: [
+          'id',
+          'state',
+          'revision',
+          'requestedBy',
+          'startedAt',
+          'updatedAt',
+        ],
+        properties: {
+          id: {
+            type: 'string',
+          },
+          state: {
+            type: 'string',
+            enum: [
+              'pending',
+              'syncing-infrastructure',
+              'waiting-infrastructure',
+              'syncing-forwarder',
+              'waiting-forwarder',
+              'rolling-back',
+              'succeeded',
+              'failed',
+              'blocked',
+            ],
+          },
+          revision: {
+            type: 'string',
+          },
+          requestedBy: {
+            type: 'string',
+          },
+          startedAt: {
+            type: 'string',
+          },
+          updatedAt: {
+            type: 'string',
+          },
+          message: {
+            type: 'string',
+          },
+        },
+      },
+      WaveResource: {
+        type: 'object',
+        required: ['kind', 'name'],
+        properties: {
+          kind: {
+            type: 'string',
+          },
+          name: {
+            type: 'string',
+          },
+          namespace: {
+            type: 'string',
+          },
+          syncStatus: {
+            type: 'string',
+          },
+          health: {
+            type: 'string',
+          },
+          message: {
+            type: 'string',
+          },
+        },
+      },
+      WaveStatus: {
+        type: 'object',
+        required: ['wave', 'state', 'resources'],
+        properties: {
+          wave: {
+            type: 'integer',
+          },
+          step: {
+            type: 'object',
+            properties: {
+              id: {
+                type: 'string',
+              },
+              title: {
+                type: 'string',
+              },
+              kind: {
+                type: 'string',
+              },
+            },
+          },
+          state: {
+            type: 'string',
+            enum: ['pending', 'running', 'healthy', 'degraded', 'failed'],
+          },
+          resources: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/WaveResource',
+            },
+          },
+        },
+      },
+      ApplicationStatus: {
+        type: 'object',
+        required: ['role', 'name', 'waves'],
+        properties: {
+          role: {
+            type: 'string',
+            enum: ['infrastructure', 'forwarder'],
+          },
+          name: {
+            type: 'string',
+          },
+          syncStatus: {
+            type: 'string',
+          },
+          health: {
+            type: 'string',
+          },
+          revision: {
+            type: 'string',
+          },
+          operationPhase: {
+            type: 'string',
+          },
+          operationMessage: {
+            type: 'string',
+          },
+          url: {
+            type: 'string',
+          },
+          waves: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/WaveStatus',
+            },
+          },
+        },
+      },
+      EnvironmentListItem: {
+        type: 'object',
+        required: [
+          'entityRef',
+          'name',
+          'tier',
+          'cluster',
+          'phase',
+          'policy',
+          'approvalsComplete',
+          'waves',
+        ],
+        properties: {
+          entityRef: {
+            type: 'string',
+          },
+          name: {
+            type: 'string',
+          },
+          title: {
+            type: 'string',
+          },
+          owner: {
+            type: 'string',
+          },
+          tier: {
+            $ref: '#/components/schemas/Tier',
+          },
+          cluster: {
+            type: 'string',
+          },
+          phase: {
+            type: 'string',
+            enum: ['bootstrap', 'verify', 'sync', 'live'],
+          },
+          policy: {
+            $ref: '#/components/schemas/TierPolicy',
+          },
+          approvalsComplete: {
+            type: 'boolean',
+          },
+          waves: {
+            description: 'Per Application, the state of its waves in order.',
+            type: 'object',
+            additionalProperties: {
+              type: 'array',
+              items: {
+                type: 'string',
+              },
+            },
+          },
+        },
+      },
+      EnvironmentDetails: {
+        type: 'object',
+        required: [
+          'entityRef',
+          'name',
+          'tier',
+          'cluster',
+          'phase',
+          'policy',
+          'namespace',
+          'approvals',
+          'applications',
+          'can',
+        ],
+        properties: {
+          entityRef: {
+            type: 'string',
+          },
+          name: {
+            type: 'string',
+          },
+          title: {
+            type: 'string',
+          },
+          owner: {
+            type: 'string',
+          },
+          tier: {
+            $ref: '#/components/schemas/Tier',
+          },
+          cluster: {
+            type: 'string',
+          },
+          phase: {
+            type: 'string',
+            enum: ['bootstrap', 'verify', 'sync', 'live'],
+          },
+          policy: {
+            $ref: '#/components/schemas/TierPolicy',
+          },
+          namespace: {
+            type: 'string',
+          },
+          requester: {
+            type: 'string',
+          },
+          checklist: {
+            $ref: '#/components/schemas/ChecklistRun',
+          },
+          approvals: {
+            $ref: '#/components/schemas/ApprovalState',
+          },
+          sync: {
+            $ref: '#/components/schemas/SyncRun',
+          },
+          applications: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/ApplicationStatus',
+            },
+          },
+          can: {
+            type: 'object',
+            required: ['runChecklist', 'approve', 'reject', 'sync'],
+            properties: {
+              runChecklist: {
+                $ref: '#/components/schemas/Availability',
+              },
+              approve: {
+                $ref: '#/components/schemas/Availability',
+              },
+              reject: {
+                $ref: '#/components/schemas/Availability',
+              },
+              sync: {
+                $ref: '#/components/schemas/Availability',
+              },
+            },
+          },
+        },
+      },
+      HistoryEvent: {
+        type: 'object',
+        required: ['id', 'type', 'actor', 'at', 'message'],
+        properties: {
+          id: {
+            type: 'string',
+          },
+          type: {
+            type: 'string',
+          },
+          actor: {
+            type: 'string',
+          },
+          at: {
+            type: 'string',
+          },
+          message: {
+            type: 'string',
+          },
+          details: {
+            type: 'object',
+            additionalProperties: {
+              oneOf: [
+                {
+                  type: 'string',
+                },
+                {
+                  type: 'number',
+                },
+                {
+                  type: 'boolean',
+                },
+              ],
+            },
+          },
+        },
+      },
+      ServiceHealth: {
+        type: 'object',
+        required: ['entityRef', 'collected', 'lokiStack', 'forwarder', 'links'],
+        properties: {
+          entityRef: {
+            type: 'string',
+          },
+          environment: {
+            type: 'object',
+            required: ['entityRef', 'name', 'tier', 'cluster'],
+            properties: {
+              entityRef: {
+                type: 'string',
+              },
+              name: {
+                type: 'string',
+              },
+              tier: {
+                $ref: '#/components/schemas/Tier',
+              },
+              cluster: {
+                type: 'string',
+              },
+            },
+          },
+          namespace: {
+            type: 'string',
+          },
+          collected: {
+            type: 'string',
+            enum: ['yes', 'no', 'unknown'],
+          },
+          lokiStack: {
+            type: 'object',
+            required: ['health'],
+            properties: {
+              health: {
+                type: 'string',
+              },
+              message: {
+                type: 'string',
+              },
+            },
+          },
+          forwarder: {
+            type: 'object',
+            required: ['health'],
+            properties: {
+              health: {
+                type: 'string',
+              },
+              message: {
+                type: 'string',
+              },
+            },
+          },
+          lastSync: {
+            type: 'object',
+            properties: {
+              revision: {
+                type: 'string',
+              },
+              phase: {
+                type: 'string',
+              },
+              finishedAt: {
+                type: 'string',
+              },
+            },
+          },
+          links: {
+            type: 'object',
+            properties: {
+              environment: {
+                type: 'string',
+              },
+              logs: {
+                type: 'string',
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export const createOpenApiRouter = async (
+  options?: Parameters<typeof createValidatedOpenApiRouter>['1'],
+) => createValidatedOpenApiRouter<typeof spec>(spec, options);

@@ -1,0 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { spec } from './openapi.generated';
+
+describe('openapi.generated.ts', () => {
+  it('matches openapi.yaml (run openapi:generate after changing it)', () => {
+    const yaml = parse(readFileSync(join(__dirname, 'openapi.yaml'), 'utf8'));
+    expect(JSON.parse(JSON.stringify(spec))).toEqual(yaml);
+  });
+});

@@ -1,0 +1,134 @@
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import {
+  ApplicationStatus,
+  ApprovalState,
+  Availability,
+  ChecklistRun,
+  EnvironmentRef,
+  SyncRun,
+  TierPolicy,
+} from '@internal/plugin-logging-environments-common';
+
+/**
+ * An environment as the services see it: the entity's annotations plus its
+ * owner and the tier policy in force.
+ */
+export interface Environment extends EnvironmentRef {
+  title?: string;
+  owner?: string;
+  policy: TierPolicy;
+  /** Extra approver groups from the entity (logging-environments.io/approver-groups). */
+  approverGroups: string[];
+}
+
+/** Reads environments from the catalog (spec.type logging-environment). */
+export interface EnvironmentCatalog {
+  /** One environment; NotFoundError for an unknown or non-environment entity, InputError for bad annotations. */
+  get(
+    entityRef: string,
+    credentials: BackstageCredentials,
+  ): Promise<Environment>;
+  /** Every environment the credentials may see. */
+  list(
+    credentials: BackstageCredentials,
+    filter?: { owner?: string; tier?: string },
+  ): Promise<Environment[]>;
+  /** The environment a service (Component) sends its logs to, if it names one. */
+  forService(
+    entityRef: string,
+    credentials: BackstageCredentials,
+  ): Promise<{
+    service: { entityRef: string; namespace?: string };
+    environment?: Environment;
+  }>;
+}
+
+/** Phase 2: the checklist. */
+export interface ChecklistService {
+  /**
+   * Runs every probe in parallel, each with a timeout; a failing or
+   * unreachable probe becomes an item (`fail` or `unknown` with the cause),
+   * never a failed request. Stores the run and records history.
+   */
+  run(environment: Environment, actor: string): Promise<ChecklistRun>;
+}
+
+/** The Git revision the environment's Applications would sync now. */
+export interface RevisionSource {
+  /** The commit `targetRevision` resolves to, or undefined when unknown. */
+  currentRevision(environment: Environment): Promise<string | undefined>;
+}
+
+/** The caller, as approval rules need it. */
+export interface Caller {
+  userEntityRef: string;
+  ownershipEntityRefs: string[];
+}
+
+/** Phase 2: the approval gate. */
+export interface ApprovalService {
+  /** The gate for the current revision (voids decisions for older revisions first). */
+  state(environment: Environment): Promise<ApprovalState>;
+  /** Whether the caller may approve / reject now, and why not. */
+  availability(
+    environment: Environment,
+    caller: Caller,
+    allowedByPermission: boolean,
+  ): Promise<{ approve: Availability; reject: Availability }>;
+  /**
+   * Records a decision after checking: the permission (done by the router,
+   * passed in), the role's group membership, four-eyes and tier rules, a
+   * passing checklist, and the revision. Throws NotAllowedError /
+   * ConflictError / InputError with the reason.
+   */
+  decide(
+    environment: Environment,
+    caller: Caller,
+    input: {
+      decision: 'approve' | 'reject';
+      role?: string;
+      comment: string;
+      revision?: string;
+    },
+  ): Promise<ApprovalState>;
+}
+
+/** Phase 3: the sync orchestration. */
+export interface SyncService {
+  /** Whether the caller may start a sync now, and why not. */
+  availability(
+    environment: Environment,
+    allowedByPermission: boolean,
+  ): Promise<Availability>;
+  /**
+   * Starts a sync run at the approved revision (production: on request
+   * only). ConflictError when one is running or the gate is not passed.
+   */
+  request(
+    environment: Environment,
+    actor: string,
+    input: { revision?: string },
+  ): Promise<SyncRun>;
+  /** Called on a schedule: advances every active run one step, and starts automatic syncs (development, staging after approval). */
+  tick(): Promise<void>;
+  /** The latest run. */
+  latest(environment: Environment): Promise<SyncRun | undefined>;
+}
+
+/** Wave status from the watch cache. */
+export interface WaveStatusService {
+  /** Per Application of the environment, its waves, from the cache (no request to the cluster). */
+  applications(environment: Environment): ApplicationStatus[];
+  /** Subscribes to changes of an environment's Applications, LokiStacks or forwarders. */
+  onChange(listener: (environmentRef: string) => void): () => void;
+  /** Reads a LokiStack or ClusterLogForwarder from the cache. */
+  object(
+    cluster: string,
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    name: string,
+  ): Record<string, any> | undefined;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
