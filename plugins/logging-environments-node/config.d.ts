@@ -10,6 +10,23 @@ export interface Config {
       repoUrl: string;
       /** Branch the Applications track (default main). */
       branch?: string;
+      /**
+       * Base URL under which Backstage's URL reader can read files of the
+       * branch, e.g. `https://github.com/acme/gitops/blob/main`; the template
+       * registers `<browseUrl>/environments/<env>/catalog-info.yaml`.
+       */
+      browseUrl?: string;
+      /**
+       * User name for publishing to the repository over HTTPS (HTTP Basic),
+       * e.g. the sandbox git server's user.
+       */
+      username?: string;
+      /**
+       * Password or access token for publishing to the repository over
+       * HTTPS (HTTP Basic), with `username`.
+       * @visibility secret
+       */
+      password?: string;
     };
     /**
      * AWS access for the bootstrap and the checklist. Credentials come from

@@ -3,7 +3,9 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 import { DEFAULT_PORTS, findRepoRoot, parseCli } from './cli';
+import { PLATFORM_COMMIT_SUBJECT } from './seed';
 
 const run = promisify(execFile);
 const PACKAGE_DIR = resolve(__dirname, '..');
@@ -14,7 +16,18 @@ describe('parseCli', () => {
       reset: false,
       profile: 'demo',
       ports: { kube: 6443, argocd: 6480, git: 6490, aws: 6500, control: 6510 },
+      manifestsDir: undefined,
+      stopOnStdinClose: false,
       help: false,
+    });
+  });
+
+  it('resolves --manifests and takes --stop-on-stdin-close', () => {
+    expect(
+      parseCli(['--manifests', 'some/dir', '--stop-on-stdin-close'], {}),
+    ).toMatchObject({
+      manifestsDir: resolve('some/dir'),
+      stopOnStdinClose: true,
     });
   });
 
@@ -60,7 +73,10 @@ describe('yarn sandbox', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  function start(): Promise<{ stdout: () => string; stderr: () => string }> {
+  function start(
+    extraArgs: string[] = [],
+    stdin: 'ignore' | 'pipe' = 'ignore',
+  ): Promise<{ stdout: () => string; stderr: () => string }> {
     const env = {
       ...process.env,
       SANDBOX_ROOT: root,
@@ -78,8 +94,9 @@ describe('yarn sandbox', () => {
         'src/cli.ts',
         '--profile',
         'fast',
+        ...extraArgs,
       ],
-      { cwd: PACKAGE_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: PACKAGE_DIR, env, stdio: [stdin, 'pipe', 'pipe'] },
     );
     let out = '';
     let err = '';
@@ -100,8 +117,10 @@ describe('yarn sandbox', () => {
   }
 
   it('starts, serves kubectl and the aws CLI with the files it writes, and stops on SIGTERM', async () => {
-    const { stdout } = await start();
+    const { stdout, stderr } = await start();
     expect(stdout().split('\n')[0]).toBe('sandbox ready');
+    // SANDBOX_ROOT has no manifests/: nothing to seed the GitOps repository with.
+    expect(stderr()).toContain('seed: no manifests/ under');
     const out = join(root, '.sandbox');
     for (const f of ['kubeconfig', 'aws.env', 'sandbox.json']) {
       expect((await stat(join(out, f))).mode & 0o777).toBe(0o600);
@@ -164,6 +183,126 @@ describe('yarn sandbox', () => {
       child!.once('exit', code => r(code)),
     );
     child!.kill('SIGINT');
+    expect(await stopped).toBe(0);
+  }, 60_000);
+
+  it('seeds the GitOps repository and Argo CD once, writes the portal config, and stops when stdin closes', async () => {
+    const manifests = resolve(PACKAGE_DIR, '../../manifests');
+    const args = ['--manifests', manifests, '--stop-on-stdin-close'];
+    const first = await start(args, 'pipe');
+    expect(first.stderr()).toContain(
+      `seed: committed platform/ from ${manifests}`,
+    );
+    expect(first.stderr()).toContain(
+      'seed: Argo CD health checks: ConfigMap/argocd-cm created',
+    );
+    const out = join(root, '.sandbox');
+    const description = JSON.parse(
+      await readFile(join(out, 'sandbox.json'), 'utf8'),
+    );
+
+    // The portal's sandbox config: every endpoint and secret the backend
+    // needs, nothing printed.
+    const configFile = join(out, 'app-config.yaml');
+    expect((await stat(configFile)).mode & 0o777).toBe(0o600);
+    expect(first.stdout()).toContain(`portal      ${configFile}`);
+    const config = parseYaml(await readFile(configFile, 'utf8'));
+    expect(config).toEqual({
+      backend: {
+        reading: { allow: [{ host: new URL(description.git.url).host }] },
+      },
+      aws: {
+        mainAccount: {
+          accessKeyId: description.aws.accessKeyId,
+          secretAccessKey: description.aws.secretAccessKey,
+        },
+      },
+      loggingEnvironments: {
+        aws: { endpoint: description.aws.url },
+        gitops: {
+          repoUrl: description.git.url,
+          branch: 'main',
+          browseUrl: `${description.git.url}/raw/main`,
+          username: 'sandbox',
+          password: description.git.password,
+        },
+        clusters: [
+          {
+            name: 'sandbox',
+            kubeconfig: join(out, 'kubeconfig'),
+            argocdUrl: description.argocd.url,
+            argocdToken: description.argocd.token,
+          },
+        ],
+      },
+    });
+    for (const secret of [
+      description.aws.secretAccessKey,
+      description.git.password,
+    ]) {
+      expect(first.stdout()).not.toContain(secret);
+      expect(first.stderr()).not.toContain(secret);
+    }
+
+    // The git credentials of that file clone platform/ over HTTP.
+    const url = new URL(config.loggingEnvironments.gitops.repoUrl);
+    url.username = config.loggingEnvironments.gitops.username;
+    url.password = config.loggingEnvironments.gitops.password;
+    const clone = join(root, 'clone');
+    await run('git', ['clone', '--quiet', url.toString(), clone], {
+      env: { PATH: process.env.PATH, HOME: root, GIT_TERMINAL_PROMPT: '0' },
+    });
+    expect(
+      (
+        await stat(join(clone, 'platform/overlays/production/infrastructure'))
+      ).isDirectory(),
+    ).toBe(true);
+    const kubectl = (...a: string[]) =>
+      run('kubectl', ['--kubeconfig', join(out, 'kubeconfig'), ...a]);
+    const cm = JSON.parse(
+      (
+        await kubectl(
+          'get',
+          'configmap',
+          'argocd-cm',
+          '-n',
+          'openshift-gitops',
+          '-o',
+          'json',
+        )
+      ).stdout,
+    );
+    expect(Object.keys(cm.data)).toContain(
+      'resource.customizations.health.loki.grafana.com_LokiStack',
+    );
+
+    // Closing stdin (what happens when `yarn start` dies) stops it, moto too.
+    const exited = new Promise<number | null>(r =>
+      child!.once('exit', code => r(code)),
+    );
+    child!.stdin!.end();
+    expect(await exited).toBe(0);
+    expect(() => process.kill(description.moto.pid, 0)).toThrow();
+
+    // Second start: nothing to seed.
+    const repoDir = join(out, 'state/git/gitops.git');
+    const log = async () =>
+      (
+        await run('git', ['--git-dir', repoDir, 'log', '--format=%s', 'main'], {
+          env: { PATH: process.env.PATH, HOME: root },
+        })
+      ).stdout;
+    expect(await log()).toBe(`${PLATFORM_COMMIT_SUBJECT}\nInitial commit\n`);
+    const second = await start(args, 'pipe');
+    expect(second.stderr()).toContain('seed: platform/ already matches');
+    expect(second.stderr()).toContain(
+      'seed: Argo CD health checks: ConfigMap/argocd-cm unchanged',
+    );
+    expect(await log()).toBe(`${PLATFORM_COMMIT_SUBJECT}\nInitial commit\n`);
+    const stopped = new Promise<number | null>(r =>
+      child!.once('exit', code => r(code)),
+    );
+    child!.kill('SIGTERM');
     expect(await stopped).toBe(0);
   }, 60_000);
 });

@@ -1,13 +1,18 @@
 /**
  * `yarn sandbox [--reset] [--profile demo|fast]`: starts the sandbox on
- * fixed loopback ports, keeps its state in `<repo>/.sandbox/state`, writes
- * `<repo>/.sandbox/{kubeconfig,aws.env,sandbox.json}` and prints
- * `sandbox ready` followed by the endpoints. Stops on SIGINT/SIGTERM.
+ * fixed loopback ports, keeps its state in `<repo>/.sandbox/state`, seeds it
+ * for the product (`platform/` in the GitOps repository, the Argo CD health
+ * checks; see seed.ts), writes
+ * `<repo>/.sandbox/{kubeconfig,aws.env,sandbox.json,app-config.yaml}` and
+ * prints `sandbox ready` followed by the endpoints. Stops on SIGINT/SIGTERM
+ * (and, with `--stop-on-stdin-close`, when its parent goes away).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Sandbox, SandboxPorts, startSandbox } from './index';
+import { writePortalConfig } from './portalConfig';
+import { keepArgoCdHealthChecks, seedSandbox } from './seed';
 import { clearState } from './state';
 
 /** Default ports, so the portal's configuration can name them. */
@@ -39,10 +44,14 @@ Options:
   --git-port <n>          git server port (default 6490, env SANDBOX_GIT_PORT)
   --aws-port <n>          AWS endpoint port (default 6500, env SANDBOX_AWS_PORT)
   --control-port <n>      control API port (default 6510, env SANDBOX_CONTROL_PORT)
+  --manifests <dir>       the platform manifests to seed the GitOps repository
+                          with (default: <root>/manifests)
+  --stop-on-stdin-close   stop when standard input closes (for a parent
+                          process such as yarn start: no orphan if it dies)
   -h, --help              show this help
 
 Port 0 picks a free port. SANDBOX_ROOT overrides the repository root
-(where .sandbox/ is written).`;
+(where .sandbox/ is written and manifests/ is read).`;
 
 /**
  * The repository root: the nearest directory above `from` whose
@@ -82,6 +91,9 @@ export interface CliOptions {
   reset: boolean;
   profile: 'demo' | 'fast';
   ports: Required<SandboxPorts>;
+  /** `--manifests`, resolved; undefined: `<root>/manifests` if it exists. */
+  manifestsDir?: string;
+  stopOnStdinClose: boolean;
   help: boolean;
 }
 
@@ -100,6 +112,8 @@ export function parseCli(
       'git-port': { type: 'string' },
       'aws-port': { type: 'string' },
       'control-port': { type: 'string' },
+      manifests: { type: 'string' },
+      'stop-on-stdin-close': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -120,6 +134,8 @@ export function parseCli(
     reset: Boolean(values.reset),
     profile,
     ports,
+    manifestsDir: values.manifests ? resolve(values.manifests) : undefined,
+    stopOnStdinClose: Boolean(values['stop-on-stdin-close']),
     help: Boolean(values.help),
   };
 }
@@ -164,6 +180,24 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  if (options.stopOnStdinClose) {
+    // The parent holds the other end of stdin: it closes when the parent
+    // exits, however it exits (SIGKILL included), so moto and the sandbox
+    // never outlive a `yarn start` that was killed. A signal may have
+    // started the stop already: then this is not a second request.
+    const onClosed = () => {
+      if (!stopping) void stop('stdin closed');
+    };
+    process.stdin.on('end', onClosed);
+    process.stdin.on('error', onClosed);
+    process.stdin.resume();
+  }
+
+  // The platform manifests: --manifests, else <root>/manifests when there.
+  let manifestsDir = options.manifestsDir;
+  if (!manifestsDir && existsSync(join(root, 'manifests'))) {
+    manifestsDir = join(root, 'manifests');
+  }
 
   try {
     sandbox = await startSandbox({
@@ -185,7 +219,23 @@ async function main(): Promise<number> {
     return 1;
   }
   if (stopping) return 0;
+  try {
+    if (manifestsDir) {
+      await seedSandbox(sandbox, { manifestsDir, log });
+      keepArgoCdHealthChecks(sandbox.store, { manifestsDir, log });
+    } else {
+      log(
+        `seed: no manifests/ under ${root} (see --manifests): the GitOps repository has no platform/`,
+      );
+    }
+  } catch (e: any) {
+    log(`failed to seed: ${e?.message ?? e}`);
+    await sandbox.stop();
+    return 1;
+  }
+  if (stopping) return 0;
   await sandbox.writeFiles(outDir);
+  const portalConfigFile = await writePortalConfig(sandbox, outDir);
   process.stdout.write(
     [
       'sandbox ready',
@@ -197,6 +247,7 @@ async function main(): Promise<number> {
       `kubeconfig  ${join(outDir, 'kubeconfig')}`,
       `aws env     ${join(outDir, 'aws.env')}`,
       `all         ${join(outDir, 'sandbox.json')} (tokens and credentials)`,
+      `portal      ${portalConfigFile} (backend config, with credentials)`,
       `profile     ${options.profile}`,
       '',
     ].join('\n'),
