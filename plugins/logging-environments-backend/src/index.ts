@@ -6,3 +6,11 @@
  */
 
 export { loggingEnvironmentsPlugin as default } from './plugin';
+export {
+  createLoggingEnvironmentConditionalDecision,
+  isApproverForEnvironment,
+  isEnvironmentOwner,
+  loggingEnvironmentConditions,
+  loggingEnvironmentPermissionResourceRef,
+} from './permissions';
+export type { LoggingEnvironmentQuery } from './permissions';

@@ -1,9 +1,19 @@
 import {
   AuthorizeResult,
+  ConditionalPolicyDecision,
+  PolicyDecision,
   createPermission,
 } from '@backstage/plugin-permission-common';
-import { PolicyQueryUser } from '@backstage/plugin-permission-node';
 import {
+  PolicyQueryUser,
+  createConditionAuthorizer,
+} from '@backstage/plugin-permission-node';
+import {
+  isApproverForEnvironment,
+  isEnvironmentOwner,
+} from '@internal/plugin-logging-environments-backend';
+import {
+  DEFAULT_TIER_POLICIES,
   loggingEnvironmentApprovePermission,
   loggingEnvironmentReadPermission,
   loggingEnvironmentSyncPermission,
@@ -35,16 +45,79 @@ describe('LoggingEnvironmentsPolicy', () => {
   const decide = async (permission: any, u?: PolicyQueryUser) =>
     (await policy.handle({ permission }, u)).result;
 
-  it('lets members of an approver group approve, and nobody else', async () => {
-    expect(await decide(loggingEnvironmentApprovePermission, approver)).toBe(
-      AuthorizeResult.ALLOW,
+  // What the logging-environments backend does with a conditional decision:
+  // load the environment and apply the rules to it.
+  const rules = [isApproverForEnvironment, isEnvironmentOwner];
+  const authorizer = createConditionAuthorizer({
+    getRuleByName: (name: string) => {
+      const rule = rules.find(r => r.name === name);
+      if (!rule) throw new Error(`unknown rule ${name}`);
+      return rule as any;
+    },
+  });
+  type Environment = Parameters<typeof isApproverForEnvironment.apply>[0];
+  const environment = (
+    tier: keyof typeof DEFAULT_TIER_POLICIES,
+    approverGroups: string[] = [],
+  ) =>
+    ({
+      entityRef: `resource:default/${tier}-logs`,
+      name: `${tier}-logs`,
+      tier,
+      cluster: 'sandbox',
+      namespace: 'openshift-logging',
+      argocdNamespace: 'openshift-gitops',
+      applications: { infrastructure: 'infra', forwarder: 'forwarder' },
+      policy: DEFAULT_TIER_POLICIES[tier],
+      approverGroups,
+    } as Environment);
+  const mayApprove = async (env: Environment, u: PolicyQueryUser | undefined) =>
+    authorizer(
+      await policy.handle(
+        { permission: loggingEnvironmentApprovePermission },
+        u,
+      ),
+      env,
     );
-    expect(await decide(loggingEnvironmentApprovePermission, security)).toBe(
-      AuthorizeResult.ALLOW,
+
+  it('answers approval with a condition on the environment, not a fixed group list', async () => {
+    const decision: PolicyDecision = await policy.handle(
+      { permission: loggingEnvironmentApprovePermission },
+      approver,
     );
-    expect(await decide(loggingEnvironmentApprovePermission, viewer)).toBe(
-      AuthorizeResult.DENY,
-    );
+    expect(decision).toEqual({
+      result: AuthorizeResult.CONDITIONAL,
+      pluginId: 'logging-environments',
+      resourceType: 'logging-environment',
+      conditions: {
+        rule: 'IS_APPROVER_FOR_ENVIRONMENT',
+        resourceType: 'logging-environment',
+        params: { claims: approver.info.ownershipEntityRefs },
+      },
+    } satisfies ConditionalPolicyDecision);
+  });
+
+  it('lets members of a group the tier names approve, and nobody else', async () => {
+    const production = environment('production');
+    expect(await mayApprove(production, approver)).toBe(true);
+    expect(await mayApprove(production, security)).toBe(true);
+    expect(await mayApprove(production, viewer)).toBe(false);
+    // Staging asks only the platform approvers.
+    expect(await mayApprove(environment('staging'), security)).toBe(false);
+    expect(await mayApprove(environment('staging'), approver)).toBe(true);
+  });
+
+  it("lets members of an environment's extra approver groups approve it", async () => {
+    expect(
+      await mayApprove(
+        environment('production', ['group:default/checkout-team']),
+        viewer,
+      ),
+    ).toBe(true);
+    expect(await mayApprove(environment('production'), viewer)).toBe(false);
+  });
+
+  it('denies approval to callers who are not signed in', async () => {
     expect(await decide(loggingEnvironmentApprovePermission, undefined)).toBe(
       AuthorizeResult.DENY,
     );
@@ -58,6 +131,9 @@ describe('LoggingEnvironmentsPolicy', () => {
       AuthorizeResult.DENY,
     );
     expect(await decide(loggingEnvironmentSyncPermission, viewer)).toBe(
+      AuthorizeResult.DENY,
+    );
+    expect(await decide(loggingEnvironmentSyncPermission, undefined)).toBe(
       AuthorizeResult.DENY,
     );
   });

@@ -11,17 +11,13 @@ import {
 } from '@backstage/plugin-permission-node';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
 import {
-  DEFAULT_TIER_POLICIES,
+  createLoggingEnvironmentConditionalDecision,
+  loggingEnvironmentConditions,
+} from '@internal/plugin-logging-environments-backend';
+import {
   loggingEnvironmentApprovePermission,
   loggingEnvironmentSyncPermission,
 } from '@internal/plugin-logging-environments-common';
-
-/** Groups whose members may approve: every group some tier asks for. */
-const APPROVER_GROUPS = new Set(
-  Object.values(DEFAULT_TIER_POLICIES).flatMap(p =>
-    p.requiredApprovals.map(a => a.group),
-  ),
-);
 
 /** Groups whose members may start a sync. */
 const SYNC_GROUPS = new Set(['group:default/platform-approvers']);
@@ -32,10 +28,13 @@ function memberOfAny(user: PolicyQueryUser | undefined, groups: Set<string>) {
 
 /**
  * The portal's permission policy: everything is allowed to signed-in users,
- * except that approving a logging environment needs membership of an
- * approver group and starting a sync needs membership of a sync group.
- * Which role an approver may fill, the four-eyes rule and the tier rules are
- * enforced by the logging-environments backend on top of this.
+ * except that approving a logging environment needs membership of a group
+ * that may approve that environment (a group of its tier's required
+ * approvals, or one of its extra approver groups; a conditional decision the
+ * logging-environments backend resolves against the environment), and
+ * starting a sync needs membership of a sync group. Which role an approver
+ * may fill, the four-eyes rule and the tier rules are enforced by the
+ * logging-environments backend on top of this.
  */
 export class LoggingEnvironmentsPolicy implements PermissionPolicy {
   async handle(
@@ -43,11 +42,13 @@ export class LoggingEnvironmentsPolicy implements PermissionPolicy {
     user?: PolicyQueryUser,
   ): Promise<PolicyDecision> {
     if (isPermission(request.permission, loggingEnvironmentApprovePermission)) {
-      return {
-        result: memberOfAny(user, APPROVER_GROUPS)
-          ? AuthorizeResult.ALLOW
-          : AuthorizeResult.DENY,
-      };
+      if (!user) return { result: AuthorizeResult.DENY };
+      return createLoggingEnvironmentConditionalDecision(
+        request.permission,
+        loggingEnvironmentConditions.isApproverForEnvironment({
+          claims: user.info.ownershipEntityRefs,
+        }),
+      );
     }
     if (isPermission(request.permission, loggingEnvironmentSyncPermission)) {
       return {

@@ -1,4 +1,5 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import type { Request } from 'express';
 import {
   ApplicationStatus,
   ApprovalState,
@@ -90,6 +91,8 @@ export interface ApprovalService {
       comment: string;
       revision?: string;
     },
+    /** The HTTP request, so the audit event names the caller's IP and agent. */
+    options?: { request?: Request },
   ): Promise<ApprovalState>;
 }
 

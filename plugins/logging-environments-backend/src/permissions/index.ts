@@ -1,0 +1,17 @@
+export {
+  createLoggingEnvironmentConditionalDecision,
+  loggingEnvironmentConditions,
+} from './conditions';
+export {
+  createCatalogEnvironmentLoader,
+  registerLoggingEnvironmentPermissions,
+} from './register';
+export type { LoggingEnvironmentLoader } from './register';
+export { loggingEnvironmentPermissionResourceRef } from './resource';
+export type { LoggingEnvironmentQuery } from './resource';
+export {
+  isApproverForEnvironment,
+  isEnvironmentOwner,
+  loggingEnvironmentPermissionRules,
+  matchesLoggingEnvironmentQuery,
+} from './rules';
