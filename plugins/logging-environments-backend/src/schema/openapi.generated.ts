@@ -91,21 +91,46 @@ export const spec = {
               $ref: '#/components/schemas/Tier',
             },
           },
+          {
+            name: 'limit',
+            in: 'query',
+            description: 'Page size (default 100).',
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 500,
+            },
+          },
+          {
+            name: 'offset',
+            in: 'query',
+            description: 'How many environments to skip, in entity ref order.',
+            schema: {
+              type: 'integer',
+              minimum: 0,
+            },
+          },
         ],
         responses: {
           '200': {
-            description: 'The environments the caller may read.',
+            description:
+              'The environments the caller may read, one page of them in entity ref order.',
             content: {
               'application/json': {
                 schema: {
                   type: 'object',
-                  required: ['items'],
+                  required: ['items', 'totalItems'],
                   properties: {
                     items: {
                       type: 'array',
                       items: {
                         $ref: '#/components/schemas/EnvironmentListItem',
                       },
+                    },
+                    totalItems: {
+                      description:
+                        'How many environments the caller may read in all.',
+                      type: 'integer',
                     },
                   },
                 },

@@ -1,0 +1,294 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import { ConfigReader } from '@backstage/config';
+import { NotFoundError } from '@backstage/errors';
+import { ClusterClient } from '@internal/plugin-logging-environments-node';
+import { MemoryLoggingEnvironmentsStore } from '../__testUtils__/MemoryLoggingEnvironmentsStore';
+import { testEnvironment } from '../__testUtils__/environment';
+import {
+  DEFAULT_PROBES,
+  DefaultChecklistService,
+  overallStatus,
+} from './DefaultChecklistService';
+import { ChecklistProbe, ProbeResult } from './types';
+
+const probe = (
+  id: string,
+  run: ChecklistProbe['run'],
+  target: ChecklistProbe['target'] = 'aws',
+): ChecklistProbe => ({ id, title: `Probe ${id}`, target, run });
+
+const id = (s: string) => `${s}-evidence`;
+const result =
+  (status: ProbeResult['status'], message: string = status) =>
+  async () =>
+    ({ status, message, evidence: { seen: id(status) } } as ProbeResult);
+
+function service(
+  probes: ChecklistProbe[],
+  extra: Partial<ConstructorParameters<typeof DefaultChecklistService>[0]> = {},
+) {
+  const store = new MemoryLoggingEnvironmentsStore();
+  const logger = mockServices.logger.mock();
+  const checklist = new DefaultChecklistService({
+    store,
+    logger,
+    aws: { clients: async () => ({} as any) },
+    clusters: () => ({ server: 'https://k8s.example.com' } as ClusterClient),
+    probes,
+    ...extra,
+  });
+  return { checklist, store, logger };
+}
+
+describe('overallStatus', () => {
+  it.each([
+    [['pass', 'pass'], 'pass'],
+    [['pass', 'warn'], 'warn'],
+    [['warn', 'unknown', 'pass'], 'unknown'],
+    [['unknown', 'fail', 'warn'], 'fail'],
+    [[], 'pass'],
+  ] as const)('%j is %s', (statuses, expected) => {
+    expect(overallStatus([...statuses])).toBe(expected);
+  });
+});
+
+describe('DefaultChecklistService', () => {
+  const environment = testEnvironment();
+
+  it('has the eight probes of phase 2', () => {
+    expect(DEFAULT_PROBES.map(p => p.id)).toEqual([
+      'bucket',
+      'iam-policy',
+      'secret',
+      'cluster-credentials',
+      'secret-store',
+      'operators',
+      'applications',
+      'revision',
+    ]);
+  });
+
+  it('runs the probes in parallel', async () => {
+    // Each probe waits until all have started: run one after the other,
+    // the first would time out.
+    const started = new Set<string>();
+    let release: () => void;
+    const all = new Promise<void>(r => {
+      release = r;
+    });
+    const barrier = (name: string) =>
+      probe(name, async () => {
+        started.add(name);
+        if (started.size === 3) release();
+        await all;
+        return { status: 'pass', message: `${name} ok` };
+      });
+    const { checklist } = service([barrier('a'), barrier('b'), barrier('c')], {
+      timeouts: { defaultMs: 2_000 },
+    });
+    const run = await checklist.run(environment, 'user:default/alice');
+    expect(run.items.map(i => [i.id, i.status])).toEqual([
+      ['a', 'pass'],
+      ['b', 'pass'],
+      ['c', 'pass'],
+    ]);
+  });
+
+  it('turns a timeout or an error into unknown with the cause, never a failed request', async () => {
+    const never = probe('slow', () => new Promise<ProbeResult>(() => {}));
+    const forbidden = probe('forbidden', async () => {
+      throw Object.assign(
+        new Error('User is not authorized to perform: iam:GetUser'),
+        {
+          name: 'AccessDenied',
+          $metadata: { httpStatusCode: 403 },
+        },
+      );
+    });
+    const awsDown = probe('aws-down', async () => {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {
+        code: 'ECONNREFUSED',
+      });
+    });
+    const clusterDown = probe(
+      'cluster-down',
+      async () => {
+        throw Object.assign(
+          new Error(
+            'request to https://k8s.example.com failed, reason: connect ECONNREFUSED',
+          ),
+          { code: 'ECONNREFUSED' },
+        );
+      },
+      'cluster',
+    );
+    const unconfigured = probe(
+      'unconfigured',
+      async () => {
+        throw new NotFoundError(
+          'Cluster "sandbox" is not configured (configured: none)',
+        );
+      },
+      'cluster',
+    );
+    const { checklist } = service(
+      [
+        never,
+        forbidden,
+        awsDown,
+        clusterDown,
+        unconfigured,
+        probe('ok', result('pass')),
+      ],
+      { timeouts: { defaultMs: 5_000, perProbe: { slow: 50 } } },
+    );
+    const run = await checklist.run(environment, 'user:default/alice');
+    const byId = Object.fromEntries(run.items.map(i => [i.id, i]));
+    expect(byId.slow).toMatchObject({
+      status: 'unknown',
+      message: 'Timed out after 50 ms waiting for AWS (us-east-1)',
+      evidence: {},
+    });
+    expect(byId.forbidden).toMatchObject({
+      status: 'unknown',
+      message:
+        'AWS answered AccessDenied (HTTP 403): User is not authorized to perform: iam:GetUser',
+    });
+    expect(byId['aws-down'].message).toBe(
+      'AWS (us-east-1) is unreachable: connect ECONNREFUSED 127.0.0.1:1',
+    );
+    expect(byId['cluster-down'].message).toBe(
+      'cluster "sandbox" (https://k8s.example.com) is unreachable: request to https://k8s.example.com failed, reason: connect ECONNREFUSED',
+    );
+    expect(byId.unconfigured.message).toBe(
+      'Cluster "sandbox" is not configured (configured: none)',
+    );
+    expect(byId.ok.status).toBe('pass');
+    expect(run.status).toBe('unknown');
+  });
+
+  it('stores the run and records a one-line history entry', async () => {
+    const { checklist, store } = service([
+      probe('a', result('pass')),
+      probe('b', result('fail', 'b is broken')),
+      probe('c', result('warn')),
+      probe('revision', async () => ({
+        status: 'pass',
+        message: 'will sync main',
+        evidence: { revision: 'abc123' },
+      })),
+    ]);
+    const run = await checklist.run(environment, 'user:default/alice');
+    expect(run).toMatchObject({
+      status: 'fail',
+      revision: 'abc123',
+      items: [
+        {
+          id: 'a',
+          title: 'Probe a',
+          status: 'pass',
+          evidence: { seen: 'pass-evidence' },
+        },
+        { id: 'b', status: 'fail', message: 'b is broken' },
+        { id: 'c', status: 'warn' },
+        { id: 'revision', status: 'pass' },
+      ],
+    });
+    expect(run.id).toMatch(/^[0-9a-f-]{36}$/);
+    for (const item of run.items) {
+      expect(Date.parse(item.checkedAt)).not.toBeNaN();
+    }
+    expect(await store.latestChecklistRun(environment.entityRef)).toEqual(run);
+    expect(store.checklistRuns[0].triggeredBy).toBe('user:default/alice');
+    const [event] = await store.listHistory(environment.entityRef);
+    expect(event).toMatchObject({
+      type: 'checklist',
+      actor: 'user:default/alice',
+      message:
+        'Checklist fail: 2 of 4 passed; fail: b; warn: c (revision abc123)',
+      details: {
+        runId: run.id,
+        status: 'fail',
+        pass: 2,
+        fail: 1,
+        warn: 1,
+        unknown: 0,
+        revision: 'abc123',
+      },
+    });
+    expect(event.message).not.toContain('\n');
+  });
+
+  it('scrubs secret values the probes saw out of messages and evidence', async () => {
+    const planted = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    const { checklist, store, logger } = service([
+      probe('leaky', async ({ secret }) => {
+        secret(planted);
+        secret('short'); // too short to be a credential: ignored
+        return {
+          status: 'fail',
+          message: `upstream said: ${planted} and AKIAIOSFODNN7EXAMPLE`,
+          evidence: {
+            value: `x${planted}x`,
+            key: 'ASIAIOSFODNN7EXAMPLE',
+            n: 3,
+          },
+        };
+      }),
+    ]);
+    const run = await checklist.run(environment, 'user:default/alice');
+    expect(run.items[0].message).toBe(
+      'upstream said: [redacted] and [redacted]',
+    );
+    expect(run.items[0].evidence).toEqual({
+      value: 'x[redacted]x',
+      key: '[redacted]',
+      n: 3,
+    });
+    const everything = JSON.stringify([
+      run,
+      store.history,
+      store.checklistRuns,
+      (logger.info as jest.Mock).mock.calls,
+      (logger.debug as jest.Mock).mock.calls,
+    ]);
+    expect(everything).not.toContain(planted);
+    expect(everything).not.toContain('AKIAIOSFODNN7EXAMPLE');
+  });
+
+  it('reads its timeouts and the GitOps repository from config', async () => {
+    const store = new MemoryLoggingEnvironmentsStore();
+    const checklist = DefaultChecklistService.fromConfig(
+      new ConfigReader({
+        loggingEnvironments: {
+          checklist: { probeTimeoutSeconds: 0.05, probeTimeouts: { fast: 1 } },
+        },
+      }),
+      {
+        store,
+        logger: mockServices.logger.mock(),
+        aws: { clients: async () => ({} as any) },
+        clusters: { kubeConfig: () => undefined } as any,
+        probes: [
+          probe('slow', () => new Promise<ProbeResult>(() => {}), 'cluster'),
+          probe(
+            'fast',
+            () =>
+              new Promise<ProbeResult>(r =>
+                setTimeout(() => r({ status: 'pass', message: 'ok' }), 100),
+              ),
+          ),
+        ],
+      },
+    );
+    const run = await checklist.run(environment, 'user:default/alice');
+    expect(run.items.map(i => [i.id, i.status, i.message])).toEqual([
+      [
+        'slow',
+        'unknown',
+        'Timed out after 50 ms waiting for cluster "sandbox"',
+      ],
+      ['fast', 'pass', 'ok'],
+    ]);
+  });
+});

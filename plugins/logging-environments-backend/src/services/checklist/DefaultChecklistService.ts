@@ -1,0 +1,427 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { Config } from '@backstage/config';
+import { NotFoundError } from '@backstage/errors';
+import {
+  CheckStatus,
+  ChecklistItem,
+  ChecklistRun,
+} from '@internal/plugin-logging-environments-common';
+import {
+  AwsClientFactory,
+  AwsClients,
+  ClusterClient,
+  ClusterRegistry,
+  LokiUserState,
+  awsNamesFor,
+  inspectLokiUser,
+} from '@internal/plugin-logging-environments-node';
+import { randomUUID } from 'node:crypto';
+import { LoggingEnvironmentsStore } from '../../database/LoggingEnvironmentsStore';
+import {
+  ArgoRevisionSource,
+  ClusterClientProvider,
+  registryClusterClients,
+} from '../revision';
+import { describeKubeError } from '../revision/clusterClients';
+import { ChecklistService, Environment } from '../types';
+import { bucketProbe, iamPolicyProbe, secretProbe } from './awsProbes';
+import {
+  applicationsProbe,
+  clusterCredentialsProbe,
+  operatorsProbe,
+  revisionProbe,
+  secretStoreProbe,
+} from './clusterProbes';
+import { ChecklistProbe, ProbeContext, ProbeResult } from './types';
+
+/**
+ * Every probe of the phase-2 checklist, in the order the page shows them.
+ *
+ * @public
+ */
+export const DEFAULT_PROBES: readonly ChecklistProbe[] = [
+  bucketProbe,
+  iamPolicyProbe,
+  secretProbe,
+  clusterCredentialsProbe,
+  secretStoreProbe,
+  operatorsProbe,
+  applicationsProbe,
+  revisionProbe,
+];
+
+/** Default time each probe gets. */
+export const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
+
+/** What the checklist needs of AWS: clients for a region. */
+export interface AwsClientSource {
+  clients(region: string): Promise<AwsClients>;
+}
+
+/**
+ * Combines item statuses: `fail` if any failed, else `unknown` if any is
+ * unknown, else `warn` if any warns, else `pass`.
+ *
+ * @public
+ */
+export function overallStatus(statuses: CheckStatus[]): CheckStatus {
+  for (const s of ['fail', 'unknown', 'warn'] as const) {
+    if (statuses.includes(s)) return s;
+  }
+  return 'pass';
+}
+
+function formatDuration(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`;
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EPIPE',
+  'TimeoutError',
+]);
+
+function describeAwsError(error: unknown, where: { region?: string }): string {
+  const e = error as {
+    name?: string;
+    code?: string;
+    Code?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
+  if (!e || typeof e !== 'object') return String(error);
+  const status = e.$metadata?.httpStatusCode;
+  const code = e.Code ?? e.code ?? e.name;
+  // The SDK's retry middleware wraps errors it does not recognise (e.g. a
+  // socket error from another realm) into "AWS SDK error wrapper for ...".
+  const message = (e.message ?? '').replace(/^AWS SDK error wrapper for /, '');
+  if (status !== undefined && status > 0) {
+    return `AWS answered ${
+      code ?? 'an error'
+    } (HTTP ${status}): ${message}`.trim();
+  }
+  const networkCode = message.match(
+    /\b(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE)\b/,
+  )?.[1];
+  if ((code && NETWORK_CODES.has(code)) || networkCode) {
+    return `AWS${where.region ? ` (${where.region})` : ''} is unreachable: ${
+      message || code
+    }`;
+  }
+  if (code === 'CredentialsProviderError') {
+    return `AWS credentials of the portal are not usable: ${message}`;
+  }
+  return `AWS call failed${code && code !== 'Error' ? ` (${code})` : ''}: ${
+    message || String(error)
+  }`;
+}
+
+/** A value computed at most once, on first use (errors included). */
+function once<T>(fn: () => T): () => T {
+  let done = false;
+  let value: T;
+  let error: unknown;
+  return () => {
+    if (!done) {
+      done = true;
+      try {
+        value = fn();
+      } catch (e) {
+        error = e;
+      }
+    }
+    if (error !== undefined) throw error;
+    return value;
+  };
+}
+
+// AWS access key ids (long-term and temporary), in case an upstream message
+// carries one the probes did not register.
+const ACCESS_KEY_ID = /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g;
+const REDACTED = '[redacted]';
+const MIN_SECRET_LENGTH = 8;
+
+function scrub(text: string, secrets: Set<string>): string {
+  let out = text;
+  for (const s of secrets) {
+    if (out.includes(s)) out = out.split(s).join(REDACTED);
+  }
+  return out.replace(ACCESS_KEY_ID, REDACTED);
+}
+
+/**
+ * The phase-2 checklist: runs every probe in parallel, each with its own
+ * timeout, turns whatever happens into an item (a timeout or an unreachable
+ * cluster or AWS is `unknown` with the cause; a probe never fails the
+ * request), scrubs secret values out of the items, stores the run and
+ * records it in the environment's history.
+ *
+ * @public
+ */
+export class DefaultChecklistService implements ChecklistService {
+  /**
+   * Builds the service from configuration: `loggingEnvironments.checklist`
+   * (timeouts), `loggingEnvironments.gitops` (the repository the
+   * Applications must read) and the AWS and cluster access of the -node
+   * package.
+   */
+  static fromConfig(
+    config: Config,
+    options: {
+      store: LoggingEnvironmentsStore;
+      clusters: ClusterRegistry;
+      /** AWS clients (default: `AwsClientFactory.fromConfig(config)`). */
+      aws?: AwsClientSource;
+      logger: LoggerService;
+      /** The probes to run (default {@link DEFAULT_PROBES}). */
+      probes?: readonly ChecklistProbe[];
+    },
+  ): DefaultChecklistService {
+    const checklist = config.getOptionalConfig('loggingEnvironments.checklist');
+    const seconds = (key: string) => {
+      const value = checklist?.getOptionalNumber(key);
+      return value === undefined ? undefined : value * 1000;
+    };
+    const perProbe: Record<string, number> = {};
+    const overrides = checklist?.getOptionalConfig('probeTimeouts');
+    for (const id of overrides?.keys() ?? []) {
+      perProbe[id] = overrides!.getNumber(id) * 1000;
+    }
+    const clusters = registryClusterClients(options.clusters);
+    return new DefaultChecklistService({
+      store: options.store,
+      logger: options.logger,
+      aws: options.aws ?? AwsClientFactory.fromConfig(config),
+      clusters,
+      probes: options.probes,
+      revisions: new ArgoRevisionSource({
+        clusters,
+        refreshTimeoutMs: seconds('revisionRefreshTimeoutSeconds'),
+      }),
+      gitops: {
+        repoUrl: config.getOptionalString('loggingEnvironments.gitops.repoUrl'),
+        branch: config.getOptionalString('loggingEnvironments.gitops.branch'),
+      },
+      timeouts: {
+        defaultMs: seconds('probeTimeoutSeconds'),
+        perProbe,
+      },
+    });
+  }
+
+  private readonly options: {
+    store: LoggingEnvironmentsStore;
+    logger: LoggerService;
+    aws: AwsClientSource;
+    clusters: ClusterClientProvider;
+    revisions: ArgoRevisionSource;
+    gitops: { repoUrl?: string; branch?: string };
+    probes: readonly ChecklistProbe[];
+    defaultTimeoutMs: number;
+    perProbe: Record<string, number>;
+  };
+
+  constructor(options: {
+    store: LoggingEnvironmentsStore;
+    logger: LoggerService;
+    aws: AwsClientSource;
+    clusters: ClusterClientProvider;
+    revisions?: ArgoRevisionSource;
+    gitops?: { repoUrl?: string; branch?: string };
+    /** The probes to run (default {@link DEFAULT_PROBES}). */
+    probes?: readonly ChecklistProbe[];
+    timeouts?: { defaultMs?: number; perProbe?: Record<string, number> };
+  }) {
+    this.options = {
+      store: options.store,
+      logger: options.logger,
+      aws: options.aws,
+      clusters: options.clusters,
+      revisions:
+        options.revisions ??
+        new ArgoRevisionSource({ clusters: options.clusters }),
+      gitops: options.gitops ?? {},
+      probes: options.probes ?? DEFAULT_PROBES,
+      defaultTimeoutMs: options.timeouts?.defaultMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+      perProbe: options.timeouts?.perProbe ?? {},
+    };
+  }
+
+  async run(environment: Environment, actor: string): Promise<ChecklistRun> {
+    const { store, logger, probes } = this.options;
+    const startedAt = new Date();
+    const secrets = new Set<string>();
+    const context = this.context(environment, secrets);
+    const timed = await Promise.all(
+      probes.map(probe => this.runProbe(probe, context, environment)),
+    );
+    const finishedAt = new Date();
+    const items: ChecklistItem[] = timed.map(t => t.item);
+    for (const item of items) {
+      item.message = scrub(item.message, secrets);
+      for (const [k, v] of Object.entries(item.evidence)) {
+        if (typeof v === 'string') item.evidence[k] = scrub(v, secrets);
+      }
+    }
+    const revisionItem = items.find(i => i.id === revisionProbe.id);
+    const revision =
+      revisionItem && typeof revisionItem.evidence.revision === 'string'
+        ? revisionItem.evidence.revision
+        : undefined;
+    const run: ChecklistRun = {
+      id: randomUUID(),
+      items,
+      status: overallStatus(items.map(i => i.status)),
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      ...(revision ? { revision } : {}),
+    };
+
+    const count = (s: CheckStatus) => items.filter(i => i.status === s);
+    const named = (s: CheckStatus) => {
+      const list = count(s);
+      return list.length ? `; ${s}: ${list.map(i => i.id).join(', ')}` : '';
+    };
+    const summary = `Checklist ${run.status}: ${count('pass').length} of ${
+      items.length
+    } passed${named('fail')}${named('unknown')}${named('warn')}${
+      revision ? ` (revision ${revision})` : ''
+    }`;
+    await store.addChecklistRun(environment.entityRef, run, actor);
+    await store.addHistory(environment.entityRef, {
+      type: 'checklist',
+      actor,
+      message: summary,
+      details: {
+        runId: run.id,
+        status: run.status,
+        pass: count('pass').length,
+        fail: count('fail').length,
+        warn: count('warn').length,
+        unknown: count('unknown').length,
+        ...(revision ? { revision } : {}),
+      },
+    });
+    const wall = finishedAt.getTime() - startedAt.getTime();
+    const sum = timed.reduce((n, t) => n + t.ms, 0);
+    logger.info(
+      `Checklist of ${environment.entityRef} for ${actor}: ${
+        run.status
+      } in ${wall} ms (probes took ${sum} ms together: ${timed
+        .map(t => `${t.item.id} ${t.ms} ms`)
+        .join(', ')})`,
+    );
+    return run;
+  }
+
+  private context(
+    environment: Environment,
+    secrets: Set<string>,
+  ): ProbeContext & { server(): string | undefined } {
+    const { aws, clusters, revisions, gitops } = this.options;
+    const awsClients = once(() => {
+      if (!environment.region) {
+        return Promise.reject(new Error('the environment names no AWS region'));
+      }
+      return aws.clients(environment.region);
+    });
+    const cluster = once((): ClusterClient => clusters(environment.cluster));
+    const lokiUser = once(
+      (): Promise<LokiUserState> =>
+        awsClients().then(c =>
+          inspectLokiUser(c.iam, awsNamesFor(environment.name).iamUser),
+        ),
+    );
+    return {
+      environment,
+      aws: awsClients,
+      cluster,
+      lokiUser,
+      secret(value) {
+        if (value && value.length >= MIN_SECRET_LENGTH) secrets.add(value);
+      },
+      gitops,
+      revisions,
+      timeoutMs: this.options.defaultTimeoutMs,
+      server() {
+        try {
+          return cluster().server;
+        } catch {
+          return undefined;
+        }
+      },
+    };
+  }
+
+  private async runProbe(
+    probe: ChecklistProbe,
+    base: ProbeContext & { server(): string | undefined },
+    environment: Environment,
+  ): Promise<{ item: ChecklistItem; ms: number }> {
+    const timeoutMs =
+      this.options.perProbe[probe.id] ?? this.options.defaultTimeoutMs;
+    const context = { ...base, timeoutMs };
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<ProbeResult>(resolve => {
+      timer = setTimeout(
+        () =>
+          resolve({
+            status: 'unknown',
+            message: `Timed out after ${formatDuration(
+              timeoutMs,
+            )} waiting for ${
+              probe.target === 'aws'
+                ? `AWS (${environment.region ?? 'no region'})`
+                : `cluster "${environment.cluster}"`
+            }`,
+          }),
+        timeoutMs,
+      );
+    });
+    const work = Promise.resolve()
+      .then(() => probe.run(context))
+      .catch(
+        (e): ProbeResult => ({
+          status: 'unknown',
+          message: this.describe(e, probe, environment, base.server()),
+        }),
+      );
+    const result = await Promise.race([work, timeout]);
+    clearTimeout(timer);
+    const ms = Date.now() - started;
+    this.options.logger.debug(
+      `Checklist probe ${probe.id} of ${environment.entityRef}: ${result.status} in ${ms} ms`,
+    );
+    return {
+      ms,
+      item: {
+        id: probe.id,
+        title: probe.title,
+        status: result.status,
+        message: result.message,
+        evidence: { ...(result.evidence ?? {}) },
+        checkedAt: new Date().toISOString(),
+      },
+    };
+  }
+
+  private describe(
+    error: unknown,
+    probe: ChecklistProbe,
+    environment: Environment,
+    server: string | undefined,
+  ): string {
+    if (error instanceof NotFoundError) return error.message;
+    if (probe.target === 'aws') {
+      return describeAwsError(error, { region: environment.region });
+    }
+    return describeKubeError(error, { cluster: environment.cluster, server });
+  }
+}

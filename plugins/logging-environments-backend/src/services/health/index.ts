@@ -1,0 +1,10 @@
+export type { ServiceHealthService } from './ServiceHealthService';
+export {
+  DefaultServiceHealthService,
+  STACK_OBJECTS,
+  consoleLogsUrl,
+  environmentPagePath,
+} from './DefaultServiceHealthService';
+export { clusterLogForwarderHealth, lokiStackHealth } from './argoHealth';
+export type { ArgoHealth } from './argoHealth';
+export { isInfrastructureNamespace, namespaceCollected } from './collection';

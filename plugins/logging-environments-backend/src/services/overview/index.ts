@@ -1,0 +1,6 @@
+export { EnvironmentOverviewService } from './EnvironmentOverviewService';
+export type {
+  EnvironmentListItem,
+  PermissionGrants,
+} from './EnvironmentOverviewService';
+export { environmentPhase } from './phase';

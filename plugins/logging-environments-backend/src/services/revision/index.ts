@@ -1,0 +1,12 @@
+export {
+  ARGOCD_REFRESH_ANNOTATION,
+  ArgoRevisionSource,
+  readApplicationRevision,
+} from './ArgoRevisionSource';
+export type {
+  ArgoApplicationRevisionFields,
+  RevisionReading,
+} from './ArgoRevisionSource';
+export { CachedRevisionSource } from './CachedRevisionSource';
+export { registryClusterClients } from './clusterClients';
+export type { ClusterClientProvider } from './clusterClients';
