@@ -2,6 +2,7 @@ import {
   formatProblems,
   validateBucketName,
   validateEnvironmentName,
+  validateKmsKeyId,
   validateRegion,
 } from './validation';
 
@@ -66,5 +67,31 @@ describe('validateRegion', () => {
   it('rejects anything else', () => {
     expect(validateRegion('US-EAST-2')).toHaveLength(1);
     expect(validateRegion('us-east-2; rm -rf')).toHaveLength(1);
+  });
+});
+
+describe('validateKmsKeyId', () => {
+  it.each([
+    '',
+    '1234abcd-12ab-34cd-56ef-1234567890ab',
+    'mrk-1234abcd12ab34cd56ef1234567890ab',
+    'alias/logging/loki',
+    'arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    'arn:aws-us-gov:kms:us-gov-west-1:111122223333:alias/loki',
+  ])('accepts %p', key => {
+    expect(validateKmsKeyId(key)).toEqual([]);
+  });
+
+  it.each([
+    'loki',
+    'alias/loki\nkind: Secret',
+    'arn:aws:kms:us-east-2:1111:key/abc',
+    'arn:aws:s3:::acme-prod-loki',
+    '${{ secrets.awsSecretAccessKey }}',
+    'alias/../../etc',
+  ])('rejects %p naming the field', key => {
+    expect(formatProblems(validateKmsKeyId(key))).toMatch(
+      /^kmsKeyId: must be a KMS key id/,
+    );
   });
 });

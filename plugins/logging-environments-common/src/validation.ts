@@ -111,6 +111,38 @@ export function validateRegion(
 }
 
 /**
+ * The forms of a KMS key reference AWS accepts for S3 default encryption
+ * and Secrets Manager: a key id (UUID or multi-Region `mrk-...`), a key or
+ * alias ARN, or an alias name.
+ *
+ * @public
+ */
+export const KMS_KEY_PATTERN =
+  /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias\/[A-Za-z0-9/_-]{1,250}|arn:aws[a-z-]*:kms:[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}:\d{12}:(?:key\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})|alias\/[A-Za-z0-9/_-]{1,250}))$/;
+
+/**
+ * Checks an optional KMS key reference (empty means SSE-S3).
+ *
+ * @public
+ */
+export function validateKmsKeyId(
+  value: unknown,
+  field = 'kmsKeyId',
+): FieldProblem[] {
+  if (value === undefined || value === '') return [];
+  if (typeof value !== 'string' || !KMS_KEY_PATTERN.test(value)) {
+    return [
+      {
+        field,
+        message:
+          'must be a KMS key id, key ARN, alias name (alias/...) or alias ARN',
+      },
+    ];
+  }
+  return [];
+}
+
+/**
  * Formats problems into one message, one `field: rule` per problem.
  *
  * @public

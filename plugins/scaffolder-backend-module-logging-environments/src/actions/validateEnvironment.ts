@@ -12,6 +12,7 @@ import {
   isTier,
   validateBucketName,
   validateEnvironmentName,
+  validateKmsKeyId,
   validateRegion,
 } from '@internal/plugin-logging-environments-common';
 import {
@@ -38,6 +39,9 @@ const LOKI_SIZES = [
 ];
 const TLS_STRATEGIES = ['system-ca', 'custom-ca'];
 
+/** Names and namespaces of the groups we accept: DNS-1123 labels. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
 function entityRefProblem(
   field: string,
   value: unknown,
@@ -52,8 +56,8 @@ function entityRefProblem(
     });
     const ok =
       ref.kind.toLocaleLowerCase('en-US') === kind &&
-      /^[a-z0-9][a-z0-9-]*$/.test(ref.name) &&
-      /^[a-z0-9][a-z0-9-]*$/.test(ref.namespace);
+      DNS_LABEL.test(ref.name) &&
+      DNS_LABEL.test(ref.namespace);
     return ok
       ? undefined
       : {
@@ -110,6 +114,13 @@ export function createValidateEnvironmentAction(options: {
           z
             .string({ description: 'Entity ref of the owning group' })
             .optional(),
+        kmsKeyId: z =>
+          z
+            .string({
+              description:
+                'KMS key id, key ARN or alias for the bucket and the secret; empty for SSE-S3',
+            })
+            .optional(),
         approverGroups: z =>
           z
             .array(z.string(), {
@@ -159,6 +170,7 @@ export function createValidateEnvironmentAction(options: {
         ...validateEnvironmentName(name, 'name'),
         ...validateRegion(region, 'region'),
         ...validateBucketName(bucketName, 'bucketName'),
+        ...validateKmsKeyId(ctx.input.kmsKeyId, 'kmsKeyId'),
       ];
       if (!isTier(tier)) {
         problems.push({
