@@ -116,9 +116,17 @@ describe('startSandbox', () => {
       ).toEqual({ phase: 'Active' });
 
       await sandbox.writeFiles(join(dir, 'out'));
-      for (const f of ['kubeconfig', 'aws.env', 'sandbox.json']) {
+      for (const f of ['kubeconfig', 'aws.env', 'sandbox.json', 'ca.pem']) {
         expect((await stat(join(dir, 'out', f))).mode & 0o777).toBe(0o600);
       }
+      // The AWS endpoint over HTTPS: same port, the Kubernetes API's certificate.
+      expect(sandbox.aws.httpsUrl).toBe(
+        sandbox.aws.url.replace(/^http:/, 'https:'),
+      );
+      expect(sandbox.aws.caData).toBe(sandbox.kube.caData);
+      expect(await readFile(join(dir, 'out', 'ca.pem'), 'utf8')).toBe(
+        Buffer.from(sandbox.kube.caData, 'base64').toString('utf8'),
+      );
       const kubeconfig = parse(
         await readFile(join(dir, 'out', 'kubeconfig'), 'utf8'),
       );
@@ -138,7 +146,12 @@ describe('startSandbox', () => {
       expect(json).toMatchObject({
         kube: sandbox.kube,
         argocd: sandbox.argocd,
-        aws: { url: sandbox.aws.url, accessKeyId: sandbox.aws.accessKeyId },
+        aws: {
+          url: sandbox.aws.url,
+          httpsUrl: sandbox.aws.httpsUrl,
+          caData: sandbox.aws.caData,
+          accessKeyId: sandbox.aws.accessKeyId,
+        },
         control: { url: sandbox.control.url, token: sandbox.kube.token },
         git: { url: sandbox.git.url },
       });

@@ -88,7 +88,15 @@ export interface Sandbox {
   kubeconfig: string;
   /** The AWS endpoint (S3 path-style) and the sandbox's admin credentials. */
   aws: {
+    /** Plain HTTP. */
     url: string;
+    /**
+     * The same endpoint (same port) over HTTPS: S3 calls through it count as
+     * `aws:SecureTransport` for bucket policies; clients trust `caData`.
+     */
+    httpsUrl: string;
+    /** The HTTPS endpoint's certificate (its own CA), base64-encoded PEM (as `kube.caData`). */
+    caData: string;
     region: string;
     accessKeyId: string;
     secretAccessKey: string;
@@ -115,8 +123,9 @@ export interface Sandbox {
   /** What moto holds (never secret values). */
   awsInventory(): Promise<AwsInventory>;
   /**
-   * Writes `kubeconfig`, `aws.env` and `sandbox.json` (every endpoint and
-   * token) into `dir`, mode 0600.
+   * Writes `kubeconfig`, `aws.env`, `sandbox.json` (every endpoint and
+   * token) and `ca.pem` (the HTTPS endpoints' certificate) into `dir`, mode
+   * 0600.
    */
   writeFiles(dir: string): Promise<void>;
   /** Stops everything (moto included) and saves state. Idempotent. */
@@ -246,15 +255,26 @@ export async function startSandbox(
         log(`state: replayed ${journal.recorded} recorded AWS calls`);
       }
     }
+    // One loopback certificate (its own CA) for the Kubernetes API and the
+    // AWS endpoint's HTTPS.
+    const tls = stateDir
+      ? await loadOrCreateCertificate(stateDir, () => selfSignedCertificate())
+      : selfSignedCertificate();
+    const caData = Buffer.from(tls.cert, 'utf8').toString('base64');
+    // Plain HTTP and HTTPS on one port: bucket policies conditioned on
+    // aws:SecureTransport see the transport a client used.
     const proxy = await startAwsProxy({
       target: moto.url,
       faults,
       journal,
+      tls,
       port: ports.aws,
     });
     cleanups.push(() => proxy.close());
     const aws = {
       url: proxy.url,
+      httpsUrl: proxy.httpsUrl!,
+      caData,
       region: SANDBOX_REGION,
       accessKeyId: identity.awsAccessKeyId,
       secretAccessKey: identity.awsSecretAccessKey,
@@ -262,9 +282,6 @@ export async function startSandbox(
 
     // Kubernetes API.
     // HTTPS: kubectl sends a kubeconfig's token only over TLS.
-    const tls = stateDir
-      ? await loadOrCreateCertificate(stateDir, () => selfSignedCertificate())
-      : selfSignedCertificate();
     const kube = await startKubeApiServer({
       store,
       token,
@@ -276,7 +293,6 @@ export async function startSandbox(
     });
     cleanups.push(() => kube.close());
     const kubeUrl = kube.url;
-    const caData = kube.caData ?? '';
 
     // GitOps repository and Argo CD API.
     let tempGitDir: string | undefined;
@@ -308,6 +324,8 @@ export async function startSandbox(
       profile,
       aws: {
         url: aws.url,
+        httpsUrl: aws.httpsUrl,
+        caData: aws.caData,
         region: aws.region,
         adminAccessKeyId: aws.accessKeyId,
         adminSecretAccessKey: aws.secretAccessKey,
@@ -429,6 +447,9 @@ export async function startSandbox(
         };
         await writeFileAtomic(join(dir, 'kubeconfig'), kubeconfig);
         await writeFileAtomic(join(dir, 'aws.env'), env);
+        // The certificate of both HTTPS endpoints (its own CA), for
+        // `aws --ca-bundle`, `AWS_CA_BUNDLE` or `NODE_EXTRA_CA_CERTS`.
+        await writeFileAtomic(join(dir, 'ca.pem'), tls.cert);
         await writeFileAtomic(
           join(dir, 'sandbox.json'),
           `${JSON.stringify(description, null, 2)}\n`,

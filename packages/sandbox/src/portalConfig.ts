@@ -49,7 +49,9 @@ export function portalConfig(
       },
     },
     loggingEnvironments: {
-      aws: { endpoint: sandbox.aws.url },
+      // Loki reaches S3 over TLS (the bucket's policy refuses anything
+      // else), as it would in production.
+      aws: { endpoint: sandbox.aws.url, storageEndpoint: sandbox.aws.httpsUrl },
       gitops: {
         repoUrl: sandbox.git.url,
         branch: 'main',

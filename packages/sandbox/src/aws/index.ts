@@ -26,6 +26,7 @@ import {
   SecretsManagerClient,
   paginateListSecrets,
 } from '@aws-sdk/client-secrets-manager';
+import { clientPolicyText } from './transportPolicy';
 
 export type { MotoOptions, MotoServer } from './moto';
 export { startMoto, findOnPath, freePort } from './moto';
@@ -42,9 +43,16 @@ export {
   awsErrorResponse,
   changesState,
   identifyAwsCall,
+  s3ErrorResponse,
   s3Operation,
   startAwsProxy,
 } from './proxy';
+export {
+  CLIENT_POLICY_KEY,
+  clientPolicyText,
+  motoPolicyView,
+  transportDenial,
+} from './transportPolicy';
 
 /** One S3 bucket and its configuration. `null`: not configured. */
 export interface BucketInventory {
@@ -187,7 +195,11 @@ async function bucketInventory(
     name,
     creationDate: iso(creationDate),
     tags: tagMap(tags?.TagSet),
-    policy: policy?.Policy ? parsePolicyDocument(policy.Policy) : null,
+    // Read from moto itself: its policy may be the proxy's view of the
+    // client's (transportPolicy.ts).
+    policy: policy?.Policy
+      ? parsePolicyDocument(clientPolicyText(policy.Policy))
+      : null,
     encryption: encryption?.ServerSideEncryptionConfiguration?.Rules ?? null,
     versioning: {
       ...(versioning.Status ? { status: versioning.Status } : {}),

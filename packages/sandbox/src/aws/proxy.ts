@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import {
   Agent,
   IncomingHttpHeaders,
@@ -9,8 +9,17 @@ import {
   createServer,
   request as httpRequest,
 } from 'node:http';
-import { AddressInfo, Socket } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
+import { AddressInfo, Socket, createServer as createNetServer } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { FaultAction, FaultInjector } from '../faults';
+import type { TlsCertificate } from '../kube/tls';
+import {
+  clientPolicyText,
+  motoPolicyView,
+  objectRequest,
+  transportDenial,
+} from './transportPolicy';
 
 /** Options of {@link startAwsProxy}. */
 export interface AwsProxyOptions {
@@ -27,6 +36,12 @@ export interface AwsProxyOptions {
    * preceded by `beforeWrite` and, when moto accepted it, passed to `record`.
    */
   journal?: AwsJournal;
+  /**
+   * Serves HTTPS with this certificate too, on the same port (the first
+   * byte of a connection tells a TLS handshake from HTTP), so that bucket
+   * policies conditioned on `aws:SecureTransport` see real transports.
+   */
+  tls?: TlsCertificate;
 }
 
 /** One forwarded request, as a journal keeps it. */
@@ -48,8 +63,13 @@ export interface AwsJournal {
 
 /** A running AWS proxy. */
 export interface AwsProxy {
-  /** Endpoint for AWS clients (S3 with `forcePathStyle`). */
+  /** Endpoint for AWS clients (S3 with `forcePathStyle`), plain HTTP. */
   url: string;
+  /**
+   * With `tls`: the same endpoint over HTTPS (`https://<host>:<port>`, the
+   * same port as `url`); clients trust the certificate as their CA.
+   */
+  httpsUrl?: string;
   /**
    * Runs `fn` while no call is being forwarded to moto and none starts (for
    * resetting moto and its journal together).
@@ -347,6 +367,29 @@ export interface AwsErrorResponse {
   body: string;
 }
 
+/** An S3 (restXml) error answer: `<Error><Code>..</Code><Message>..</Message>..</Error>`. */
+export function s3ErrorResponse(
+  status: number,
+  code: string,
+  message: string,
+): AwsErrorResponse {
+  const requestId = randomUUID();
+  const hostId = randomBytes(48).toString('base64');
+  return {
+    status,
+    headers: {
+      'content-type': 'application/xml',
+      'x-amz-request-id': requestId,
+      'x-amz-id-2': hostId,
+    },
+    body:
+      `<?xml version="1.0" encoding="UTF-8"?>\n` +
+      `<Error><Code>${code}</Code><Message>${xmlEscape(
+        message,
+      )}</Message><RequestId>${requestId}</RequestId><HostId>${hostId}</HostId></Error>`,
+  };
+}
+
 /**
  * The error a service answers with when it throttles or fails, in its real
  * wire format, so AWS SDK v3 derives the error `name` from it:
@@ -390,20 +433,7 @@ export function awsErrorResponse(
         'We encountered an internal error. Please try again.',
       ];
     }
-    const hostId = randomBytes(48).toString('base64');
-    return {
-      status: httpStatus,
-      headers: {
-        'content-type': 'application/xml',
-        'x-amz-request-id': requestId,
-        'x-amz-id-2': hostId,
-      },
-      body:
-        `<?xml version="1.0" encoding="UTF-8"?>\n` +
-        `<Error><Code>${code}</Code><Message>${xmlEscape(
-          message,
-        )}</Message><RequestId>${requestId}</RequestId><HostId>${hostId}</HostId></Error>`,
-    };
+    return s3ErrorResponse(httpStatus, code, message);
   }
   if (call.protocol === 'query') {
     let code: string;
@@ -503,12 +533,43 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+// Headers that describe a request body, invalid once the proxy rewrites it.
+const BODY_CHECKSUM_HEADER =
+  /^(content-md5|x-amz-checksum-.*|x-amz-sdk-checksum-algorithm|x-amz-trailer)$/;
+
+/**
+ * A PutBucketPolicy with statements conditioned on `aws:SecureTransport`:
+ * the body and headers moto gets instead (see transportPolicy.ts).
+ */
+function rewritePutBucketPolicy(
+  body: Buffer,
+  headers: OutgoingHttpHeaders,
+): { body: Buffer; headers: OutgoingHttpHeaders } | undefined {
+  const view = motoPolicyView(body.toString('utf8'));
+  if (view === undefined) return undefined;
+  const rewritten = Buffer.from(view, 'utf8');
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!BODY_CHECKSUM_HEADER.test(name)) out[name] = value;
+  }
+  if (out['x-amz-content-sha256'] !== undefined) {
+    out['x-amz-content-sha256'] = createHash('sha256')
+      .update(rewritten)
+      .digest('hex');
+  }
+  return { body: rewritten, headers: out };
+}
+
 /**
  * Starts an HTTP reverse proxy in front of moto that names each call
  * `<service>:<Operation>`, asks `faults.decide('aws', ...)` (which records
- * it) and then injects the fault or forwards the call unchanged (the client's
- * Host header is kept, so moto's answers name the proxy). moto's own API
+ * it) and then injects the fault or forwards the call (the client's Host
+ * header is kept, so moto's answers name the proxy). moto's own API
  * (`/moto-api/...`) passes through without faults and is not counted.
+ *
+ * With `tls`, the same port serves HTTPS too. Bucket policy statements
+ * conditioned on `aws:SecureTransport` alone are evaluated here, per
+ * request, on object calls (moto cannot): see transportPolicy.ts.
  */
 export async function startAwsProxy(
   options: AwsProxyOptions,
@@ -522,14 +583,17 @@ export async function startAwsProxy(
   const journal = options.journal;
 
   // Sends to moto; `done` gets moto's status (undefined when unreachable)
-  // once moto has answered, i.e. finished handling the call.
+  // once moto has answered, i.e. finished handling the call. `restore`
+  // rewrites a successful answer's body (GetBucketPolicy).
   const send = (
     req: IncomingMessage,
     res: ServerResponse,
     body: Buffer,
+    forwarded: OutgoingHttpHeaders,
     done: (status: number | undefined) => void,
+    restore?: (body: Buffer) => Buffer,
   ) => {
-    const headers = forwardHeaders(req.headers);
+    const headers = { ...forwarded };
     headers['content-length'] = String(body.length);
     const upstream = httpRequest(
       {
@@ -547,8 +611,23 @@ export async function startAwsProxy(
           if (value === undefined || HOP_BY_HOP.has(name)) continue;
           out[name] = value;
         }
+        const status = upstreamRes.statusCode ?? 502;
         done(upstreamRes.statusCode);
-        res.writeHead(upstreamRes.statusCode ?? 502, out);
+        if (restore && status === 200) {
+          readBody(upstreamRes).then(
+            answer => {
+              const restored = restore(answer);
+              delete out['content-md5'];
+              delete out.etag;
+              out['content-length'] = String(restored.length);
+              res.writeHead(status, out);
+              res.end(req.method === 'HEAD' ? undefined : restored);
+            },
+            () => res.destroy(),
+          );
+          return;
+        }
+        res.writeHead(status, out);
         upstreamRes.pipe(res);
         upstreamRes.on('error', () => res.destroy());
       },
@@ -565,46 +644,112 @@ export async function startAwsProxy(
     upstream.end(body);
   };
 
+  // The policy text moto holds for a bucket; undefined if none (or no bucket).
+  const motoBucketPolicy = (bucket: string) =>
+    new Promise<string | undefined>((resolve, reject) => {
+      const upstream = httpRequest(
+        {
+          protocol: target.protocol,
+          hostname: target.hostname,
+          port: target.port,
+          method: 'GET',
+          path: `/${encodeURIComponent(bucket)}?policy`,
+          agent,
+        },
+        upstreamRes => {
+          readBody(upstreamRes).then(
+            text =>
+              resolve(
+                upstreamRes.statusCode === 200
+                  ? text.toString('utf8')
+                  : undefined,
+              ),
+            reject,
+          );
+        },
+      );
+      upstream.on('error', reject);
+      upstream.end();
+    });
+
+  // Whether the bucket's policy refuses this object call over its transport.
+  const refusedByTransport = async (req: IncomingMessage, call: AwsCall) => {
+    if (call.service !== 's3' || call.protocol !== 'restXml') return false;
+    const object = objectRequest(call.operation, req.url ?? '/');
+    if (!object) return false;
+    const policy = await motoBucketPolicy(object.bucket);
+    if (policy === undefined) return false;
+    const secure = (req.socket as Partial<TLSSocket>).encrypted === true;
+    return transportDenial(policy, { ...object, secure });
+  };
+
+  const answer = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    error: AwsErrorResponse,
+  ) => {
+    res.writeHead(error.status, {
+      ...error.headers,
+      'content-length': String(Buffer.byteLength(error.body)),
+    });
+    res.end(req.method === 'HEAD' ? '' : error.body);
+  };
+
   // Forwards a call; with a journal, under the lock (see AwsProxyOptions).
   const forward = async (
     req: IncomingMessage,
     res: ServerResponse,
     body: Buffer,
     call: AwsCall,
+    headers: OutgoingHttpHeaders,
   ) => {
-    if (!journal) {
-      send(req, res, body, () => {});
-      return;
-    }
-    const writes = changesState(call, req.method ?? 'GET');
-    const release = await lock.acquire(writes);
+    const writes = journal ? changesState(call, req.method ?? 'GET') : false;
+    const release = journal ? await lock.acquire(writes) : () => {};
     try {
-      if (writes) await journal.beforeWrite();
+      if (await refusedByTransport(req, call)) {
+        release();
+        answer(req, res, s3ErrorResponse(403, 'AccessDenied', 'Access Denied'));
+        return;
+      }
+      // Right before the write: nothing else may draw from moto's generator.
+      if (writes) await journal!.beforeWrite();
     } catch {
       release();
       res.destroy();
       return;
     }
-    send(req, res, body, status => {
-      if (!writes || status === undefined || status >= 400) {
-        release();
-        return;
-      }
-      journal
-        .record({
-          method: req.method ?? 'GET',
-          url: req.url ?? '/',
-          headers: Object.fromEntries(
-            Object.entries(forwardHeaders(req.headers)).map(([k, v]) => [
-              k,
-              Array.isArray(v) ? v.join(', ') : String(v),
-            ]),
-          ),
-          body,
-        })
-        .catch(() => {})
-        .finally(release);
-    });
+    const restore =
+      call.service === 's3' && call.operation === 'GetBucketPolicy'
+        ? (text: Buffer) =>
+            Buffer.from(clientPolicyText(text.toString('utf8')), 'utf8')
+        : undefined;
+    send(
+      req,
+      res,
+      body,
+      headers,
+      status => {
+        if (!journal || !writes || status === undefined || status >= 400) {
+          release();
+          return;
+        }
+        journal
+          .record({
+            method: req.method ?? 'GET',
+            url: req.url ?? '/',
+            headers: Object.fromEntries(
+              Object.entries(headers).map(([k, v]) => [
+                k,
+                Array.isArray(v) ? v.join(', ') : String(v),
+              ]),
+            ),
+            body,
+          })
+          .catch(() => {})
+          .finally(release);
+      },
+      restore,
+    );
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -619,7 +764,7 @@ export async function startAwsProxy(
       // moto's own API (the simulated operators read /moto-api/data.json):
       // no faults, not counted, never journaled.
       const release = await lock.acquire(req.method !== 'GET');
-      send(req, res, body, () => release());
+      send(req, res, body, forwardHeaders(req.headers), () => release());
       return;
     }
     const call = identifyAwsCall(
@@ -628,12 +773,18 @@ export async function startAwsProxy(
       req.headers,
       body,
     );
+    let headers = forwardHeaders(req.headers);
+    if (call.service === 's3' && call.operation === 'PutBucketPolicy') {
+      // moto gets (and the journal records) the policy's moto view.
+      const rewritten = rewritePutBucketPolicy(body, headers);
+      if (rewritten) ({ body, headers } = rewritten);
+    }
     const action: FaultAction | undefined = options.faults.decide(
       'aws',
       `${call.service}:${call.operation}`,
     );
     if (!action) {
-      await forward(req, res, body, call);
+      await forward(req, res, body, call, headers);
       return;
     }
     switch (action.type) {
@@ -641,7 +792,7 @@ export async function startAwsProxy(
         const timer = setTimeout(() => {
           timers.delete(timer);
           if (!req.socket.destroyed) {
-            forward(req, res, body, call).catch(() => res.destroy());
+            forward(req, res, body, call, headers).catch(() => res.destroy());
           }
         }, Math.max(0, action.ms));
         timers.add(timer);
@@ -651,25 +802,45 @@ export async function startAwsProxy(
         req.socket.destroy();
         return;
       case 'throttle':
-      case 'error': {
-        const answer = awsErrorResponse(call, action);
-        const payload = req.method === 'HEAD' ? '' : answer.body;
-        res.writeHead(answer.status, {
-          ...answer.headers,
-          'content-length': String(Buffer.byteLength(answer.body)),
-        });
-        res.end(payload);
+      case 'error':
+        answer(req, res, awsErrorResponse(call, action));
         return;
-      }
       default:
-        await forward(req, res, body, call);
+        await forward(req, res, body, call, headers);
     }
   };
 
-  const server: Server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch(() => res.destroy());
-  });
-  server.on('connection', socket => {
+  };
+  const httpServer: Server = createServer(listener);
+  const httpsServer = options.tls
+    ? createHttpsServer(
+        { cert: options.tls.cert, key: options.tls.key },
+        listener,
+      )
+    : undefined;
+  // With TLS, one port for both: a TLS connection starts with a handshake
+  // record (0x16); the byte read to tell is put back for the server.
+  const server = httpsServer
+    ? createNetServer(socket => {
+        socket.on('error', () => socket.destroy());
+        const dispatch = () => {
+          const first: Buffer | null = socket.read(1);
+          if (first === null) {
+            socket.once('readable', dispatch);
+            return;
+          }
+          socket.unshift(first);
+          (first[0] === 0x16 ? httpsServer : httpServer).emit(
+            'connection',
+            socket,
+          );
+        };
+        socket.once('readable', dispatch);
+      })
+    : httpServer;
+  server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -681,9 +852,11 @@ export async function startAwsProxy(
     });
   });
   const { address, port } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
   let closed: Promise<void> | undefined;
   return {
-    url: `http://${address}:${port}`,
+    url: `http://${host}:${port}`,
+    ...(httpsServer ? { httpsUrl: `https://${host}:${port}` } : {}),
     exclusive: fn => lock.run(true, fn),
     shared: fn => lock.run(false, fn),
     close() {
@@ -691,6 +864,8 @@ export async function startAwsProxy(
         for (const t of timers) clearTimeout(t);
         timers.clear();
         server.close(() => resolve());
+        httpServer.close();
+        httpsServer?.close();
         for (const s of sockets) s.destroy();
         agent.destroy();
       });

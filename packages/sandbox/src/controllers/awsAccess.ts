@@ -19,6 +19,7 @@
  * secret value.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { Agent as HttpsAgent } from 'node:https';
 import {
   GetGroupPolicyCommand,
   GetPolicyCommand,
@@ -297,9 +298,17 @@ export class AwsAccess {
   private readonly policies = new Map<string, Cached<PolicyDocument[]>>();
   private readonly clients = new Map<string, { destroy(): void }>();
   private readonly ttl: number;
+  // Trusts the sandbox's HTTPS endpoint (its certificate is its own CA).
+  private readonly httpsAgent?: HttpsAgent;
 
   constructor(readonly aws: AwsEndpoint, options: AwsAccessOptions = {}) {
     this.ttl = options.cacheTtlMs ?? 0;
+    if (aws.caData) {
+      this.httpsAgent = new HttpsAgent({
+        ca: Buffer.from(aws.caData, 'base64').toString('utf8'),
+        keepAlive: true,
+      });
+    }
   }
 
   /** SDK client configuration for the sandbox endpoint with these credentials. */
@@ -314,6 +323,9 @@ export class AwsAccess {
       // Path-style S3 URLs: the sandbox has one host for every bucket.
       forcePathStyle: true,
       maxAttempts: 2,
+      ...(this.httpsAgent
+        ? { requestHandler: { httpsAgent: this.httpsAgent } }
+        : {}),
     };
   }
 
@@ -331,7 +343,8 @@ export class AwsAccess {
   /**
    * An SDK client for these credentials (the admin's when omitted), reused
    * across calls so its connections are too; `endpoint` overrides the
-   * sandbox endpoint (e.g. a LokiStack's S3 endpoint).
+   * sandbox endpoint (e.g. a LokiStack's S3 endpoint; over HTTPS, the
+   * sandbox's certificate is trusted).
    */
   client<T extends { destroy(): void }>(
     Client: new (config: ReturnType<AwsAccess['clientConfig']>) => T,
@@ -362,6 +375,7 @@ export class AwsAccess {
   destroy() {
     for (const c of this.clients.values()) c.destroy();
     this.clients.clear();
+    this.httpsAgent?.destroy();
   }
 
   /** Forgets cached verifications (e.g. after a test rotated keys). */

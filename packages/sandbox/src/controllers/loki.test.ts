@@ -3,6 +3,9 @@ import {
   PutBucketPolicyCommand,
 } from '@aws-sdk/client-s3';
 import { MotoServer } from '../aws/moto';
+import { startAwsProxy } from '../aws/proxy';
+import { FaultInjector } from '../faults';
+import { selfSignedCertificate } from '../kube/tls';
 import { KubeObject } from '../kube/types';
 import { AwsCredentials, PolicyDocument } from './awsAccess';
 import { startLokiController, validateS3Secret } from './loki';
@@ -131,7 +134,12 @@ describe('startLokiController', () => {
   beforeAll(async () => {
     moto = await startTestMoto();
     clients = adminClients(moto.url);
-    for (const bucket of ['loki-good', 'loki-denied', 'loki-by-policy']) {
+    for (const bucket of [
+      'loki-good',
+      'loki-denied',
+      'loki-by-policy',
+      'loki-tls-only',
+    ]) {
       await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
     }
   });
@@ -390,5 +398,108 @@ describe('startLokiController', () => {
       status: 'True',
       reason: 'StorageNeedsSchemaUpdate',
     });
+  });
+
+  it('is Ready on a TLS-only bucket over HTTPS, and fails over plain HTTP or with a wrong key', async () => {
+    const tls = selfSignedCertificate();
+    const proxy = await startAwsProxy({
+      target: moto.url,
+      faults: new FaultInjector(),
+      tls,
+    });
+    try {
+      const store = newTestStore([NS]);
+      const ctx = testContext(store, proxy.url);
+      ctx.aws.httpsUrl = proxy.httpsUrl;
+      ctx.aws.caData = Buffer.from(tls.cert).toString('base64');
+      const bucket = 'loki-tls-only';
+      // The bootstrap's hardening, through the sandbox's AWS endpoint:
+      // deny every request without TLS.
+      const viaProxy = adminClients(proxy.url);
+      await viaProxy.s3.send(
+        new PutBucketPolicyCommand({
+          Bucket: bucket,
+          Policy: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Sid: 'DenyInsecureTransport',
+                Effect: 'Deny',
+                Principal: '*',
+                Action: 's3:*',
+                Resource: [
+                  `arn:aws:s3:::${bucket}`,
+                  `arn:aws:s3:::${bucket}/*`,
+                ],
+                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              },
+            ],
+          }),
+        }),
+      );
+      const key = await createIamUser(clients.iam, 'loki-tls', {
+        inline: writePolicy(bucket),
+      });
+      // AWS's endpoint (served over the sandbox's HTTPS), the sandbox's
+      // HTTPS endpoint, its plain HTTP endpoint, and a wrong secret.
+      store.create(storageSecret('aws-s3', bucket, key));
+      store.create(
+        storageSecret('https-s3', bucket, key, {
+          endpoint: proxy.httpsUrl,
+        }),
+      );
+      store.create(
+        storageSecret('http-s3', bucket, key, { endpoint: proxy.url }),
+      );
+      store.create(
+        storageSecret(
+          'wrong-s3',
+          bucket,
+          { ...key, secretAccessKey: 'wrong' },
+          { endpoint: proxy.httpsUrl },
+        ),
+      );
+      controller = startLokiController(ctx);
+      for (const name of ['aws', 'https', 'http', 'wrong']) {
+        store.create(lokiStack(name));
+      }
+
+      for (const name of ['aws', 'https']) {
+        await waitFor(
+          () => conditionOf(stackOf(store, name), 'Ready')?.status === 'True',
+          { what: `LokiStack ${name} Ready` },
+        );
+      }
+      const eventOf = (name: string) =>
+        waitFor(() =>
+          store
+            .list('v1', 'Event', { namespace: NS })
+            .find(e => (e.involvedObject as any).name === name),
+        );
+      expect((await eventOf('http')).message).toBe(
+        'LokiStack components cannot use object storage: AccessDenied: Access Denied',
+      );
+      expect((await eventOf('wrong')).message).toMatch(
+        /: SignatureDoesNotMatch: /,
+      );
+      for (const name of ['http', 'wrong']) {
+        expect(conditionOf(stackOf(store, name), 'Failed')).toMatchObject({
+          status: 'True',
+          reason: 'FailedComponents',
+        });
+      }
+      expect(
+        store
+          .list('v1', 'Event', { namespace: NS })
+          .filter(e =>
+            ['aws', 'https'].includes((e.involvedObject as any).name),
+          ),
+      ).toEqual([]);
+      viaProxy.s3.destroy();
+    } finally {
+      controller?.stop();
+      controller = undefined;
+      await proxy.close();
+    }
   });
 });

@@ -35,10 +35,17 @@
  * re-checked every `lokiReadyMs` (AWS results reused for 10 × that) and at
  * once when the Secret or CA ConfigMap changes.
  *
+ * The probe goes over the transport the Secret's endpoint names, so a bucket
+ * policy that denies requests without TLS (`aws:SecureTransport` false,
+ * evaluated by the sandbox's AWS proxy) fails an `http://` endpoint and
+ * passes an `https://` one, as on AWS. The sandbox's certificate is trusted
+ * as AWS's would be (no `spec.storage.tls` CA needed).
+ *
  * Simplified: only `type: s3` with static credentials is simulated (other
  * types and token modes report `Failed` with an Event saying so); the
- * endpoint is not dialled: AWS endpoints are served by the sandbox's AWS,
- * loopback endpoints are used as given, other hosts count as unreachable;
+ * endpoint is not dialled: AWS endpoints (`https://s3.<region>.amazonaws.com`)
+ * are served by the sandbox's AWS over HTTPS, loopback endpoints are used as
+ * given (scheme included), other hosts count as unreachable;
  * no Deployments, StatefulSets or Pods are created (pod names in
  * `status.components` are synthetic); a steady condition keeps its
  * `lastTransitionTime` (upstream rewrites it on every reconcile).
@@ -316,7 +323,12 @@ export function startLokiController(ctx: ControllerContext): Controller {
     } catch {
       return undefined;
     }
-    if (url.hostname.endsWith('.amazonaws.com')) return ctx.aws.url;
+    // AWS's endpoints are HTTPS: the sandbox's HTTPS endpoint stands in.
+    if (url.hostname.endsWith('.amazonaws.com')) {
+      return ctx.aws.httpsUrl ?? ctx.aws.url;
+    }
+    // Loopback as given, scheme included: http(s)://127.0.0.1:<port> of the
+    // sandbox's AWS endpoint is plain HTTP or TLS to bucket policies.
     if (['127.0.0.1', 'localhost', '[::1]', '::1'].includes(url.hostname)) {
       return `${url.protocol}//${url.host}`;
     }
@@ -425,8 +437,15 @@ export function startLokiController(ctx: ControllerContext): Controller {
       if (e instanceof AwsError || (e as { $metadata?: unknown }).$metadata) {
         return describeAwsError(e);
       }
-      const err = e as { code?: string; message?: string };
-      if (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND') {
+      // No server, or no TLS with it (HTTPS to a plain port, a certificate
+      // not trusted): what the pods would log. Other failures are retried.
+      const err = e as { code?: unknown; message?: string };
+      if (
+        typeof err.code === 'string' &&
+        /^(ECONNREFUSED|ENOTFOUND|EPROTO|ERR_TLS_.*|.*CERT.*|UNABLE_TO_.*)$/.test(
+          err.code,
+        )
+      ) {
         return `${err.code}: ${err.message}`;
       }
       throw e;

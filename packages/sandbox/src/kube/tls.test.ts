@@ -12,4 +12,23 @@ describe('selfSignedCertificate', () => {
     expect(x509.checkPrivateKey(createPrivateKey(key))).toBe(true);
     expect(Date.parse(x509.validTo)).toBeGreaterThan(Date.now() + 300 * 864e5);
   });
+
+  it('is parseable whatever the random serial number starts with', () => {
+    // A first serial byte of 0 followed by one below 0x80 used to give a
+    // non-minimal DER INTEGER that TLS libraries reject.
+    const crypto = require('node:crypto');
+    const real = crypto.randomBytes;
+    const spy = jest
+      .spyOn(crypto, 'randomBytes')
+      .mockImplementation((size: any) =>
+        size === 16 ? Buffer.from([0x00, 0x10, ...real(14)]) : real(size),
+      );
+    try {
+      const { cert } = selfSignedCertificate();
+      expect(() => new X509Certificate(cert)).not.toThrow();
+      expect(spy).toHaveBeenCalledWith(16);
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });

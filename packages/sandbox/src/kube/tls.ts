@@ -88,7 +88,10 @@ export function selfSignedCertificate(
     namedCurve: 'prime256v1',
   });
   const serial = randomBytes(16);
-  serial[0] &= 0x7f;
+  // A positive DER INTEGER in minimal form: the top bit clear (positive)
+  // and the next one set, so the first byte is never a redundant leading
+  // zero (which made about 1 certificate in 250 unparseable).
+  serial[0] = 0x40 | (serial[0] & 0x3f);
   const now = Date.now();
   const ecdsaWithSha256 = sequence(oid('1.2.840.10045.4.3.2'));
   const subject = name(options.commonName ?? 'sandbox-kube-apiserver');
