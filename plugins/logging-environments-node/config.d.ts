@@ -42,6 +42,13 @@ export interface Config {
        * endpoint. S3 then uses path-style addressing.
        */
       endpoint?: string;
+      /**
+       * The S3 endpoint written into Loki's storage secret, when Loki must
+       * reach S3 another way than the portal does (the sandbox: over TLS,
+       * which a TLS-only bucket requires). Default: `endpoint`, else the
+       * region's AWS endpoint.
+       */
+      storageEndpoint?: string;
       /** Attempts per AWS call, retries included (standard retry mode, default 6). */
       maxAttempts?: number;
     };

@@ -97,6 +97,28 @@ describe('ensureLokiBucket', () => {
     });
   });
 
+  it('keeps the default hardening for inputs given as undefined, as a template passes empty fields', async () => {
+    await ensureLokiBucket(clients, {
+      ...input,
+      kmsKeyId: undefined,
+      noncurrentVersionExpirationDays: undefined,
+      abortIncompleteMultipartUploadDays: undefined,
+    });
+    const lifecycle = await s3.send(
+      new GetBucketLifecycleConfigurationCommand({ Bucket: input.bucket }),
+    );
+    expect(
+      lifecycle.Rules?.map(r => [
+        r.ID,
+        r.NoncurrentVersionExpiration?.NoncurrentDays ??
+          r.AbortIncompleteMultipartUpload?.DaysAfterInitiation,
+      ]),
+    ).toEqual([
+      ['logging-environments-expire-noncurrent-versions', 30],
+      ['logging-environments-abort-incomplete-multipart-uploads', 7],
+    ]);
+  });
+
   it('changes nothing on a second run, and says so', async () => {
     await ensureLokiBucket(clients, input);
     const again = await ensureLokiBucket(clients, input);

@@ -313,7 +313,11 @@ export async function ensureLokiBucket(
     ...DEFAULT_BUCKET_HARDENING,
     ...Object.fromEntries(
       Object.entries(input).filter(
-        ([k, v]) => k in DEFAULT_BUCKET_HARDENING || (k === 'kmsKeyId' && v),
+        // An input left out (undefined, as the scaffolder passes an empty
+        // template field) keeps the default.
+        ([k, v]) =>
+          v !== undefined &&
+          (k in DEFAULT_BUCKET_HARDENING || (k === 'kmsKeyId' && v !== '')),
       ),
     ),
   };

@@ -14,6 +14,12 @@ export interface AwsClients {
   region: string;
   /** The endpoint override, when one is configured (e.g. the sandbox). */
   endpoint?: string;
+  /**
+   * The S3 endpoint Loki is given in its storage secret, when configured
+   * (`loggingEnvironments.aws.storageEndpoint`); otherwise `endpoint`, or
+   * the region's AWS endpoint.
+   */
+  storageEndpoint?: string;
   /** `aws`, `aws-cn` or `aws-us-gov`, for building ARNs. */
   partition: string;
   s3: S3Client;
@@ -47,6 +53,7 @@ export class AwsClientFactory {
       aws?.getOptionalString('accountId'),
       aws?.getOptionalString('endpoint'),
       aws?.getOptionalNumber('maxAttempts') ?? 6,
+      aws?.getOptionalString('storageEndpoint'),
     );
   }
 
@@ -57,6 +64,7 @@ export class AwsClientFactory {
     private readonly accountId: string | undefined,
     private readonly endpoint: string | undefined,
     private readonly maxAttempts: number,
+    private readonly storageEndpoint?: string,
   ) {}
 
   /** Clients for a region (cached per region). */
@@ -87,13 +95,51 @@ export class AwsClientFactory {
     return {
       region,
       endpoint: this.endpoint,
+      ...(this.storageEndpoint
+        ? { storageEndpoint: this.storageEndpoint }
+        : {}),
       partition: partitionOf(region),
       // Path-style addressing works with any endpoint override (and with
       // dots-free bucket names, which the validation enforces).
-      s3: new S3Client({ ...common, forcePathStyle: Boolean(this.endpoint) }),
-      iam: new IAMClient(common),
-      secretsManager: new SecretsManagerClient(common),
-      sts: new STSClient(common),
+      s3: namingFailedCalls(
+        's3',
+        new S3Client({ ...common, forcePathStyle: Boolean(this.endpoint) }),
+      ),
+      iam: namingFailedCalls('iam', new IAMClient(common)),
+      secretsManager: namingFailedCalls(
+        'secretsmanager',
+        new SecretsManagerClient(common),
+      ),
+      sts: namingFailedCalls('sts', new STSClient(common)),
     };
   }
+}
+
+/**
+ * Marks each error a client throws with the call it came from
+ * (`$operation`, e.g. `iam:CreateAccessKey`): SDK errors carry the code but
+ * not the operation, and an EnsureError names both.
+ */
+function namingFailedCalls<
+  C extends S3Client | IAMClient | SecretsManagerClient | STSClient,
+>(service: string, client: C): C {
+  (client.middlewareStack as S3Client['middlewareStack']).add(
+    (next, context) => async args => {
+      try {
+        return await next(args);
+      } catch (e) {
+        if (e && typeof e === 'object' && !('$operation' in e)) {
+          Object.defineProperty(e, '$operation', {
+            value: `${service}:${String(context.commandName).replace(
+              /Command$/,
+              '',
+            )}`,
+          });
+        }
+        throw e;
+      }
+    },
+    { step: 'initialize', name: 'loggingEnvironmentsNameFailedCall' },
+  );
+  return client;
 }

@@ -9,6 +9,16 @@ export function awsErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The AWS call an SDK v3 error came from, e.g. `iam:CreateAccessKey`, when
+ * the client was made by `AwsClientFactory` (which names it).
+ *
+ * @internal
+ */
+export function awsOperation(error: unknown): string | undefined {
+  return (error as { $operation?: string } | undefined)?.$operation;
+}
+
 /** The HTTP status of an AWS SDK v3 error, when it has one. */
 export function awsStatus(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata
@@ -36,9 +46,15 @@ export class EnsureError extends CustomErrorBase {
     let reason = detail ?? '';
     if (!detail && cause instanceof Error) reason = cause.message;
     else if (!detail && cause) reason = String(cause);
+    // Steps are named in words ("issue the access key"); say which AWS call
+    // failed too, unless the step is named after it.
+    const call = awsOperation(cause);
+    const from =
+      call && call.split(':')[1] !== operation ? `from ${call}` : undefined;
+    const why = [code, from].filter(Boolean).join(' ');
     super(
-      `${resource}: ${operation} failed${code ? ` (${code})` : ''}${
-        reason ? `: ${reason}` : ''
+      `${resource}: ${operation} failed${why ? ` (${why})` : ''}${
+        reason ? `: ${reason.replace(/[.\s]+$/, '')}` : ''
       }${
         done.length
           ? `. Already done: ${done.join('; ')}`

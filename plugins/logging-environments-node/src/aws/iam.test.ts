@@ -96,6 +96,45 @@ describe('ensureLokiIamUser', () => {
     expect(versions.Versions).toHaveLength(1);
   });
 
+  it('issues one key when the same environment is ensured twice at once', async () => {
+    const results = await Promise.all([
+      ensureLokiIamUser(clients, input),
+      ensureLokiIamUser(clients, input),
+    ]);
+    expect(results.map(r => r.action).sort()).toEqual(['created', 'unchanged']);
+    const keys = await keysOf();
+    expect(keys).toHaveLength(1);
+    expect((await secretValue()).access_key_id).toBe(keys[0].AccessKeyId);
+  });
+
+  it('backs off, withdrawing its key, when another process issued one meanwhile', async () => {
+    // The other process's CreateAccessKey lands between this run's
+    // inspection and its own CreateAccessKey.
+    let rival: string | undefined;
+    const racing: AwsClients = {
+      ...clients,
+      iam: {
+        send: async (command: any) => {
+          if (command instanceof CreateAccessKeyCommand && !rival) {
+            const created = await clients.iam.send(
+              new CreateAccessKeyCommand({ UserName }),
+            );
+            rival = created.AccessKey!.AccessKeyId!;
+          }
+          return clients.iam.send(command);
+        },
+      } as any,
+    };
+    const error = await ensureLokiIamUser(racing, input).catch(e => e);
+    expect(error.message).toContain(
+      `another run issued access key ${rival} for this environment at the same time`,
+    );
+    expect(error.message).not.toMatch(/[A-Za-z0-9/+=]{40}/);
+    // Only the rival's key is left; this run stored nothing.
+    expect((await keysOf()).map(k => k.AccessKeyId)).toEqual([rival]);
+    await expect(secretValue()).rejects.toThrow();
+  });
+
   it('removes permissions beyond the Loki policy', async () => {
     await ensureLokiIamUser(clients, input);
     await clients.iam.send(

@@ -150,6 +150,25 @@ async function eventually<T>(
   }
 }
 
+/** Serializes work per key within this process, in order of arrival. */
+class KeyedLock {
+  readonly #tails = new Map<string, Promise<unknown>>();
+
+  async run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.#tails.get(key) ?? Promise.resolve();
+    const result = previous.then(task, task);
+    const tail = result.catch(() => undefined);
+    this.#tails.set(key, tail);
+    try {
+      return await result;
+    } finally {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    }
+  }
+}
+
+const userLocks = new KeyedLock();
+
 /**
  * Ensures the environment's Loki IAM user: created (or adopted when it
  * carries this environment's tag), with exactly the Loki policy and nothing
@@ -168,19 +187,36 @@ async function eventually<T>(
  */
 export async function ensureLokiIamUser(
   clients: AwsClients,
-  input: {
-    environment: string;
-    bucket: string;
-    /** Secrets Manager secret that receives the key. */
-    secretName: string;
-    /** S3 endpoint written next to the key (defaults to the region's). */
-    endpoint?: string;
-    kmsKeyId?: string;
-    tags?: Record<string, string>;
-    /** Issue a new key, store it, then delete the old ones. */
-    rotateAccessKey?: boolean;
-  },
+  input: LokiIamUserInput,
   options: EnsureOptions = {},
+): Promise<EnsureResult> {
+  // Runs for one user in this process take turns, so the second sees the
+  // key the first stored; runs in other processes are caught after
+  // CreateAccessKey (see below).
+  const key = `${clients.partition}:${awsNamesFor(input.environment).iamUser}`;
+  return userLocks.run(key, () =>
+    ensureLokiIamUserUnlocked(clients, input, options),
+  );
+}
+
+/** What {@link ensureLokiIamUser} takes. */
+export interface LokiIamUserInput {
+  environment: string;
+  bucket: string;
+  /** Secrets Manager secret that receives the key. */
+  secretName: string;
+  /** S3 endpoint written next to the key (defaults to the region's). */
+  endpoint?: string;
+  kmsKeyId?: string;
+  tags?: Record<string, string>;
+  /** Issue a new key, store it, then delete the old ones. */
+  rotateAccessKey?: boolean;
+}
+
+async function ensureLokiIamUserUnlocked(
+  clients: AwsClients,
+  input: LokiIamUserInput,
+  options: EnsureOptions,
 ): Promise<EnsureResult> {
   const { iam, partition } = clients;
   const names = awsNamesFor(input.environment);
@@ -264,6 +300,17 @@ export async function ensureLokiIamUser(
 
   if (!input.rotateAccessKey) {
     if (keyIds.length === 1 && storedKeyId === keyIds[0]) {
+      if (issued !== keyIds[0]) {
+        // An earlier run stored the key but stopped before recording it.
+        await act(`record the issued access key ${keyIds[0]} on the user`, () =>
+          iam.send(
+            new TagUserCommand({
+              UserName,
+              Tags: [{ Key: TAG_ACCESS_KEY_ISSUED, Value: keyIds[0] }],
+            }),
+          ),
+        );
+      }
       return summarize(resource, state.exists, changes, options.dryRun);
     }
     if (keyIds.length > 0) {
@@ -300,6 +347,36 @@ export async function ensureLokiIamUser(
         accessKeyId: created.AccessKey!.AccessKeyId!,
         secretAccessKey: created.AccessKey!.SecretAccessKey!,
       };
+      // Another process may have issued a key for this user since the
+      // inspection (the same environment created twice at once). Then this
+      // run backs off: it deletes its own key and stops, so that at most
+      // one key survives; a re-run finds the other run's key.
+      const listed = await step(resource, 'ListAccessKeys', done, () =>
+        iam.send(new ListAccessKeysCommand({ UserName })),
+      );
+      const others = (listed.AccessKeyMetadata ?? [])
+        .map(k => k.AccessKeyId!)
+        .filter(id => id !== credentials.accessKeyId && !keyIds.includes(id));
+      if (others.length > 0) {
+        await step(resource, 'DeleteAccessKey', done, () =>
+          iam.send(
+            new DeleteAccessKeyCommand({
+              UserName,
+              AccessKeyId: credentials.accessKeyId,
+            }),
+          ),
+        );
+        throw new EnsureError(
+          resource,
+          'access key',
+          'ConcurrentRun',
+          done,
+          undefined,
+          `another run issued access key ${others.join(
+            ', ',
+          )} for this environment at the same time; this run withdrew its own key. Run again once the other run has finished`,
+        );
+      }
       try {
         await ensureLokiSecret(clients, {
           name: input.secretName,
@@ -312,40 +389,69 @@ export async function ensureLokiIamUser(
         });
       } catch (e) {
         // The key reached no one: delete it rather than leave a key nobody
-        // holds. The error says nothing about the key.
-        await iam
+        // holds. The error names the key id (not secret), never the key.
+        const deleteError = await iam
           .send(
             new DeleteAccessKeyCommand({
               UserName,
               AccessKeyId: credentials.accessKeyId,
             }),
           )
-          .catch(() => undefined);
+          .then(
+            () => undefined,
+            (d: unknown) => d,
+          );
+        const cleanup = deleteError
+          ? `deleting the new access key ${
+              credentials.accessKeyId
+            } failed too (${awsErrorCode(
+              deleteError,
+            )}): nobody holds it; delete it, or rotate deliberately with rotateAccessKey`
+          : 'the key was deleted again';
         throw new EnsureError(
           resource,
           'store the access key',
           awsErrorCode(e),
-          done,
+          deleteError
+            ? [
+                ...done,
+                `issued access key ${credentials.accessKeyId} (not stored)`,
+              ]
+            : done,
           undefined,
           `could not store the new access key in Secrets Manager secret "${
             input.secretName
-          }"; the key was deleted again (${
-            e instanceof Error ? e.message : String(e)
-          })`,
+          }"; ${cleanup} (${e instanceof Error ? e.message : String(e)})`,
         );
       }
-      await iam.send(
-        new TagUserCommand({
-          UserName,
-          Tags: [
-            { Key: TAG_ACCESS_KEY_ISSUED, Value: credentials.accessKeyId },
-          ],
-        }),
+      done.push(
+        `issued access key ${credentials.accessKeyId} into secret "${input.secretName}"`,
+      );
+      await step(
+        resource,
+        'record the issued access key on the user',
+        done,
+        () =>
+          iam.send(
+            new TagUserCommand({
+              UserName,
+              Tags: [
+                { Key: TAG_ACCESS_KEY_ISSUED, Value: credentials.accessKeyId },
+              ],
+            }),
+          ),
       );
       for (const old of keyIds) {
-        await iam.send(
-          new DeleteAccessKeyCommand({ UserName, AccessKeyId: old }),
+        await step(
+          resource,
+          `delete the previous access key ${old}`,
+          done,
+          () =>
+            iam.send(
+              new DeleteAccessKeyCommand({ UserName, AccessKeyId: old }),
+            ),
         );
+        done.push(`deleted the previous access key ${old}`);
       }
     },
   );

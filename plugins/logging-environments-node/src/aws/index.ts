@@ -13,6 +13,7 @@ export {
 export type { BucketHardening, BucketState } from './bucket';
 export { EnsureError, awsErrorCode } from './errors';
 export { ensureLokiIamUser, inspectLokiUser, lokiPolicyDocument } from './iam';
+export type { LokiIamUserInput } from './iam';
 export type { LokiUserState } from './iam';
 export {
   TAG_ACCESS_KEY_ID,

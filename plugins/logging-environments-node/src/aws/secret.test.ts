@@ -72,6 +72,14 @@ describe('ensureLokiSecret', () => {
     expect(await versions()).toHaveLength(2);
   });
 
+  it('gives Loki the configured storage endpoint rather than the portal endpoint', async () => {
+    await ensureLokiSecret(
+      { ...clients, storageEndpoint: 'https://127.0.0.1:6500' },
+      input,
+    );
+    expect((await value()).endpoint).toBe('https://127.0.0.1:6500');
+  });
+
   it('creates one version when the same update runs twice at once', async () => {
     await ensureLokiSecret(clients, input);
     // Two runs (a retried task and the original, say) read the same old

@@ -114,7 +114,10 @@ export async function ensureLokiSecret(
   const fields: LokiS3SecretValue = {
     bucketnames: input.bucket,
     endpoint:
-      input.endpoint ?? clients.endpoint ?? defaultS3Endpoint(clients.region),
+      input.endpoint ??
+      clients.storageEndpoint ??
+      clients.endpoint ??
+      defaultS3Endpoint(clients.region),
     region: clients.region,
   };
 

@@ -63,12 +63,14 @@ export async function ensureOperators(
       cluster.get<Obj>(ref),
     );
     if (o.kind === 'Subscription' && existing?.status?.installedCSV) {
-      const csv = await cluster.get<Obj>({
-        apiVersion: 'operators.coreos.com/v1alpha1',
-        kind: 'ClusterServiceVersion',
-        name: existing.status.installedCSV,
-        namespace: ref.namespace,
-      });
+      const csv = await kubeStep(resource, 'read its CSV', done, () =>
+        cluster.get<Obj>({
+          apiVersion: 'operators.coreos.com/v1alpha1',
+          kind: 'ClusterServiceVersion',
+          name: existing.status.installedCSV,
+          namespace: ref.namespace,
+        }),
+      );
       if (csv?.status?.phase === 'Succeeded') {
         results.push({
           resource,
@@ -108,7 +110,9 @@ export async function ensureOperators(
     };
     const installed = await waitFor(
       async () => {
-        const current = await cluster.get<Obj>(ref);
+        const current = await kubeStep(resource, 'read', done, () =>
+          cluster.get<Obj>(ref),
+        );
         const failed = current?.status?.conditions?.find(
           (c: any) => c.type === 'ResolutionFailed' && c.status === 'True',
         );
@@ -116,12 +120,14 @@ export async function ensureOperators(
         const name =
           current?.status?.installedCSV ?? current?.status?.currentCSV;
         if (!name) return undefined;
-        const csv = await cluster.get<Obj>({
-          apiVersion: 'operators.coreos.com/v1alpha1',
-          kind: 'ClusterServiceVersion',
-          name,
-          namespace: ref.namespace,
-        });
+        const csv = await kubeStep(resource, 'read its CSV', done, () =>
+          cluster.get<Obj>({
+            apiVersion: 'operators.coreos.com/v1alpha1',
+            kind: 'ClusterServiceVersion',
+            name,
+            namespace: ref.namespace,
+          }),
+        );
         if (csv?.status?.phase === 'Succeeded') return { csv: name };
         if (csv?.status?.phase === 'Failed') {
           return {

@@ -99,9 +99,11 @@ export async function ensureClusterSecretStore(
     changes.length = 0;
   }
 
+  const read = () =>
+    kubeStep(resource, 'read', done, () => cluster.get<Store>(ref));
   const ready = await waitFor(
     async () => {
-      const current = await cluster.get<Store>(ref);
+      const current = await read();
       const readiness = storeReadiness(current);
       // Only a verdict on the spec we applied counts.
       return readiness.ready ? readiness : undefined;
@@ -109,7 +111,7 @@ export async function ensureClusterSecretStore(
     { timeoutMs: options.timeoutMs ?? 120_000, intervalMs: 250 },
   );
   if (!ready) {
-    const last = storeReadiness(await cluster.get<Store>(ref));
+    const last = storeReadiness(await read());
     throw new EnsureError(
       resource,
       'wait for Ready',
