@@ -1,0 +1,34 @@
+/*
+ * A test backend in a process of its own: the scaffolder, our module, a
+ * catalog holding the given entities, and the given configuration (its
+ * database included). Started by `startBackendProcess`, which can kill it
+ * the way a crash does. Prints `listening <port>` once it serves; exits
+ * when its standard input closes, so it never outlives the test.
+ */
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
+import scaffolderModule from '@internal/plugin-scaffolder-backend-module-logging-environments';
+import { readFileSync } from 'node:fs';
+
+async function main() {
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.resume();
+  const { config, entities } = JSON.parse(
+    readFileSync(process.argv[2], 'utf8'),
+  );
+  const backend = await startTestBackend({
+    features: [
+      scaffolderPlugin,
+      scaffolderModule,
+      catalogServiceMock.factory({ entities }),
+      mockServices.rootConfig.factory({ data: config }),
+    ],
+  });
+  process.stdout.write(`listening ${backend.server.port()}\n`);
+}
+
+main().catch(error => {
+  process.stderr.write(`${error?.stack ?? error}\n`);
+  process.exit(1);
+});
