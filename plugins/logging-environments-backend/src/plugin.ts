@@ -2,13 +2,47 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
-import { loggingEnvironmentPermissions } from '@internal/plugin-logging-environments-common';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { notificationService } from '@backstage/plugin-notifications-node';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
+import {
+  LOGGING_ENVIRONMENTS_SIGNAL_CHANNEL,
+  LoggingEnvironmentChange,
+  LoggingEnvironmentSignal,
+} from '@internal/plugin-logging-environments-common';
 import { ConfigClusterRegistry } from '@internal/plugin-logging-environments-node';
+import { DatabaseLoggingEnvironmentsStore } from './database/DatabaseLoggingEnvironmentsStore';
+import {
+  createCatalogEnvironmentLoader,
+  registerLoggingEnvironmentPermissions,
+} from './permissions';
 import { createRouter } from './router';
+import { DefaultApprovalService } from './services/approvals';
+import { DefaultChecklistService } from './services/checklist';
+import { CatalogEnvironmentCatalog } from './services/environments';
+import {
+  DefaultServiceHealthService,
+  environmentPagePath,
+} from './services/health';
+import { EnvironmentOverviewService } from './services/overview';
+import {
+  ArgoRevisionSource,
+  CachedRevisionSource,
+  registryClusterClients,
+} from './services/revision';
+import { DefaultSyncService } from './services/sync/DefaultSyncService';
+import { ChecklistService } from './services/types';
+import { SingleFlight } from './services/util/singleFlight';
+import { WatchWaveStatusService } from './services/waves/WatchWaveStatusService';
+
+/** How often the scheduler advances sync runs, unless configured. */
+const DEFAULT_SYNC_INTERVAL_SECONDS = 5;
 
 /**
  * The Logging Environments backend plugin, mounted at
- * `/api/logging-environments`.
+ * `/api/logging-environments`: the phase-2 checklist and approval gate, the
+ * phase-3 sync orchestration, wave status from a watch cache, per-service
+ * logging health, audit events and signals.
  *
  * @public
  */
@@ -21,15 +55,21 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
         config: coreServices.rootConfig,
         httpRouter: coreServices.httpRouter,
         httpAuth: coreServices.httpAuth,
+        auth: coreServices.auth,
+        userInfo: coreServices.userInfo,
+        database: coreServices.database,
+        scheduler: coreServices.scheduler,
+        lifecycle: coreServices.lifecycle,
+        cache: coreServices.cache,
+        permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
+        auditor: coreServices.auditor,
+        catalog: catalogServiceRef,
+        signals: signalsServiceRef,
+        notifications: notificationService,
       },
-      async init({
-        logger,
-        config,
-        httpRouter,
-        httpAuth,
-        permissionsRegistry,
-      }) {
+      async init(deps) {
+        const { logger, config, httpRouter, scheduler, lifecycle } = deps;
         const clusters = ConfigClusterRegistry.fromConfig(config);
         if (clusters.list().length === 0) {
           throw new Error(
@@ -43,10 +83,150 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
             .join(', ')}`,
         );
 
-        permissionsRegistry.addPermissions(loggingEnvironmentPermissions);
+        const store = await DatabaseLoggingEnvironmentsStore.create({
+          database: deps.database,
+        });
+        const environments = CatalogEnvironmentCatalog.fromConfig(config, {
+          catalog: deps.catalog,
+          logger,
+        });
+        registerLoggingEnvironmentPermissions({
+          permissionsRegistry: deps.permissionsRegistry,
+          loadEnvironments: createCatalogEnvironmentLoader({
+            catalog: environments,
+            auth: deps.auth,
+          }),
+        });
 
-        httpRouter.use(await createRouter({ httpAuth, clusters }));
+        const signal = (
+          environmentRef: string,
+          change: LoggingEnvironmentChange,
+        ) => {
+          deps.signals
+            .publish<LoggingEnvironmentSignal & { [key: string]: string }>({
+              recipients: { type: 'broadcast' },
+              channel: LOGGING_ENVIRONMENTS_SIGNAL_CHANNEL,
+              message: { environmentRef, change },
+            })
+            .catch(error =>
+              logger.warn(
+                `Could not signal a change of ${environmentRef}: ${error}`,
+              ),
+            );
+        };
+
+        const waves = new WatchWaveStatusService({ clusters, logger });
+        waves.onChange(ref => signal(ref, 'waves'));
+        // Page views read revisions from the watch cache; the cluster is
+        // asked only while the cache does not hold the Application yet.
+        const revisions = new CachedRevisionSource({
+          waves,
+          fallback: new ArgoRevisionSource({
+            clusters: registryClusterClients(clusters),
+          }),
+        });
+        const approvals = DefaultApprovalService.create({
+          store,
+          revisions,
+          auditor: deps.auditor,
+          logger,
+          notifications: deps.notifications,
+          cache: deps.cache,
+        });
+        const serviceCredentials = () => deps.auth.getOwnServiceCredentials();
+        const sync = new DefaultSyncService({
+          store,
+          approvals,
+          revisions,
+          clusters,
+          logger,
+          listEnvironments: async () =>
+            environments.list(await serviceCredentials()),
+          onChange: ref => signal(ref, 'sync'),
+          notify: async notification => {
+            const environment = await environments
+              .get(notification.environmentRef, await serviceCredentials())
+              .catch(() => undefined);
+            if (!environment?.owner) return;
+            await deps.notifications.send({
+              recipients: { type: 'entity', entityRef: environment.owner },
+              payload: {
+                title: `${environment.name}: ${notification.message}`,
+                description: notification.message,
+                link: environmentPagePath(environment.entityRef),
+                severity: notification.type === 'rollback' ? 'high' : 'normal',
+                topic: 'logging-environment-sync',
+              },
+            });
+          },
+        });
+        const runs = DefaultChecklistService.fromConfig(config, {
+          store,
+          clusters,
+          logger,
+        });
+        // Concurrent clicks on "Re-run checks" share one run.
+        const inFlight = new SingleFlight<
+          Awaited<ReturnType<ChecklistService['run']>>
+        >();
+        const checklist: ChecklistService = {
+          run: (environment, actor) =>
+            inFlight.run(environment.entityRef, () =>
+              runs.run(environment, actor),
+            ),
+        };
+
+        httpRouter.use(
+          await createRouter({
+            httpAuth: deps.httpAuth,
+            userInfo: deps.userInfo,
+            permissions: deps.permissions,
+            auditor: deps.auditor,
+            clusters,
+            store,
+            environments,
+            overview: new EnvironmentOverviewService({
+              store,
+              approvals,
+              sync,
+              waves,
+            }),
+            checklist,
+            approvals,
+            sync,
+            health: new DefaultServiceHealthService({
+              environments,
+              waves,
+              clusters,
+            }),
+            onChange: signal,
+            onChecklistRun: environment => {
+              void approvals.notifyIfApprovalNeeded(environment);
+            },
+          }),
+        );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
+
+        lifecycle.addStartupHook(async () => {
+          await waves.start();
+        });
+        lifecycle.addShutdownHook(async () => {
+          await waves.stop();
+        });
+
+        // One replica at a time advances the sync runs (DESIGN, data flow 4).
+        await scheduler.scheduleTask({
+          id: 'logging-environments-sync',
+          scope: 'global',
+          frequency: {
+            seconds:
+              config.getOptionalNumber(
+                'loggingEnvironments.sync.intervalSeconds',
+              ) ?? DEFAULT_SYNC_INTERVAL_SECONDS,
+          },
+          timeout: { minutes: 5 },
+          fn: () => sync.tick(),
+        });
       },
     });
   },

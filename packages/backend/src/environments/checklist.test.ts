@@ -252,6 +252,20 @@ describe('the checklist against the sandbox', () => {
     await applyCredentials();
     await applyStore();
     await register();
+    // Argo CD compares a new Application within moments; the checklist is
+    // read after that, as on the environment page.
+    await waitFor(
+      'Argo CD to compare the Application',
+      () =>
+        (
+          sandbox.store.get({
+            apiVersion: 'argoproj.io/v1alpha1',
+            kind: 'Application',
+            namespace: 'openshift-gitops',
+            name: 'acme-prod-logging-infrastructure',
+          }) as any
+        )?.status?.sync?.revision,
+    );
 
     // The environment, as the catalog reads the rendered entity.
     const entity: Entity = yaml.parse(

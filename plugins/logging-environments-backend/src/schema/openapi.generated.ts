@@ -231,8 +231,12 @@ export const spec = {
                     pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$',
                   },
                   comment: {
+                    description:
+                      'Free text; no control characters or bidirectional overrides.',
                     type: 'string',
                     maxLength: 2000,
+                    pattern:
+                      '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F\\u202A-\\u202E\\u2066-\\u2069]*$',
                   },
                   revision: {
                     description:

@@ -147,7 +147,8 @@ export class MemoryLoggingEnvironmentsStore
     const now = new Date().toISOString();
     run.state = to;
     run.updatedAt = now;
-    run.stateSince = now;
+    // As the database store: a self-transition keeps the wait's start.
+    if (from !== to) run.stateSince = now;
     if (patch.message !== undefined) run.message = patch.message;
     if (patch.data !== undefined) run.data = clone(patch.data);
     if (patch.rollbackTo !== undefined) run.rollbackTo = patch.rollbackTo;

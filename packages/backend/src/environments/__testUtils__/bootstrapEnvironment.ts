@@ -1,0 +1,225 @@
+import { Entity } from '@backstage/catalog-model';
+import { ConfigReader } from '@backstage/config';
+import { JsonObject } from '@backstage/types';
+import {
+  AwsClientFactory,
+  AwsClients,
+  ConfigClusterRegistry,
+  ensureLokiBucket,
+  ensureLokiIamUser,
+  ensureLokiSecret,
+} from '@internal/plugin-logging-environments-node';
+import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+import {
+  createApplyClusterCredentialsAction,
+  createEnsureOperatorsAction,
+  createEnsureSecretStoreAction,
+  createRegisterArgoCdAction,
+} from '@internal/plugin-scaffolder-backend-module-logging-environments';
+import { Sandbox } from '@internal/sandbox';
+import { seedSandbox } from '@internal/sandbox/src/seed';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import yaml from 'yaml';
+import { REPO_ROOT } from '../../gitops/__testUtils__/kustomize';
+import {
+  renderSkeleton,
+  SkeletonValues,
+} from '../../gitops/__testUtils__/render';
+
+const run = promisify(execFile);
+
+/**
+ * A sandbox with the GitOps repository cloned and the portal configuration
+ * that reaches it: what phase 1 needs before any environment exists.
+ */
+export interface BootstrapWorld {
+  sandbox: Sandbox;
+  /** The backend configuration for the sandbox (clusters, AWS, GitOps). */
+  config: Record<string, any>;
+  registry: ConfigClusterRegistry;
+  aws: AwsClients;
+  awsFactory: AwsClientFactory;
+  /** Commits everything under the clone and pushes it; returns the new head. */
+  push(message: string): Promise<string>;
+  /** A working clone of the sandbox's GitOps repository. */
+  clone: string;
+}
+
+/** Connects to a started sandbox and clones its GitOps repository. */
+export async function openWorld(
+  sandbox: Sandbox,
+  extraConfig: { clusters?: JsonObject[] } = {},
+): Promise<BootstrapWorld> {
+  const dir = mkdtempSync(join(tmpdir(), 'sandbox-'));
+  await sandbox.writeFiles(dir);
+  const config = {
+    aws: {
+      mainAccount: {
+        accessKeyId: sandbox.aws.accessKeyId,
+        secretAccessKey: sandbox.aws.secretAccessKey,
+      },
+    },
+    loggingEnvironments: {
+      aws: {
+        endpoint: sandbox.aws.url,
+        // Loki reaches the TLS-only bucket over TLS.
+        storageEndpoint: sandbox.aws.httpsUrl,
+        maxAttempts: 2,
+      },
+      gitops: { repoUrl: sandbox.git.url, branch: 'main' },
+      clusters: [
+        { name: 'sandbox', kubeconfig: join(dir, 'kubeconfig') },
+        ...(extraConfig.clusters ?? []),
+      ],
+    },
+  };
+  const reader = new ConfigReader(config);
+  const registry = ConfigClusterRegistry.fromConfig(reader);
+  const awsFactory = AwsClientFactory.fromConfig(reader);
+  const aws = await awsFactory.clients(sandbox.aws.region);
+  // The platform manifests under platform/ and Argo CD's health checks,
+  // as `yarn sandbox` seeds them.
+  await seedSandbox(sandbox, { manifestsDir: join(REPO_ROOT, 'manifests') });
+  const clone = mkdtempSync(join(tmpdir(), 'gitops-'));
+  await run('git', ['clone', '--quiet', sandbox.git.repoDir, clone]);
+  const git = (...args: string[]) =>
+    run('git', [
+      '-C',
+      clone,
+      '-c',
+      'user.name=test',
+      '-c',
+      'user.email=test@example.com',
+      ...args,
+    ]);
+  const push = async (message: string) => {
+    await git('add', '-A');
+    await git('commit', '--quiet', '--allow-empty', '-m', message);
+    await git('push', '--quiet', 'origin', 'main');
+    return (await git('rev-parse', 'HEAD')).stdout.trim();
+  };
+  return { sandbox, config, registry, aws, awsFactory, push, clone };
+}
+
+/** What {@link bootstrapEnvironment} made. */
+export interface BootstrappedEnvironment {
+  /** The environment's catalog entity, as the template renders it. */
+  entity: Entity;
+  /** The Git revision the environment was published at. */
+  revision: string;
+}
+
+function quietContext(input: any, workspace: string, sandbox: Sandbox) {
+  const ctx = createMockActionContext({
+    input,
+    workspacePath: workspace,
+    secrets: {
+      awsAccessKeyId: sandbox.aws.accessKeyId,
+      awsSecretAccessKey: sandbox.aws.secretAccessKey,
+    },
+  });
+  for (const level of ['info', 'warn', 'error'] as const) {
+    jest.spyOn(ctx.logger, level).mockImplementation((() => {}) as any);
+  }
+  return ctx;
+}
+
+/**
+ * Phase 1 for one environment, as the template runs it: renders the
+ * skeleton, publishes it to the GitOps repository, then the real -node
+ * ensure functions for AWS and the real scaffolder actions for the cluster
+ * (operators, credentials and the store are cluster-wide and idempotent).
+ */
+export async function bootstrapEnvironment(
+  world: BootstrapWorld,
+  values: Omit<SkeletonValues, 'cluster' | 'region' | 'repoUrl'>,
+): Promise<BootstrappedEnvironment> {
+  const { sandbox, registry, aws } = world;
+  const { name } = values;
+  const workspace = mkdtempSync(join(tmpdir(), 'workspace-'));
+  await renderSkeleton(workspace, {
+    cluster: 'sandbox',
+    region: sandbox.aws.region,
+    repoUrl: sandbox.git.url,
+    ...values,
+  });
+  cpSync(
+    join(workspace, 'environments', name),
+    join(world.clone, 'environments', name),
+    { recursive: true },
+  );
+  const revision = await world.push(`Add logging environment ${name}`);
+
+  const bucket = values.bucket ?? `${name}-loki`;
+  const secretName = values.secretName ?? `logging/${name}/loki-s3`;
+  await ensureLokiBucket(aws, { bucket, environment: name });
+  await ensureLokiIamUser(aws, { environment: name, bucket, secretName });
+  await ensureLokiSecret(aws, { name: secretName, environment: name, bucket });
+
+  const ctx = (input: any) => quietContext(input, workspace, sandbox);
+  await createEnsureOperatorsAction({ clusters: registry }).handler(
+    ctx({ cluster: 'sandbox', timeoutSeconds: 60 }),
+  );
+  await createApplyClusterCredentialsAction({ clusters: registry }).handler(
+    ctx({ cluster: 'sandbox' }),
+  );
+  await createEnsureSecretStoreAction({ clusters: registry }).handler(
+    ctx({
+      cluster: 'sandbox',
+      manifest: `environments/${name}/bootstrap/cluster-secret-store.yaml`,
+      timeoutSeconds: 30,
+    }),
+  );
+  await createRegisterArgoCdAction({ clusters: registry }).handler(
+    ctx({
+      cluster: 'sandbox',
+      tier: values.tier,
+      manifests: [
+        `environments/${name}/argocd/appproject.yaml`,
+        `environments/${name}/argocd/applications.yaml`,
+      ],
+    }),
+  );
+
+  const entity: Entity = yaml.parse(
+    readFileSync(
+      join(workspace, 'environments', name, 'catalog-info.yaml'),
+      'utf8',
+    ),
+  );
+  return { entity, revision };
+}
+
+/** Appends a line to a file of the clone (a new commit for Argo CD to see). */
+export function touch(world: BootstrapWorld, path: string, line: string) {
+  const file = join(world.clone, path);
+  writeFileSync(file, `${readFileSync(file, 'utf8')}${line}\n`);
+}
+
+/**
+ * Reads a Secrets Manager secret's value straight from the sandbox's moto
+ * (its JSON protocol; moto does not check signatures), to know what must
+ * never show up anywhere else.
+ */
+export async function readSecretValue(
+  sandbox: Sandbox,
+  secretId: string,
+): Promise<Record<string, string>> {
+  const response = await fetch(sandbox.moto.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': 'secretsmanager.GetSecretValue',
+      authorization: `AWS4-HMAC-SHA256 Credential=${sandbox.aws.accessKeyId}/20260101/${sandbox.aws.region}/secretsmanager/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: JSON.stringify({ SecretId: secretId }),
+  });
+  if (response.status !== 200) {
+    throw new Error(`moto answered ${response.status} for ${secretId}`);
+  }
+  return JSON.parse((await response.json()).SecretString);
+}

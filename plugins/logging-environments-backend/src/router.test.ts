@@ -1,0 +1,428 @@
+import {
+  mockCredentials,
+  mockErrorHandler,
+  mockServices,
+} from '@backstage/backend-test-utils';
+import { NotFoundError } from '@backstage/errors';
+import {
+  AuthorizeResult,
+  isResourcePermission,
+} from '@backstage/plugin-permission-common';
+import { DEFAULT_TIER_POLICIES } from '@internal/plugin-logging-environments-common';
+import express from 'express';
+import request from 'supertest';
+import { createRouter } from './router';
+import { Environment } from './services/types';
+
+function environment(name: string, tier: Environment['tier']): Environment {
+  return {
+    entityRef: `resource:default/${name}`,
+    name,
+    tier,
+    cluster: 'sandbox',
+    namespace: 'openshift-logging',
+    argocdNamespace: 'openshift-gitops',
+    applications: {
+      infrastructure: `${name}-logging-infrastructure`,
+      forwarder: `${name}-logging-forwarder`,
+    },
+    owner: 'group:default/platform-team',
+    requester: 'user:default/requester',
+    policy: DEFAULT_TIER_POLICIES[tier],
+    approverGroups: [],
+  };
+}
+
+const ENVIRONMENTS = [
+  environment('acme-prod', 'production'),
+  environment('acme-dev', 'development'),
+  environment('acme-stg', 'staging'),
+];
+
+const VIEWER = mockCredentials.user('user:default/viewer');
+
+/**
+ * A backend where the viewer may only read, the approver may do everything,
+ * and nobody may read `acme-stg`.
+ */
+async function setup() {
+  const authorize = jest.fn(async (requests: any[], options: any) =>
+    requests.map(r => {
+      const user = options.credentials.principal.userEntityRef;
+      if (r.resourceRef === 'resource:default/acme-stg') {
+        return { result: AuthorizeResult.DENY };
+      }
+      if (r.permission.name === 'logging.environment.read') {
+        return { result: AuthorizeResult.ALLOW };
+      }
+      return {
+        result:
+          user === 'user:default/approver' ||
+          options.credentials.principal.type === 'service'
+            ? AuthorizeResult.ALLOW
+            : AuthorizeResult.DENY,
+      };
+    }),
+  );
+  const permissions = mockServices.permissions.mock({
+    authorize: authorize as any,
+  });
+  const auditEvents: Array<{ eventId: string; outcome: string; meta: any }> =
+    [];
+  const auditor = mockServices.auditor.mock({
+    createEvent: (async (options: any) => ({
+      success: async () => {
+        auditEvents.push({ ...options, outcome: 'success' });
+      },
+      fail: async () => {
+        auditEvents.push({ ...options, outcome: 'fail' });
+      },
+    })) as any,
+  });
+  const environments = {
+    get: jest.fn(async (ref: string) => {
+      const found = ENVIRONMENTS.find(e => e.entityRef === ref);
+      if (!found) throw new NotFoundError(`No entity ${ref}`);
+      return found;
+    }),
+    list: jest.fn(async () => ENVIRONMENTS),
+    forService: jest.fn(async (ref: string) => ({
+      service: { entityRef: ref, namespace: 'checkout' },
+      environment: ref.endsWith('/secret-service')
+        ? ENVIRONMENTS[2]
+        : ENVIRONMENTS[0],
+    })),
+  };
+  const overview = {
+    listItem: jest.fn(async (e: Environment) => ({ entityRef: e.entityRef })),
+    details: jest.fn(async (e: Environment, caller: any, grants: any) => ({
+      entityRef: e.entityRef,
+      caller: caller ?? null,
+      grants,
+    })),
+  };
+  const checklist = {
+    run: jest.fn(async () => ({ id: 'run-1', status: 'pass', items: [] })),
+  };
+  const approvals = {
+    decide: jest.fn(async () => ({
+      required: [],
+      decisions: [],
+      complete: true,
+    })),
+  };
+  const sync = {
+    request: jest.fn(async (_e: Environment, actor: string) => ({
+      id: 'sync-1',
+      state: 'pending',
+      revision: 'a'.repeat(40),
+      requestedBy: actor,
+    })),
+  };
+  const health = {
+    health: jest.fn(async (ref: string) => ({ entityRef: ref })),
+  };
+  const store = {
+    listHistory: jest.fn(async () => [
+      { id: 'h1', type: 'checklist', actor: 'user:default/viewer' },
+    ]),
+  };
+  const changes: string[] = [];
+  const router = await createRouter({
+    httpAuth: mockServices.httpAuth(),
+    userInfo: mockServices.userInfo(),
+    permissions,
+    auditor,
+    clusters: {
+      list: () => [{ name: 'sandbox', argocdUrl: 'http://argocd.test' }],
+    } as any,
+    store: store as any,
+    environments: environments as any,
+    overview: overview as any,
+    checklist: checklist as any,
+    approvals: approvals as any,
+    sync: sync as any,
+    health: health as any,
+    onChange: (ref, change) => changes.push(`${ref}:${change}`),
+  });
+  const app = express().use(router).use(mockErrorHandler());
+  return {
+    app,
+    authorize,
+    auditEvents,
+    overview,
+    checklist,
+    approvals,
+    sync,
+    health,
+    changes,
+  };
+}
+
+describe('createRouter', () => {
+  it('refuses anonymous callers on every route but /health', async () => {
+    const { app } = await setup();
+    const anonymous = mockCredentials.none.header();
+    const routes: Array<[string, string]> = [
+      ['get', '/clusters'],
+      ['get', '/environments'],
+      ['get', '/environments/default/acme-prod'],
+      ['post', '/environments/default/acme-prod/checklist'],
+      ['post', '/environments/default/acme-prod/approvals'],
+      ['post', '/environments/default/acme-prod/sync'],
+      ['get', '/environments/default/acme-prod/history'],
+      ['get', '/services/default/component/checkout/health'],
+    ];
+    for (const [method, path] of routes) {
+      const res = await (request(app) as any)
+        [method](path)
+        .set('authorization', anonymous)
+        .send(
+          path.endsWith('approvals')
+            ? { decision: 'approve', comment: 'ok' }
+            : undefined,
+        );
+      expect({ path, status: res.status }).toEqual({ path, status: 401 });
+    }
+    const health = await request(app)
+      .get('/health')
+      .set('authorization', anonymous);
+    expect(health.status).toBe(200);
+  });
+
+  it('lists only the environments the caller may read, a page at a time', async () => {
+    const { app } = await setup();
+    const res = await request(app)
+      .get('/environments?limit=1&offset=1')
+      .set(
+        'authorization',
+        mockCredentials.user.header(VIEWER.principal.userEntityRef),
+      );
+    expect(res.status).toBe(200);
+    // acme-stg is not readable; the rest in entity ref order.
+    expect(res.body).toEqual({
+      items: [{ entityRef: 'resource:default/acme-prod' }],
+      totalItems: 2,
+    });
+  });
+
+  it('rejects bad query and path parameters before any service is asked', async () => {
+    const { app, overview } = await setup();
+    const header = mockCredentials.user.header();
+    const bad = [
+      '/environments?tier=prod',
+      '/environments?limit=0',
+      '/environments?limit=100000',
+      '/environments/default/Acme-Prod',
+      '/environments/default/..%2Fetc',
+    ];
+    for (const path of bad) {
+      const res = await request(app).get(path).set('authorization', header);
+      expect({ path, status: res.status }).toEqual({ path, status: 400 });
+    }
+    expect(overview.listItem).not.toHaveBeenCalled();
+    expect(overview.details).not.toHaveBeenCalled();
+  });
+
+  it('shows an environment with what the user may do, and 403 when the user may not read it', async () => {
+    const { app, overview } = await setup();
+    const res = await request(app)
+      .get('/environments/default/acme-prod')
+      .set('authorization', mockCredentials.user.header('user:default/viewer'));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      entityRef: 'resource:default/acme-prod',
+      caller: {
+        userEntityRef: 'user:default/viewer',
+        ownershipEntityRefs: ['user:default/viewer'],
+      },
+      grants: { read: true, approve: false, sync: false },
+    });
+
+    const denied = await request(app)
+      .get('/environments/default/acme-stg')
+      .set('authorization', mockCredentials.user.header('user:default/viewer'));
+    expect(denied.status).toBe(403);
+    expect(denied.body.error.name).toBe('NotAllowedError');
+    expect(overview.details).toHaveBeenCalledTimes(1);
+
+    const missing = await request(app)
+      .get('/environments/default/nope')
+      .set('authorization', mockCredentials.user.header());
+    expect(missing.status).toBe(404);
+  });
+
+  it('asks the permission framework about the environment itself, so conditional policies apply', async () => {
+    const { app, authorize } = await setup();
+    await request(app)
+      .get('/environments/default/acme-prod')
+      .set('authorization', mockCredentials.user.header());
+    const asked = authorize.mock.calls.flatMap(([requests]) => requests);
+    expect(asked.length).toBe(3);
+    for (const r of asked) {
+      expect(isResourcePermission(r.permission)).toBe(true);
+      expect(r.resourceRef).toBe('resource:default/acme-prod');
+    }
+  });
+
+  it('lets a service read but never decide', async () => {
+    const { app, overview, approvals } = await setup();
+    const read = await request(app)
+      .get('/environments/default/acme-prod')
+      .set('authorization', mockCredentials.service.header());
+    expect(read.status).toBe(200);
+    expect(read.body.caller).toBeNull();
+
+    const decide = await request(app)
+      .post('/environments/default/acme-prod/approvals')
+      .set('authorization', mockCredentials.service.header())
+      .send({ decision: 'approve', comment: 'automation' });
+    expect(decide.status).toBe(403);
+    expect(decide.body.error.message).toBe(
+      'Only a signed-in user can approve or reject',
+    );
+    expect(approvals.decide).not.toHaveBeenCalled();
+    expect(overview.details).toHaveBeenCalledTimes(1);
+  });
+
+  it('records a decision for a permitted user, and refuses and audits one without the permission', async () => {
+    const { app, approvals, auditEvents, changes } = await setup();
+    const ok = await request(app)
+      .post('/environments/default/acme-prod/approvals')
+      .set(
+        'authorization',
+        mockCredentials.user.header('user:default/approver'),
+      )
+      .send({ decision: 'approve', role: 'approval', comment: 'Looks right' });
+    expect(ok.status).toBe(200);
+    expect(approvals.decide).toHaveBeenCalledWith(
+      expect.objectContaining({ entityRef: 'resource:default/acme-prod' }),
+      {
+        userEntityRef: 'user:default/approver',
+        ownershipEntityRefs: ['user:default/approver'],
+      },
+      { decision: 'approve', role: 'approval', comment: 'Looks right' },
+      expect.objectContaining({ request: expect.anything() }),
+    );
+    expect(changes).toEqual(['resource:default/acme-prod:approval']);
+
+    const denied = await request(app)
+      .post('/environments/default/acme-prod/approvals')
+      .set('authorization', mockCredentials.user.header('user:default/viewer'))
+      .send({ decision: 'approve', comment: 'me too' });
+    expect(denied.status).toBe(403);
+    expect(approvals.decide).toHaveBeenCalledTimes(1);
+    expect(auditEvents).toEqual([
+      expect.objectContaining({
+        eventId: 'environment-approval',
+        outcome: 'fail',
+        meta: expect.objectContaining({
+          environment: 'resource:default/acme-prod',
+          decision: 'approve',
+        }),
+      }),
+    ]);
+  });
+
+  it('rejects malformed approval bodies naming the field', async () => {
+    const { app, approvals } = await setup();
+    const header = mockCredentials.user.header('user:default/approver');
+    const cases: Array<[unknown, RegExp]> = [
+      [{ decision: 'maybe', comment: 'x' }, /decision/],
+      [{ decision: 'approve' }, /comment/],
+      [{ decision: 'approve', comment: 'x'.repeat(2001) }, /comment/],
+      [{ decision: 'approve', comment: 'x', role: 'Security Review' }, /role/],
+      [
+        { decision: 'approve', comment: 'x', revision: '../../etc' },
+        /revision/,
+      ],
+      [{ decision: 'approve', comment: 'x', admin: true }, /admin|additional/],
+    ];
+    for (const [body, field] of cases) {
+      const res = await request(app)
+        .post('/environments/default/acme-prod/approvals')
+        .set('authorization', header)
+        .send(body as object);
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toMatch(field);
+    }
+    expect(approvals.decide).not.toHaveBeenCalled();
+  });
+
+  it('starts a sync for a permitted user and audits it; refuses and audits others', async () => {
+    const { app, sync, auditEvents, changes } = await setup();
+    const denied = await request(app)
+      .post('/environments/default/acme-prod/sync')
+      .set('authorization', mockCredentials.user.header('user:default/viewer'))
+      .send({});
+    expect(denied.status).toBe(403);
+    expect(sync.request).not.toHaveBeenCalled();
+
+    const ok = await request(app)
+      .post('/environments/default/acme-prod/sync')
+      .set(
+        'authorization',
+        mockCredentials.user.header('user:default/approver'),
+      )
+      .send({ revision: 'a'.repeat(40) });
+    expect(ok.status).toBe(202);
+    expect(ok.body.requestedBy).toBe('user:default/approver');
+    expect(sync.request).toHaveBeenCalledWith(
+      expect.objectContaining({ name: 'acme-prod' }),
+      'user:default/approver',
+      { revision: 'a'.repeat(40) },
+    );
+    expect(auditEvents.map(e => [e.eventId, e.outcome])).toEqual([
+      ['sync-request', 'fail'],
+      ['sync-request', 'success'],
+    ]);
+    expect(changes).toEqual(['resource:default/acme-prod:sync']);
+  });
+
+  it('runs the checklist for readers and tells listeners', async () => {
+    const { app, checklist, changes } = await setup();
+    const res = await request(app)
+      .post('/environments/default/acme-prod/checklist')
+      .set('authorization', mockCredentials.user.header('user:default/viewer'));
+    expect(res.status).toBe(200);
+    expect(checklist.run).toHaveBeenCalledWith(
+      expect.objectContaining({ name: 'acme-prod' }),
+      'user:default/viewer',
+    );
+    expect(changes).toEqual(['resource:default/acme-prod:checklist']);
+
+    const denied = await request(app)
+      .post('/environments/default/acme-stg/checklist')
+      .set('authorization', mockCredentials.user.header('user:default/viewer'));
+    expect(denied.status).toBe(403);
+    expect(checklist.run).toHaveBeenCalledTimes(1);
+  });
+
+  it('serves history and service health only to readers of the environment', async () => {
+    const { app, health } = await setup();
+    const header = mockCredentials.user.header('user:default/viewer');
+    const history = await request(app)
+      .get('/environments/default/acme-prod/history?limit=5')
+      .set('authorization', header);
+    expect(history.status).toBe(200);
+    expect(history.body.items).toHaveLength(1);
+    expect(
+      (
+        await request(app)
+          .get('/environments/default/acme-stg/history')
+          .set('authorization', header)
+      ).status,
+    ).toBe(403);
+
+    const ok = await request(app)
+      .get('/services/default/component/checkout/health')
+      .set('authorization', header);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ entityRef: 'component:default/checkout' });
+    const denied = await request(app)
+      .get('/services/default/component/secret-service/health')
+      .set('authorization', header);
+    expect(denied.status).toBe(403);
+    expect(health.health).toHaveBeenCalledTimes(1);
+  });
+});

@@ -1,0 +1,373 @@
+import {
+  ApplicationRole,
+  ApplicationStatus,
+  WAVE_PLAN,
+  WaveResource,
+  WaveState,
+  WaveStatus,
+  WaveStep,
+  wavesOf,
+} from '@internal/plugin-logging-environments-common';
+
+/** One entry of an Application's `status.resources`. */
+export interface ArgoResourceStatus {
+  group?: string;
+  version?: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  status?: string;
+  health?: { status?: string; message?: string };
+  hook?: boolean;
+  requiresPruning?: boolean;
+  /** Omitted by Argo CD when 0 (`omitempty`). */
+  syncWave?: number;
+}
+
+/** One entry of `status.operationState.syncResult.resources`. */
+export interface ArgoResourceResult {
+  group?: string;
+  version?: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  /** Synced, SyncFailed, Pruned, PruneSkipped. */
+  status?: string;
+  message?: string;
+  /** Set for hooks: PreSync, Sync, PostSync, SyncFail. */
+  hookType?: string;
+  /** The task's phase (for hooks and, in gitops-engine, plain resources too). */
+  hookPhase?: string;
+  syncPhase?: string;
+}
+
+/** `status.operationState` of an Application. */
+export interface ArgoOperationState {
+  operation?: {
+    sync?: { revision?: string };
+    initiatedBy?: { username?: string; automated?: boolean };
+  };
+  /** Running, Terminating, Succeeded, Failed, Error. */
+  phase?: string;
+  message?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  syncResult?: { revision?: string; resources?: ArgoResourceResult[] };
+}
+
+/** One entry of `status.history` (appended on every successful sync). */
+export interface ArgoHistoryEntry {
+  id: number;
+  revision?: string;
+  deployedAt?: string;
+  deployStartedAt?: string;
+}
+
+/**
+ * The parts of an Argo CD Application (`argoproj.io/v1alpha1`) the services
+ * read, as the Kubernetes API returns it.
+ */
+export interface ArgoApplication {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    resourceVersion?: string;
+  };
+  spec?: {
+    project?: string;
+    source?: { repoURL?: string; path?: string; targetRevision?: string };
+    destination?: { server?: string; namespace?: string };
+    syncPolicy?: { automated?: unknown; syncOptions?: string[] };
+  };
+  /** A requested operation; cleared by the controller when it completes. */
+  operation?: { sync?: { revision?: string } };
+  status?: {
+    sync?: { status?: string; revision?: string };
+    health?: { status?: string; message?: string };
+    resources?: ArgoResourceStatus[];
+    operationState?: ArgoOperationState;
+    history?: ArgoHistoryEntry[];
+    reconciledAt?: string;
+  };
+}
+
+const COMPLETED_PHASES = new Set(['Succeeded', 'Failed', 'Error']);
+
+/** Whether an operation phase is final. */
+export function isCompletedPhase(phase: string | undefined): boolean {
+  return phase !== undefined && COMPLETED_PHASES.has(phase);
+}
+
+/** The API group of an apiVersion (empty for the core group). */
+export function groupOf(apiVersion: string | undefined): string {
+  if (!apiVersion || !apiVersion.includes('/')) return '';
+  return apiVersion.split('/')[0];
+}
+
+/** The WAVE_PLAN step a resource belongs to, by kind and group. */
+function planStepFor(
+  role: ApplicationRole,
+  group: string,
+  kind: string,
+  hook: boolean,
+): WaveStep | undefined {
+  return (
+    WAVE_PLAN.find(
+      s =>
+        s.application === role &&
+        s.kind === kind &&
+        s.group === group &&
+        s.hook === hook,
+    ) ??
+    WAVE_PLAN.find(
+      s => s.application === role && s.kind === kind && s.group === group,
+    )
+  );
+}
+
+interface Entry {
+  group: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  wave: number;
+  hook: boolean;
+  syncStatus?: string;
+  health?: string;
+  healthMessage?: string;
+  result?: ArgoResourceResult;
+}
+
+const keyOf = (r: {
+  group?: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}) => `${r.group ?? ''}/${r.kind}/${r.namespace ?? ''}/${r.name}`;
+
+/** Hook phases as the health a person expects to read next to them. */
+const HOOK_HEALTH: Record<string, string> = {
+  Running: 'Progressing',
+  Terminating: 'Progressing',
+  Succeeded: 'Healthy',
+  Failed: 'Degraded',
+  Error: 'Degraded',
+};
+
+function resourceState(
+  e: Entry,
+  operationActive: boolean,
+  syncedByOperation: boolean,
+): WaveState {
+  const phase = e.result?.hookPhase;
+  if (e.result?.status === 'SyncFailed') return 'failed';
+  if (phase === 'Failed' || phase === 'Error') return 'failed';
+  if (e.hook) {
+    if (phase === 'Succeeded') return 'healthy';
+    if (phase === 'Running' || phase === 'Terminating') {
+      return operationActive ? 'running' : 'failed';
+    }
+    return 'pending';
+  }
+  if (e.health === 'Degraded') return 'degraded';
+  const healthy = e.health === undefined || e.health === 'Healthy';
+  const synced =
+    e.syncStatus === 'Synced' ||
+    (syncedByOperation && e.result?.status === 'Synced');
+  if (synced && healthy) return 'healthy';
+  if (e.health === 'Progressing' || e.health === 'Suspended') {
+    return e.syncStatus === 'Synced' || operationActive ? 'running' : 'pending';
+  }
+  // Applied by the running operation, not yet seen by a refresh.
+  if (operationActive && e.result) return 'running';
+  return 'pending';
+}
+
+function waveState(
+  entries: Entry[],
+  states: WaveState[],
+  operationActive: boolean,
+): WaveState {
+  if (states.length === 0) return 'pending';
+  if (states.includes('failed')) return 'failed';
+  if (states.includes('degraded')) return 'degraded';
+  if (states.includes('running')) return 'running';
+  if (states.every(s => s === 'healthy')) return 'healthy';
+  // Partly applied by the running operation: it is at this wave now.
+  // Resources healthy from an earlier sync do not make a wave running.
+  return operationActive && entries.some(e => e.result) ? 'running' : 'pending';
+}
+
+/**
+ * Builds what the portal shows for one of an environment's Applications
+ * from the Application object alone (no request): its waves in order from
+ * `status.resources[].syncWave` plus the hooks of the last operation's
+ * `syncResult`, each labelled with its WAVE_PLAN step, with a state per
+ * wave; the plan's waves are always present (pending until Argo CD reports
+ * resources for them). Without an object (not in the cache), the plan's
+ * waves are pending and health says why: `Missing` when the cache is known
+ * complete, `Unknown` otherwise.
+ */
+export function buildApplicationStatus(input: {
+  role: ApplicationRole;
+  name: string;
+  app?: ArgoApplication;
+  /** The cluster's Argo CD UI, for the link. */
+  argocdUrl?: string;
+  /** Namespace of the Application, for the link when there is no object. */
+  namespace: string;
+  /** Whether a missing object means the Application does not exist. */
+  complete?: boolean;
+  /**
+   * Count a resource the last operation applied as synced when that
+   * operation succeeded, even if Argo CD now compares the Application with
+   * a newer commit of its targetRevision (a sync pinned to an older commit
+   * shows OutOfSync against the branch).
+   */
+  operationResultsAreSynced?: boolean;
+}): ApplicationStatus {
+  const { role, name, app } = input;
+  const url = input.argocdUrl
+    ? `${input.argocdUrl.replace(/\/+$/, '')}/applications/${
+        app?.metadata.namespace ?? input.namespace
+      }/${name}`
+    : undefined;
+  const plan = wavesOf(role);
+  if (!app) {
+    return {
+      role,
+      name,
+      health: input.complete ? 'Missing' : 'Unknown',
+      waves: plan.map(step => ({
+        wave: step.wave,
+        step,
+        state: 'pending',
+        resources: [],
+      })),
+      ...(url ? { url } : {}),
+    };
+  }
+
+  const op = app.status?.operationState;
+  const operationActive =
+    Boolean(app.operation) || (op !== undefined && !isCompletedPhase(op.phase));
+  const syncedByOperation =
+    Boolean(input.operationResultsAreSynced) && op?.phase === 'Succeeded';
+
+  const entries = new Map<string, Entry>();
+  for (const r of app.status?.resources ?? []) {
+    const group = r.group ?? '';
+    const hook = Boolean(r.hook);
+    entries.set(keyOf(r), {
+      group,
+      kind: r.kind,
+      namespace: r.namespace || undefined,
+      name: r.name,
+      hook,
+      wave:
+        r.syncWave ??
+        (hook ? planStepFor(role, group, r.kind, true)?.wave : undefined) ??
+        0,
+      syncStatus: r.status,
+      health: r.health?.status || undefined,
+      healthMessage: r.health?.message || undefined,
+    });
+  }
+  for (const result of op?.syncResult?.resources ?? []) {
+    if (result.status === 'Pruned' || result.status === 'PruneSkipped') {
+      continue;
+    }
+    const key = keyOf(result);
+    // gitops-engine gives cluster-scoped targets the destination namespace
+    // in its results; status.resources lists them without one.
+    const existing =
+      entries.get(key) ?? entries.get(keyOf({ ...result, namespace: '' }));
+    const hook = Boolean(result.hookType) || Boolean(existing?.hook);
+    if (existing) {
+      existing.result = result;
+      existing.hook = hook;
+      continue;
+    }
+    // Hooks are not (always) in status.resources and carry no wave in the
+    // result: the plan says which wave they belong to.
+    const group = result.group ?? '';
+    entries.set(key, {
+      group,
+      kind: result.kind,
+      namespace: result.namespace || undefined,
+      name: result.name,
+      hook,
+      wave: planStepFor(role, group, result.kind, hook)?.wave ?? 0,
+      result,
+    });
+  }
+
+  const byWave = new Map<number, Entry[]>();
+  for (const step of plan) byWave.set(step.wave, []);
+  for (const e of entries.values()) {
+    if (!byWave.has(e.wave)) byWave.set(e.wave, []);
+    byWave.get(e.wave)!.push(e);
+  }
+
+  const waves: WaveStatus[] = [...byWave.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([wave, list]) => {
+      const step = plan.find(s => s.wave === wave);
+      const resources: WaveResource[] = list
+        .sort((a, b) =>
+          `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`),
+        )
+        .map(e => {
+          const failedMessage =
+            e.result?.status === 'SyncFailed' ||
+            e.result?.hookPhase === 'Failed' ||
+            e.result?.hookPhase === 'Error'
+              ? e.result.message
+              : undefined;
+          const health = e.hook
+            ? HOOK_HEALTH[e.result?.hookPhase ?? ''] ?? e.health
+            : e.health;
+          const message = e.hook
+            ? e.result?.message || e.healthMessage
+            : failedMessage || e.healthMessage;
+          return {
+            kind: e.kind,
+            name: e.name,
+            ...(e.namespace ? { namespace: e.namespace } : {}),
+            ...((e.hook ? e.result?.status : e.syncStatus)
+              ? { syncStatus: e.hook ? e.result?.status : e.syncStatus }
+              : {}),
+            ...(health ? { health } : {}),
+            ...(message ? { message } : {}),
+          };
+        });
+      return {
+        wave,
+        ...(step ? { step } : {}),
+        state: waveState(
+          list,
+          list.map(e => resourceState(e, operationActive, syncedByOperation)),
+          operationActive,
+        ),
+        resources,
+      };
+    });
+
+  return {
+    role,
+    name,
+    ...(app.status?.sync?.status ? { syncStatus: app.status.sync.status } : {}),
+    ...(app.status?.health?.status ? { health: app.status.health.status } : {}),
+    ...(app.status?.sync?.revision ?? op?.syncResult?.revision
+      ? { revision: app.status?.sync?.revision ?? op?.syncResult?.revision }
+      : {}),
+    ...(op?.phase ? { operationPhase: op.phase } : {}),
+    ...(op?.message ? { operationMessage: op.message } : {}),
+    waves,
+    ...(url ? { url } : {}),
+  };
+}
