@@ -1,73 +1,142 @@
-import { Entity } from '@backstage/catalog-model';
+import { LOGGING_ENVIRONMENTS_SIGNAL_CHANNEL } from '@internal/plugin-logging-environments-common';
+import { screen, waitFor } from '@testing-library/react';
 import {
-  EntityProvider,
-  entityRouteRef,
-} from '@backstage/plugin-catalog-react';
-import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
-import { screen } from '@testing-library/react';
-import { LoggingEnvironmentsApi, loggingEnvironmentsApiRef } from '../../api';
+  LOKI_FAILURE,
+  awaitingApprovalEnvironment,
+  degradedEnvironment,
+  environmentEntity,
+  healthyEnvironment,
+  history,
+  progressingEnvironment,
+} from '../../__fixtures__/environments';
+import { FakeSignalApi, renderWithApis } from '../../__testUtils__/render';
 import { EntityLoggingEnvironmentContent } from './EntityLoggingEnvironmentContent';
 
-const environment: Entity = {
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Resource',
-  metadata: {
-    name: 'acme-prod',
-    namespace: 'default',
-    annotations: {
-      'logging-environments.io/cluster': 'sandbox',
-      'logging-environments.io/tier': 'production',
-    },
-  },
-  spec: { type: 'logging-environment', owner: 'group:default/platform-team' },
-};
-
-async function render(entity: Entity, api: Partial<LoggingEnvironmentsApi>) {
-  return renderInTestApp(
-    <TestApiProvider apis={[[loggingEnvironmentsApiRef, api]]}>
-      <EntityProvider entity={entity}>
-        <EntityLoggingEnvironmentContent />
-      </EntityProvider>
-    </TestApiProvider>,
-    { mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },
-  );
-}
+const entity = environmentEntity();
 
 describe('EntityLoggingEnvironmentContent', () => {
-  it('shows the phases, the tier policy and the environment', async () => {
-    await render(environment, {
-      listClusters: async () => [
-        { name: 'sandbox', argocdUrl: 'https://argocd.example.com' },
-      ],
+  it('shows the phases with the tier policy in words, the checklist, the gate and the history', async () => {
+    await renderWithApis(<EntityLoggingEnvironmentContent />, {
+      entity,
+      api: {
+        getEnvironment: async () => awaitingApprovalEnvironment(),
+        getHistory: async () => history(),
+      },
     });
     expect(
-      await screen.findByText(/Production: security review \+ approval/),
+      await screen.findByText(
+        'Production: security review + approval by two people other than the requester; manual sync',
+      ),
     ).toBeInTheDocument();
     expect(
-      screen.getByRole('link', {
-        name: /^Open acme-prod-logging-infrastructure in Argo CD/,
-      }),
+      screen.getByRole('table', { name: 'Checklist' }),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByRole('table', { name: 'Required approvals' }),
+    ).toBeInTheDocument();
+    expect(
+      await screen.findByRole('button', { name: 'Approve' }),
+    ).toHaveAccessibleDescription(
+      'The requester of a production environment cannot approve it',
+    );
+    expect(
+      await screen.findByText('Environment bootstrapped'),
     ).toBeInTheDocument();
   });
 
+  it("shows a failed wave's cause at the top of the page", async () => {
+    await renderWithApis(<EntityLoggingEnvironmentContent />, {
+      entity,
+      api: {
+        getEnvironment: async () => degradedEnvironment(),
+        getHistory: async () => [],
+      },
+    });
+    const cause = await screen.findByText(
+      `LokiStack logging-loki: ${LOKI_FAILURE}`,
+    );
+    const phases = screen.getByText('Deployment phases');
+    // The cause comes before everything else on the page.
+    expect(
+      cause.compareDocumentPosition(phases) & Node.DOCUMENT_POSITION_FOLLOWING,
+    ).toBeTruthy();
+  });
+
+  it('re-reads the environment when a signal about it arrives, without reload', async () => {
+    const signals = new FakeSignalApi();
+    const getEnvironment = jest
+      .fn()
+      .mockResolvedValueOnce(progressingEnvironment())
+      .mockResolvedValue(healthyEnvironment());
+    const getHistory = jest.fn(async () => history());
+    await renderWithApis(<EntityLoggingEnvironmentContent />, {
+      entity,
+      signals,
+      api: { getEnvironment, getHistory },
+    });
+    expect(
+      await screen.findByText('Waiting for infrastructure'),
+    ).toBeInTheDocument();
+    expect(getEnvironment).toHaveBeenCalledTimes(1);
+
+    // A signal about another environment changes nothing.
+    await signals.publish(LOGGING_ENVIRONMENTS_SIGNAL_CHANNEL, {
+      environmentRef: 'resource:default/other',
+      change: 'waves',
+    });
+    expect(getEnvironment).toHaveBeenCalledTimes(1);
+
+    await signals.publish(LOGGING_ENVIRONMENTS_SIGNAL_CHANNEL, {
+      environmentRef: 'resource:default/acme-prod',
+      change: 'waves',
+    });
+    await waitFor(() => expect(getEnvironment).toHaveBeenCalledTimes(2));
+    expect(await screen.findByText('Succeeded')).toBeInTheDocument();
+    expect(screen.queryByText('Waiting for infrastructure')).toBeNull();
+    await waitFor(() => expect(getHistory).toHaveBeenCalledTimes(2));
+  });
+
   it('explains how to set up an environment with missing annotations', async () => {
-    const bare = {
-      ...environment,
-      metadata: { name: 'bare', namespace: 'default' },
-    };
-    await render(bare, { listClusters: async () => [] });
+    const getEnvironment = jest.fn();
+    await renderWithApis(<EntityLoggingEnvironmentContent />, {
+      entity: { ...entity, metadata: { name: 'bare', namespace: 'default' } },
+      api: { getEnvironment },
+    });
     expect(
       screen.getByText('This logging environment is not set up'),
     ).toBeInTheDocument();
     expect(
       screen.getByText('annotation logging-environments.io/cluster is missing'),
     ).toBeInTheDocument();
+    expect(getEnvironment).not.toHaveBeenCalled();
   });
 
-  it('shows the backend error when the clusters cannot be read', async () => {
-    await render(environment, {
-      listClusters: async () => {
-        throw new Error('backend unreachable');
+  it('explains an environment the backend does not know yet', async () => {
+    // What LoggingEnvironmentsClient throws on a 404 (ResponseError.fromResponse).
+    const notFound = Object.assign(
+      new Error('Request failed with 404 Not Found'),
+      { name: 'ResponseError', statusCode: 404 },
+    );
+    await renderWithApis(<EntityLoggingEnvironmentContent />, {
+      entity,
+      api: {
+        getEnvironment: async () => {
+          throw notFound;
+        },
+      },
+    });
+    expect(
+      await screen.findByText('The backend does not know this environment yet'),
+    ).toBeInTheDocument();
+  });
+
+  it('shows the backend error', async () => {
+    await renderWithApis(<EntityLoggingEnvironmentContent />, {
+      entity,
+      api: {
+        getEnvironment: async () => {
+          throw new Error('backend unreachable');
+        },
       },
     });
     expect(

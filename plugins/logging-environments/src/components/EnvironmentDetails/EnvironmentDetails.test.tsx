@@ -20,11 +20,14 @@ const environment: EnvironmentRef = {
 };
 
 describe('EnvironmentDetails', () => {
-  it('links each Application to the Argo CD UI when the cluster has one', async () => {
+  it('links each Application to the Argo CD UI when the backend gives its page', async () => {
     await renderInTestApp(
       <EnvironmentDetails
         environment={environment}
-        cluster={{ name: 'sandbox', argocdUrl: 'https://argocd.example.com/' }}
+        applicationUrls={{
+          forwarder:
+            'https://argocd.example.com/applications/openshift-gitops/acme-prod-logging-forwarder',
+        }}
       />,
       { mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },
     );
@@ -40,13 +43,9 @@ describe('EnvironmentDetails', () => {
   });
 
   it('shows plain names without an Argo CD UI', async () => {
-    await renderInTestApp(
-      <EnvironmentDetails
-        environment={environment}
-        cluster={{ name: 'sandbox' }}
-      />,
-      { mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },
-    );
+    await renderInTestApp(<EnvironmentDetails environment={environment} />, {
+      mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef },
+    });
     expect(
       screen.getByText('acme-prod-logging-infrastructure'),
     ).toBeInTheDocument();

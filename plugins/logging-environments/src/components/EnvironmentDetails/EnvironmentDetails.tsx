@@ -4,26 +4,20 @@ import {
   StructuredMetadataTable,
 } from '@backstage/core-components';
 import { EntityRefLink } from '@backstage/plugin-catalog-react';
-import { EnvironmentRef } from '@internal/plugin-logging-environments-common';
-import { ClusterSummary } from '../../api';
+import {
+  ApplicationRole,
+  EnvironmentRef,
+} from '@internal/plugin-logging-environments-common';
 
 /** @internal */
 export interface EnvironmentDetailsProps {
   environment: EnvironmentRef;
-  /** The environment's cluster as the backend knows it, when it does. */
-  cluster?: ClusterSummary;
+  /** Each Application's page in the Argo CD UI, when the backend knows one. */
+  applicationUrls?: Partial<Record<ApplicationRole, string>>;
 }
 
-function argocdLink(
-  cluster: ClusterSummary | undefined,
-  ns: string,
-  app: string,
-) {
-  if (!cluster?.argocdUrl) return app;
-  const url = `${cluster.argocdUrl.replace(
-    /\/+$/,
-    '',
-  )}/applications/${ns}/${app}`;
+function argocdLink(app: string, url: string | undefined) {
+  if (!url) return app;
   return (
     <Link to={url} aria-label={`Open ${app} in Argo CD`}>
       {app}
@@ -38,22 +32,20 @@ function argocdLink(
  */
 export const EnvironmentDetails = ({
   environment,
-  cluster,
+  applicationUrls = {},
 }: EnvironmentDetailsProps) => {
-  const { applications, argocdNamespace } = environment;
+  const { applications } = environment;
   const metadata: Record<string, unknown> = {
     tier: environment.tier,
     cluster: environment.cluster,
     'logging namespace': environment.namespace,
     'infrastructure application': argocdLink(
-      cluster,
-      argocdNamespace,
       applications.infrastructure,
+      applicationUrls.infrastructure,
     ),
     'forwarder application': argocdLink(
-      cluster,
-      argocdNamespace,
       applications.forwarder,
+      applicationUrls.forwarder,
     ),
   };
   if (environment.bucket) metadata.bucket = environment.bucket;

@@ -1,0 +1,2 @@
+export { ActionButton, sentence } from './ActionButton';
+export type { ActionButtonProps } from './ActionButton';

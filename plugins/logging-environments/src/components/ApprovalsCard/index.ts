@@ -1,0 +1,2 @@
+export { ApprovalsCard } from './ApprovalsCard';
+export type { ApprovalsCardProps } from './ApprovalsCard';

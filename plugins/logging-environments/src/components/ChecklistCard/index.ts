@@ -1,0 +1,2 @@
+export { ChecklistCard } from './ChecklistCard';
+export type { ChecklistCardProps } from './ChecklistCard';

@@ -1,0 +1,47 @@
+import { renderInTestApp } from '@backstage/test-utils';
+import { screen } from '@testing-library/react';
+import {
+  LOKI_FAILURE,
+  degradedEnvironment,
+  healthyEnvironment,
+} from '../../__fixtures__/environments';
+import { FailureSummary, failuresOf } from './FailureSummary';
+
+describe('FailureSummary', () => {
+  it('names the failed wave and the cause from its resource', async () => {
+    await renderInTestApp(
+      <FailureSummary environment={degradedEnvironment()} />,
+    );
+    expect(
+      screen.getByText(
+        /Wave 10 \(LokiStack\) of acme-prod-logging-infrastructure failed/,
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(`LokiStack logging-loki: ${LOKI_FAILURE}`),
+    ).toBeInTheDocument();
+  });
+
+  it('shows nothing when nothing failed', async () => {
+    await renderInTestApp(
+      <FailureSummary environment={healthyEnvironment()} />,
+    );
+    expect(screen.queryByTestId('failure-summary')).toBeNull();
+  });
+
+  it('falls back to the sync run message when no wave explains a failed sync', () => {
+    const env = healthyEnvironment();
+    env.sync = {
+      ...env.sync!,
+      state: 'failed',
+      message: 'Argo CD API unreachable',
+    };
+    expect(failuresOf(env)).toEqual([
+      {
+        title: 'The sync failed',
+        cause: 'Argo CD API unreachable',
+        severity: 'error',
+      },
+    ]);
+  });
+});

@@ -1,0 +1,2 @@
+export { FailureSummary, failuresOf } from './FailureSummary';
+export type { Failure } from './FailureSummary';

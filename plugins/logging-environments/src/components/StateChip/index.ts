@@ -1,0 +1,2 @@
+export { StateChip, describeState } from './StateChip';
+export type { StateChipProps, Tone } from './StateChip';

@@ -1,0 +1,2 @@
+export { SyncCard } from './SyncCard';
+export type { SyncCardProps } from './SyncCard';

@@ -1,0 +1,1 @@
+export { ApplicationWaves, WaveTimeline } from './WaveTimeline';
