@@ -26,7 +26,7 @@ import {
 /* eslint-disable @backstage/no-forbidden-package-imports */
 import { DefaultChecklistService } from '@internal/plugin-logging-environments-backend/src/services/checklist';
 import { CatalogEnvironmentCatalog } from '@internal/plugin-logging-environments-backend/src/services/environments';
-import { MemoryLoggingEnvironmentsStore } from '@internal/plugin-logging-environments-backend/src/services/__testUtils__/MemoryLoggingEnvironmentsStore';
+import { createTestStore } from '@internal/plugin-logging-environments-backend/src/database/__testUtils__/createTestStore';
 import { Environment } from '@internal/plugin-logging-environments-backend/src/services/types';
 /* eslint-enable @backstage/no-forbidden-package-imports */
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
@@ -107,7 +107,8 @@ describe('the checklist against the sandbox', () => {
   let deadPort: number;
   let config: Record<string, any>;
   const logger = mockServices.logger.mock();
-  const store = new MemoryLoggingEnvironmentsStore();
+  let store: Awaited<ReturnType<typeof createTestStore>>['store'];
+  let knex: Awaited<ReturnType<typeof createTestStore>>['knex'];
   let checklist: DefaultChecklistService;
 
   const actionContext = (input: any) => {
@@ -170,6 +171,7 @@ describe('the checklist against the sandbox', () => {
     )?.status?.conditions?.find((c: any) => c.type === 'Ready')?.status;
 
   beforeAll(async () => {
+    ({ store, knex } = await createTestStore());
     sandbox = await startSandbox({ profile: 'fast' });
     const dir = mkdtempSync(join(tmpdir(), 'sandbox-'));
     await sandbox.writeFiles(dir);
@@ -376,8 +378,8 @@ describe('the checklist against the sandbox', () => {
       sandbox.kube.token,
     ];
     const everything = JSON.stringify([
-      store.checklistRuns,
-      store.history,
+      await knex('checklist_runs'),
+      await knex('history'),
       (logger.info as jest.Mock).mock.calls,
       (logger.debug as jest.Mock).mock.calls,
       (logger.warn as jest.Mock).mock.calls,

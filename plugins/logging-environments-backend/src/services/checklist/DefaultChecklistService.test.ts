@@ -2,7 +2,7 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import { NotFoundError } from '@backstage/errors';
 import { ClusterClient } from '@internal/plugin-logging-environments-node';
-import { MemoryLoggingEnvironmentsStore } from '../__testUtils__/MemoryLoggingEnvironmentsStore';
+import { createTestStore } from '../../database/__testUtils__/createTestStore';
 import { testEnvironment } from '../__testUtils__/environment';
 import {
   DEFAULT_PROBES,
@@ -23,11 +23,11 @@ const result =
   async () =>
     ({ status, message, evidence: { seen: id(status) } } as ProbeResult);
 
-function service(
+async function service(
   probes: ChecklistProbe[],
   extra: Partial<ConstructorParameters<typeof DefaultChecklistService>[0]> = {},
 ) {
-  const store = new MemoryLoggingEnvironmentsStore();
+  const { store, knex } = await createTestStore();
   const logger = mockServices.logger.mock();
   const checklist = new DefaultChecklistService({
     store,
@@ -37,7 +37,7 @@ function service(
     probes,
     ...extra,
   });
-  return { checklist, store, logger };
+  return { checklist, store, knex, logger };
 }
 
 describe('overallStatus', () => {
@@ -83,9 +83,12 @@ describe('DefaultChecklistService', () => {
         await all;
         return { status: 'pass', message: `${name} ok` };
       });
-    const { checklist } = service([barrier('a'), barrier('b'), barrier('c')], {
-      timeouts: { defaultMs: 2_000 },
-    });
+    const { checklist } = await service(
+      [barrier('a'), barrier('b'), barrier('c')],
+      {
+        timeouts: { defaultMs: 2_000 },
+      },
+    );
     const run = await checklist.run(environment, 'user:default/alice');
     expect(run.items.map(i => [i.id, i.status])).toEqual([
       ['a', 'pass'],
@@ -131,7 +134,7 @@ describe('DefaultChecklistService', () => {
       },
       'cluster',
     );
-    const { checklist } = service(
+    const { checklist } = await service(
       [
         never,
         forbidden,
@@ -168,7 +171,7 @@ describe('DefaultChecklistService', () => {
   });
 
   it('stores the run and records a one-line history entry', async () => {
-    const { checklist, store } = service([
+    const { checklist, store, knex } = await service([
       probe('a', result('pass')),
       probe('b', result('fail', 'b is broken')),
       probe('c', result('warn')),
@@ -199,7 +202,9 @@ describe('DefaultChecklistService', () => {
       expect(Date.parse(item.checkedAt)).not.toBeNaN();
     }
     expect(await store.latestChecklistRun(environment.entityRef)).toEqual(run);
-    expect(store.checklistRuns[0].triggeredBy).toBe('user:default/alice');
+    expect(await knex('checklist_runs').pluck('triggered_by')).toEqual([
+      'user:default/alice',
+    ]);
     const [event] = await store.listHistory(environment.entityRef);
     expect(event).toMatchObject({
       type: 'checklist',
@@ -221,7 +226,7 @@ describe('DefaultChecklistService', () => {
 
   it('scrubs secret values the probes saw out of messages and evidence', async () => {
     const planted = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
-    const { checklist, store, logger } = service([
+    const { checklist, knex, logger } = await service([
       probe('leaky', async ({ secret }) => {
         secret(planted);
         secret('short'); // too short to be a credential: ignored
@@ -247,8 +252,8 @@ describe('DefaultChecklistService', () => {
     });
     const everything = JSON.stringify([
       run,
-      store.history,
-      store.checklistRuns,
+      await knex('history'),
+      await knex('checklist_runs'),
       (logger.info as jest.Mock).mock.calls,
       (logger.debug as jest.Mock).mock.calls,
     ]);
@@ -257,7 +262,7 @@ describe('DefaultChecklistService', () => {
   });
 
   it('reads its timeouts and the GitOps repository from config', async () => {
-    const store = new MemoryLoggingEnvironmentsStore();
+    const { store } = await createTestStore();
     const checklist = DefaultChecklistService.fromConfig(
       new ConfigReader({
         loggingEnvironments: {

@@ -35,7 +35,7 @@ import {
   ensureLokiSecret,
 } from '@internal/plugin-logging-environments-node';
 import { startMoto } from '@internal/plugin-logging-environments-node/testUtils';
-import { MemoryLoggingEnvironmentsStore } from '../__testUtils__/MemoryLoggingEnvironmentsStore';
+import { createTestStore } from '../../database/__testUtils__/createTestStore';
 import { testEnvironment } from '../__testUtils__/environment';
 import { registryClusterClients } from '../revision';
 import { Environment } from '../types';
@@ -78,7 +78,7 @@ describe('AWS probes against moto', () => {
     return environment;
   }
 
-  function checklist(
+  async function checklist(
     probes: readonly ChecklistProbe[] = [
       bucketProbe,
       iamPolicyProbe,
@@ -86,7 +86,7 @@ describe('AWS probes against moto', () => {
     ],
     aws: AwsClientSource = moto.factory,
   ) {
-    const store = new MemoryLoggingEnvironmentsStore();
+    const { store, knex } = await createTestStore();
     const logger = mockServices.logger.mock();
     const service = new DefaultChecklistService({
       store,
@@ -95,20 +95,19 @@ describe('AWS probes against moto', () => {
       clusters: noClusters,
       probes,
     });
-    return { service, store, logger };
+    return { service, knex, logger };
   }
 
   async function run(environment: Environment) {
-    const result = await checklist().service.run(
-      environment,
-      'user:default/alice',
-    );
+    const result = await (
+      await checklist()
+    ).service.run(environment, 'user:default/alice');
     return Object.fromEntries(result.items.map(i => [i.id, i]));
   }
 
   it('passes for what the bootstrap creates, with evidence and no secret value', async () => {
     const environment = await bootstrap('good');
-    const { service, store, logger } = checklist();
+    const { service, knex, logger } = await checklist();
     const result = await service.run(environment, 'user:default/alice');
     const items = Object.fromEntries(result.items.map(i => [i.id, i]));
     expect(result.status).toBe('pass');
@@ -164,7 +163,7 @@ describe('AWS probes against moto', () => {
     expect(value.access_key_id).toMatch(/^AKIA/);
     const shown = JSON.stringify([
       result,
-      store.history,
+      await knex('history'),
       (logger.info as jest.Mock).mock.calls,
       (logger.debug as jest.Mock).mock.calls,
     ]);
@@ -376,7 +375,7 @@ describe('AWS probes against moto', () => {
         },
       }),
     );
-    const { service } = checklist(undefined, dead);
+    const { service } = await checklist(undefined, dead);
     const result = await service.run(
       testEnvironment({ name: 'good', region: REGION }),
       'user:default/alice',
@@ -392,7 +391,7 @@ describe('AWS probes against moto', () => {
 
   it('runs every probe: AWS ones pass while an unconfigured cluster is unknown', async () => {
     const environment = await bootstrap('no-cluster');
-    const { service } = checklist(DEFAULT_PROBES);
+    const { service } = await checklist(DEFAULT_PROBES);
     const result = await service.run(environment, 'user:default/alice');
     const statuses = Object.fromEntries(
       result.items.map(i => [i.id, [i.status, i.message]]),
