@@ -11,6 +11,7 @@ import {
   motoClients,
   readAws,
 } from './__testUtils__/bootstrap';
+import { recordReliability } from '../reliability/__testUtils__/summary';
 
 /** The AWS bootstrap steps and the cluster credentials, as the template runs them. */
 const template = {
@@ -317,6 +318,7 @@ describe('a scaffolder task across a backend process crash', () => {
     expect(shown).toContain('IAM user');
     expect(shown).not.toContain(state.secret!.value.access_key_secret);
     expect(shown).not.toContain(sandbox.aws.secretAccessKey);
+    recordReliability('restarts survived', 1, 'backend killed mid-bootstrap');
 
     // eslint-disable-next-line no-console
     console.log(

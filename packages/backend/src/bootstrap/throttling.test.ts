@@ -8,6 +8,7 @@ import {
   startHarness,
   watchAccessKeys,
 } from './__testUtils__/bootstrap';
+import { recordReliability } from '../reliability/__testUtils__/summary';
 
 /**
  * The bootstrap sequence (bucket -> IAM and key -> secret -> cluster
@@ -99,6 +100,11 @@ describe('bootstrap under throttling', () => {
     expect(keys.deleted).toEqual([]);
     expectNoSecrets(h, run.shown, keys, state);
 
+    recordReliability(
+      'faults injected',
+      awsHits.length + kubeHits.length,
+      'bootstrap throttling',
+    );
     // eslint-disable-next-line no-console
     console.log(
       `throttling: ${awsHits.length} of ${awsCalls} AWS calls throttled (${

@@ -20,6 +20,7 @@ import {
   PortalBackend,
   startPortalBackend,
 } from './__testUtils__/portalBackend';
+import { recordReliability } from '../reliability/__testUtils__/summary';
 
 jest.setTimeout(240_000);
 
@@ -266,6 +267,7 @@ describe('the logging-environments API on the sandbox', () => {
       message: d.sync?.state === 'succeeded' ? d.sync.message : 'see why',
     });
     expect(d.phase).toBe('live');
+    recordReliability('restarts survived', 1, 'backend restarted mid-sync');
     for (const app of d.applications) {
       expect({ app: app.name, waves: app.waves.map(w => w.state) }).toEqual({
         app: app.name,

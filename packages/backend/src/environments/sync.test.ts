@@ -29,6 +29,7 @@ import {
   startSyncHarness,
   tickUntil,
 } from './__testUtils__/syncHarness';
+import { recordReliability } from '../reliability/__testUtils__/summary';
 
 const ALICE = 'user:default/alice';
 const BOB = 'user:default/bob';
@@ -319,6 +320,11 @@ describe('sync orchestration against the sandbox', () => {
       const second = newService({ store, approvals, environments: [env] });
       const done = await tickUntil(second.service, env);
       expect(done).toMatchObject({ state: 'succeeded', revision });
+      recordReliability(
+        'restarts survived',
+        1,
+        'sync resumed by a new instance',
+      );
 
       // One sync operation per Application at this revision.
       for (const name of [

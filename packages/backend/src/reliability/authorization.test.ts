@@ -21,6 +21,7 @@ import {
   startPortalBackend,
 } from '../environments/__testUtils__/portalBackend';
 import { REPO_ROOT } from '../gitops/__testUtils__/kustomize';
+import { recordReliability } from './__testUtils__/summary';
 
 jest.setTimeout(120_000);
 
@@ -169,6 +170,11 @@ describe('authorization matrix', () => {
       }
     }
     expect(got).toEqual(MATRIX);
+    recordReliability(
+      'matrix cells checked',
+      Object.values(got).reduce((n, row) => n + Object.keys(row).length, 0),
+      'routes x callers',
+    );
   });
 
   it('audits every refused decision and sync with who was refused', async () => {

@@ -18,6 +18,7 @@ import {
 } from '../environments/__testUtils__/portalBackend';
 import { REPO_ROOT } from '../gitops/__testUtils__/kustomize';
 import { corpusStrings, corpusValues } from './__testUtils__/corpus';
+import { recordReliability } from './__testUtils__/summary';
 
 jest.setTimeout(180_000);
 
@@ -190,5 +191,6 @@ describe('hostile API input', () => {
     }
     expect(wrong).toEqual([]);
     expect(await rowCounts()).toEqual(before);
+    recordReliability('inputs rejected', all.length, 'API input');
   });
 });

@@ -20,6 +20,7 @@ import {
   corpusValues,
   sandboxSnapshot,
 } from './__testUtils__/corpus';
+import { recordReliability } from './__testUtils__/summary';
 
 jest.setTimeout(300_000);
 
@@ -201,6 +202,7 @@ describe('hostile template parameters', () => {
     expect(slipped).toEqual([]);
     expect(unnamed).toEqual([]);
     expect(await sandboxSnapshot(sandbox)).toEqual(before);
+    recordReliability('inputs rejected', all.length, 'template parameters');
   });
 
   it('stops a request the form cannot judge at the first step, before any side effect', async () => {

@@ -39,6 +39,7 @@ import {
 } from '../environments/__testUtils__/portalBackend';
 import { REPO_ROOT } from '../gitops/__testUtils__/kustomize';
 import { sandboxConfig } from '../gitops/__testUtils__/portal';
+import { recordReliability } from './__testUtils__/summary';
 
 jest.setTimeout(600_000);
 
@@ -400,8 +401,7 @@ describe('create -> verify -> approve -> sync under faults, with nothing leaked'
     const { hits } = await (await control('/faults/history')).json();
     const targets = new Set(hits.map((h: any) => h.target));
     expect([...targets].sort()).toEqual(['aws', 'kube']);
-    // eslint-disable-next-line no-console
-    console.log(`full flow: ${hits.length} injected faults survived`);
+    recordReliability('faults injected', hits.length, 'full flow');
     await control('/faults', { method: 'DELETE' });
   });
 
@@ -492,5 +492,10 @@ describe('create -> verify -> approve -> sync under faults, with nothing leaked'
       }
     }
     expect(hits).toEqual([]);
+    recordReliability(
+      'secret surfaces searched',
+      Object.keys(surfaces).length,
+      `full flow (${secrets.length} secrets x ${forms('x').length} encodings)`,
+    );
   });
 });

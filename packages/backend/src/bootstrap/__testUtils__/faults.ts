@@ -9,6 +9,7 @@ import {
   runBootstrap,
   watchAccessKeys,
 } from './bootstrap';
+import { recordReliability } from '../../reliability/__testUtils__/summary';
 
 /**
  * A 5xx on every matching call, more of them than the AWS SDK's (6
@@ -79,6 +80,7 @@ export async function failThenRerun(
   );
   expect(afterFailure.secret?.versionIds.length ?? 0).toBeLessThanOrEqual(1);
   const injected = h.sandbox.faults.history().length;
+  recordReliability('faults injected', injected, 'bootstrap 5xx');
 
   for (const id of ruleIds) h.sandbox.faults.remove(id);
   const rerun = await runBootstrap(h, env, { aws });
