@@ -1,0 +1,411 @@
+/**
+ * Scenario 5: the backend's memory with many environments cached, and the
+ * environment list API's latency as environments grow.
+ */
+/* eslint-disable @backstage/no-forbidden-package-imports */
+import { FetchWaveStatusService } from '@internal/plugin-logging-environments-backend/src/services/waves/FetchWaveStatusService';
+/* eslint-enable @backstage/no-forbidden-package-imports */
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  FixtureEnvironment,
+  environmentEntity,
+  fixtureEnvironments,
+  serviceEnvironment,
+} from '../fixtures';
+import { Fleet, startFleet } from '../fleet';
+import type { MemorySample, ProbeRequest } from '../memoryProbe';
+import { startPortal } from '../portal';
+import { ScenarioResult } from '../report';
+import { Summary, since, summarize } from '../stats';
+import { fleetRegistry, round1, round2 } from '../util';
+
+/** Parameters of {@link scaleScenario}. */
+export interface ScaleOptions {
+  sizes: number[];
+  clusters: number;
+  resources: number;
+  /** List requests per size (one after another). */
+  requests: number;
+  /** Environments per page (the API's default is 100). */
+  pageSize: number;
+}
+
+interface MemoryResult {
+  baseline: MemorySample;
+  cached: MemorySample;
+}
+
+/**
+ * Runs the backend in a child process (so the fleet's own memory is not
+ * counted) and measures it before and after the environments exist.
+ */
+async function measureBackendMemory(
+  fleet: Fleet,
+  seed: () => void,
+  environments: number,
+): Promise<MemoryResult> {
+  // The benchmark runs from source.
+  // eslint-disable-next-line no-restricted-syntax
+  const child = fork(join(__dirname, '..', 'memoryProbe.ts'), [], {
+    execArgv: [
+      '--expose-gc',
+      '--require',
+      require.resolve('@backstage/cli/config/nodeTransform.cjs'),
+    ],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', d => {
+    stderr = `${stderr}${d}`.slice(-4000);
+  });
+  const messages: any[] = [];
+  const waiters: Array<() => void> = [];
+  child.on('message', m => {
+    messages.push(m);
+    waiters.splice(0).forEach(w => w());
+  });
+  const exited = new Promise<number | null>(resolve =>
+    child.on('exit', code => {
+      resolve(code);
+      waiters.splice(0).forEach(w => w());
+    }),
+  );
+  let exitCode: number | null | undefined;
+  exited.then(code => {
+    exitCode = code;
+  });
+  const receive = async (type: string) => {
+    for (;;) {
+      const error = messages.find(m => m?.type === 'error');
+      if (error) throw new Error(`memory probe: ${error.error}`);
+      const found = messages.find(m => m?.type === type);
+      if (found) return found;
+      if (exitCode !== undefined) {
+        throw new Error(`memory probe exited (${exitCode}): ${stderr}`);
+      }
+      await new Promise<void>(resolve => waiters.push(resolve));
+    }
+  };
+  try {
+    const request: ProbeRequest = {
+      clusters: fleet.clusterConfig(),
+      environments,
+    };
+    child.send({ type: 'start', ...request });
+    const baseline = (await receive('baseline')).sample as MemorySample;
+    seed();
+    child.send({ type: 'seeded' });
+    const cached = await receive('cached');
+    return { baseline, cached: cached.sample };
+  } finally {
+    if (exitCode === undefined) child.kill();
+    await exited;
+  }
+}
+
+const MiB = 1024 * 1024;
+
+/** The list API's latency through the real plugin, or why it failed. */
+interface ListResult {
+  summary?: Summary;
+  error?: string;
+  /** For a 413 from the permission backend: the request's size and the limit. */
+  payload?: { length: number; limit: number };
+}
+
+async function measureList(
+  fleet: Fleet,
+  envs: FixtureEnvironment[],
+  o: ScaleOptions,
+  permissions: 'backend' | 'allow-all',
+): Promise<ListResult> {
+  const portal = await startPortal({
+    clusters: fleet.clusterConfig(),
+    entities: envs.map(environmentEntity),
+    permissions,
+  });
+  const path = `/environments?limit=${o.pageSize}`;
+  const expected = Math.min(envs.length, o.pageSize);
+  const list: number[] = [];
+  try {
+    for (let i = 0; i < 3; i++) await portal.get(path);
+    for (let i = 0; i < o.requests; i++) {
+      const start = performance.now();
+      const body = await portal.get(path);
+      list.push(since(start));
+      if (body.items.length !== expected) {
+        throw new Error(
+          `the list gave ${body.items.length} items, not ${expected}`,
+        );
+      }
+    }
+    return { summary: summarize(list) };
+  } catch (e) {
+    const message = String((e as Error)?.message ?? e);
+    const length = message.match(/"length":(\d+)/)?.[1];
+    const limit = message.match(/"limit":(\d+)/)?.[1];
+    return {
+      error: message.slice(0, 300),
+      ...(length && limit
+        ? { payload: { length: Number(length), limit: Number(limit) } }
+        : {}),
+    };
+  } finally {
+    await portal.stop();
+  }
+}
+
+const cell = (r: ListResult) =>
+  r.summary
+    ? `${round1(r.summary.p50)} / ${round1(r.summary.p95)}`
+    : `fails (${r.error?.match(/^GET [^:]+: (\d+)/)?.[1] ?? 'error'})`;
+
+/** Runs scenario 5. */
+export async function scaleScenario(o: ScaleOptions): Promise<ScenarioResult> {
+  const rows: string[][] = [];
+  const latencies: Record<string, Summary> = {};
+  const perSize: Array<{
+    size: number;
+    withBackend: ListResult;
+    allowAll: ListResult;
+    naive: Summary;
+    naiveRequests: number;
+    memory: MemoryResult;
+  }> = [];
+
+  for (const size of o.sizes) {
+    const fleet = await startFleet(o.clusters);
+    try {
+      const envs = fixtureEnvironments(
+        size,
+        fleet.clusters.map(c => c.name),
+      );
+      const memory = await measureBackendMemory(
+        fleet,
+        () => fleet.seed(envs, { resources: o.resources }),
+        size,
+      );
+
+      // The list API through the real plugin, in this process: with the
+      // real permission backend, and with permissions that allow all (the
+      // list's own cost, whatever the permission backend does).
+      const withBackend = await measureList(fleet, envs, o, 'backend');
+      const allowAll = await measureList(fleet, envs, o, 'allow-all');
+
+      // Naive: the page's wave status fetched per request (2 GETs per
+      // environment on the page), without the rest of the list's work.
+      const fetcher = new FetchWaveStatusService({
+        clusters: fleetRegistry(fleet),
+      });
+      const page = envs.slice(0, o.pageSize).map(serviceEnvironment);
+      const naive: number[] = [];
+      await Promise.all(page.map(e => fetcher.applications(e)));
+      fleet.resetCalls();
+      const naiveRuns = Math.max(1, Math.ceil(o.requests / 4));
+      for (let i = 0; i < naiveRuns; i++) {
+        const start = performance.now();
+        await Promise.all(page.map(e => fetcher.applications(e)));
+        naive.push(since(start));
+      }
+      const naiveRequests = fleet.calls().total / naiveRuns;
+      const naiveSummary = summarize(naive);
+
+      if (withBackend.summary) {
+        latencies[`list API, ${size} environments (ours, permission backend)`] =
+          withBackend.summary;
+      }
+      if (allowAll.summary) {
+        latencies[
+          `list API, ${size} environments (ours, allow-all permissions)`
+        ] = allowAll.summary;
+      }
+      latencies[`page's wave status fetched, ${size} environments (naive)`] =
+        naiveSummary;
+      perSize.push({
+        size,
+        withBackend,
+        allowAll,
+        naive: naiveSummary,
+        naiveRequests,
+        memory,
+      });
+      const delta = memory.cached.rss - memory.baseline.rss;
+      const heapDelta = memory.cached.heapUsed - memory.baseline.heapUsed;
+      rows.push([
+        String(size),
+        round1(memory.cached.rss / MiB).toString(),
+        round1(delta / MiB).toString(),
+        size >= 100 ? round2(delta / 1024 / size).toString() : '—',
+        size >= 100 ? round2(heapDelta / 1024 / size).toString() : '—',
+        cell(withBackend),
+        cell(allowAll),
+      ]);
+    } finally {
+      await fleet.stop();
+    }
+  }
+
+  const largest = perSize[perSize.length - 1];
+  const hundred =
+    perSize.find(p => p.size === 100) ??
+    perSize[Math.min(1, perSize.length - 1)];
+  const kbPerEnv =
+    (largest.memory.cached.rss - largest.memory.baseline.rss) /
+    1024 /
+    largest.size;
+  const heapKbPerEnv =
+    (largest.memory.cached.heapUsed - largest.memory.baseline.heapUsed) /
+    1024 /
+    largest.size;
+  const failing = perSize.filter(p => p.withBackend.error);
+  const backendEverywhere = failing.length === 0;
+  // Flatness on the real permission backend where it answers at every
+  // size, else on allow-all permissions (the list's own cost).
+  const basis = backendEverywhere ? 'withBackend' : 'allowAll';
+  const big = largest[basis].summary;
+  const small = hundred[basis].summary;
+  const growth = big && small ? big.p50 / small.p50 : NaN;
+  const growth95 = big && small ? big.p95 / small.p95 : NaN;
+  const flat = growth95 <= 2;
+  const firstFailure = failing[0];
+  const bytesPerEnv = firstFailure?.withBackend.payload
+    ? firstFailure.withBackend.payload.length / firstFailure.size
+    : undefined;
+  const maxEnvs =
+    bytesPerEnv && firstFailure?.withBackend.payload
+      ? Math.floor(firstFailure.withBackend.payload.limit / bytesPerEnv)
+      : undefined;
+
+  return {
+    id: 'scale',
+    title: '5. Scale',
+    method:
+      `For each size, ${o.clusters} sandbox clusters hold the environments' Applications (${o.resources} resources each). ` +
+      'Memory: the portal backend (the real plugin in a test backend, with the real permission backend and a catalog holding the environments) runs in a child process of its own; its RSS and heap are read after garbage collection, once started on empty clusters and again when the Applications exist and the watch cache holds them all; the difference is the cache. ' +
+      `Latency: GET /environments (a page of ${o.pageSize}, the default) through the real router, ${o.requests} requests one after another after 3 warm-up requests, once with the real permission backend (over HTTP, as in production) and once with the test backend's allow-all permissions (the list's own cost). ` +
+      "Naive: the page's wave status fetched per request (FetchWaveStatusService, all environments of the page at once), the cluster part alone of a naive list.",
+    parameters: {
+      sizes: o.sizes.join(', '),
+      clusters: o.clusters,
+      'resources per Application': o.resources,
+      'requests per size': o.requests,
+      'page size': o.pageSize,
+    },
+    comparisons: perSize
+      .filter(p => p.allowAll.summary)
+      .map(p => ({
+        what: `list page p50 at ${p.size} environments`,
+        unit: 'ms',
+        ours: p.allowAll.summary!.p50,
+        naive: p.naive.p50,
+        factor: p.naive.p50 / p.allowAll.summary!.p50,
+        note: `ours with allow-all permissions; naive: ${round1(
+          p.naiveRequests,
+        )} GETs per page, cluster reads only`,
+      })),
+    latencies,
+    tables: [
+      {
+        title: 'Backend memory and list latency by size',
+        header: [
+          'Environments',
+          'Backend RSS, cache full (MiB)',
+          'RSS growth (MiB)',
+          'KB RSS per environment',
+          'KB heap per environment',
+          'List p50 / p95 ms, permission backend',
+          'List p50 / p95 ms, allow-all permissions',
+        ],
+        rows,
+      },
+    ],
+    figures: {
+      [`backend RSS with ${largest.size} environments cached MiB`]: round1(
+        largest.memory.cached.rss / MiB,
+      ),
+      'KB of RSS per environment (largest size)': round2(kbPerEnv),
+      'KB of heap per environment (largest size)': round2(heapKbPerEnv),
+      [`list p50 at ${largest.size} / at ${hundred.size} environments (${
+        backendEverywhere ? 'permission backend' : 'allow-all permissions'
+      })`]: round2(growth),
+      [`list p95 at ${largest.size} / at ${hundred.size} environments (${
+        backendEverywhere ? 'permission backend' : 'allow-all permissions'
+      })`]: round2(growth95),
+      ...(bytesPerEnv
+        ? {
+            'authorize request bytes per environment': Math.round(bytesPerEnv),
+            'environments the list can authorize in one request (100 kB limit)':
+              maxEnvs!,
+          }
+        : {}),
+    },
+    targets: [
+      {
+        target:
+          'the list API answers at every size with the real permission backend',
+        measured: backendEverywhere
+          ? `answers at ${o.sizes.join(', ')}`
+          : `fails at ${failing.map(p => p.size).join(', ')}: ${
+              firstFailure.withBackend.error?.slice(0, 120) ?? ''
+            }`,
+        met: backendEverywhere,
+        ...(backendEverywhere
+          ? {}
+          : {
+              note: `the router authorizes every environment of the catalog in one POST /authorize${
+                bytesPerEnv
+                  ? ` (${Math.round(bytesPerEnv)} bytes per environment, ${
+                      firstFailure.withBackend.payload!.length
+                    } bytes at ${firstFailure.size})`
+                  : ''
+              }, over the permission backend's ${
+                firstFailure.withBackend.payload
+                  ? `${Math.round(
+                      firstFailure.withBackend.payload.limit / 1024,
+                    )} kB`
+                  : ''
+              } body limit${
+                maxEnvs
+                  ? `: the list fails above about ${maxEnvs} environments`
+                  : ''
+              }. What would meet it: authorize the read permission once (authorizeConditional) and apply a conditional decision to the environments in the plugin, as the catalog does, instead of one resource check per environment`,
+            }),
+      },
+      {
+        target: `list API near flat per page (p95 at ${largest.size} environments within 2 × of ${hundred.size})`,
+        measured:
+          big && small
+            ? `${
+                backendEverywhere
+                  ? 'permission backend'
+                  : 'allow-all permissions'
+              }: p50 ${round1(small.p50)} → ${round1(big.p50)} ms, p95 ${round1(
+                small.p95,
+              )} → ${round1(big.p95)} ms (${round2(growth95)} ×)`
+            : 'not measured',
+        met: flat,
+        ...(flat
+          ? {}
+          : {
+              note: `p95 grows ${round2(growth95)} × from ${hundred.size} to ${
+                largest.size
+              }: every request reads every environment entity from the catalog, turns each into an environment, authorizes and sorts them all before it takes the page (here the catalog is the test backend's in-memory one, whose filtering is itself linear). What would meet it: page in the catalog query (queryEntities with a cursor, ordered by name) or keep the environment list cached between catalog changes, and authorize once with a conditional decision`,
+            }),
+      },
+      {
+        target:
+          'memory linear in environments with a small constant (KB per environment reported)',
+        measured: `${round2(kbPerEnv)} KB RSS (${round2(
+          heapKbPerEnv,
+        )} KB heap) per environment at ${largest.size}`,
+        met: Number.isFinite(kbPerEnv),
+      },
+    ],
+    notes: [
+      'An environment in the cache is its two Applications as the API server sends them (with status.resources and the last operation), held once by the informer and referenced by the cache.',
+      'The list authorizes every environment the catalog returns and sorts them before taking the page; only the page is built from the cache and the database.',
+      'What an environment costs in memory could shrink: the informer keeps whole Applications (status.resources, the last operation with every resource result, history) where the portal reads a few fields of each; a transform that keeps only those would cut it several times.',
+    ],
+  };
+}

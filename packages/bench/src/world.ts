@@ -1,0 +1,88 @@
+/**
+ * The whole sandbox (Kubernetes API with the simulated operators, Argo CD,
+ * the GitOps repository, AWS through moto behind the fault-injecting
+ * proxy), seeded as `yarn sandbox` seeds it, with the portal's
+ * configuration for it: what the checklist and bootstrap scenarios run on.
+ */
+import { ConfigReader } from '@backstage/config';
+import {
+  AwsClientFactory,
+  ConfigClusterRegistry,
+} from '@internal/plugin-logging-environments-node';
+import { Sandbox, startSandbox } from '@internal/sandbox';
+/* eslint-disable @backstage/no-forbidden-package-imports */
+import { portalConfig } from '@internal/sandbox/src/portalConfig';
+import { seedSandbox } from '@internal/sandbox/src/seed';
+/* eslint-enable @backstage/no-forbidden-package-imports */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from './util';
+
+/** A started, seeded sandbox and the portal's view of it. */
+export interface World {
+  sandbox: Sandbox;
+  /** The backend configuration `yarn start` uses for the sandbox. */
+  config: Record<string, any>;
+  registry: ConfigClusterRegistry;
+  aws: AwsClientFactory;
+  /** Latency on every AWS and Kubernetes call from now on (0: none). */
+  setLatency(ms: number): void;
+  /** Empties the sandbox (AWS, Kubernetes) and seeds it again. */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts the sandbox (profile `fast`) and seeds it. */
+export async function startWorld(): Promise<World> {
+  const sandbox = await startSandbox({ profile: 'fast' });
+  const dir = await mkdtemp(join(tmpdir(), 'bench-sandbox-'));
+  try {
+    await sandbox.writeFiles(dir);
+    const base = portalConfig(sandbox, {
+      kubeconfigPath: join(dir, 'kubeconfig'),
+    }) as Record<string, any>;
+    const config = {
+      ...base,
+      backend: { ...base.backend, baseUrl: 'http://localhost:7007' },
+      loggingEnvironments: {
+        ...base.loggingEnvironments,
+        aws: { ...base.loggingEnvironments.aws, maxAttempts: 4 },
+      },
+    };
+    const reader = new ConfigReader(config);
+    const seed = () =>
+      seedSandbox(sandbox, { manifestsDir: join(REPO_ROOT, 'manifests') });
+    await seed();
+    return {
+      sandbox,
+      config,
+      registry: ConfigClusterRegistry.fromConfig(reader),
+      aws: AwsClientFactory.fromConfig(reader),
+      setLatency(ms) {
+        sandbox.faults.clear();
+        if (ms <= 0) return;
+        for (const target of ['aws', 'kube'] as const) {
+          sandbox.faults.add({
+            id: `latency-${target}`,
+            target,
+            match: '*',
+            action: { type: 'latency', ms },
+          });
+        }
+      },
+      async reset() {
+        await sandbox.reset();
+        await seed();
+      },
+      async stop() {
+        await sandbox.stop();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await sandbox.stop();
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
