@@ -218,7 +218,10 @@ describe('yarn sandbox', () => {
         },
       },
       loggingEnvironments: {
-        aws: { endpoint: description.aws.url },
+        aws: {
+          endpoint: description.aws.url,
+          storageEndpoint: description.aws.httpsUrl,
+        },
         gitops: {
           repoUrl: description.git.url,
           branch: 'main',

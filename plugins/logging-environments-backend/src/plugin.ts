@@ -4,6 +4,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
+import { createConditionAuthorizer } from '@backstage/plugin-permission-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import {
   LOGGING_ENVIRONMENTS_SIGNAL_CHANNEL,
@@ -14,6 +15,7 @@ import { ConfigClusterRegistry } from '@internal/plugin-logging-environments-nod
 import { DatabaseLoggingEnvironmentsStore } from './database/DatabaseLoggingEnvironmentsStore';
 import {
   createCatalogEnvironmentLoader,
+  loggingEnvironmentPermissionResourceRef,
   registerLoggingEnvironmentPermissions,
 } from './permissions';
 import { createRouter } from './router';
@@ -97,6 +99,11 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
             auth: deps.auth,
           }),
         });
+        const readableBy = createConditionAuthorizer(
+          deps.permissionsRegistry.getPermissionRuleset(
+            loggingEnvironmentPermissionResourceRef,
+          ),
+        );
 
         const signal = (
           environmentRef: string,
@@ -199,6 +206,7 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
               waves,
               clusters,
             }),
+            readableBy,
             onChange: signal,
             onChecklistRun: environment => {
               void approvals.notifyIfApprovalNeeded(environment);

@@ -64,8 +64,13 @@ async function setup() {
       };
     }),
   );
+  // The list asks once, conditionally: readers of everything but acme-stg.
+  const authorizeConditional = jest.fn(async () => [
+    { result: AuthorizeResult.CONDITIONAL, conditions: { not: 'acme-stg' } },
+  ]);
   const permissions = mockServices.permissions.mock({
     authorize: authorize as any,
+    authorizeConditional: authorizeConditional as any,
   });
   const auditEvents: Array<{ eventId: string; outcome: string; meta: any }> =
     [];
@@ -143,6 +148,9 @@ async function setup() {
     approvals: approvals as any,
     sync: sync as any,
     health: health as any,
+    readableBy: (decision: any, e: Environment) =>
+      decision.result === AuthorizeResult.CONDITIONAL &&
+      e.name !== decision.conditions.not,
     onChange: (ref, change) => changes.push(`${ref}:${change}`),
   });
   const app = express().use(router).use(mockErrorHandler());

@@ -10,6 +10,7 @@ import { InputError, NotAllowedError } from '@backstage/errors';
 import {
   AuthorizeResult,
   BasicPermission,
+  PolicyDecision,
   ResourcePermission,
 } from '@backstage/plugin-permission-common';
 import {
@@ -48,6 +49,11 @@ export interface RouterOptions {
   approvals: ApprovalService;
   sync: SyncService;
   health: ServiceHealthService;
+  /**
+   * Whether a read decision (possibly conditional) allows an environment:
+   * `createConditionAuthorizer` over the plugin's permission ruleset.
+   */
+  readableBy: (decision: PolicyDecision, environment: Environment) => boolean;
   /** Called after something about an environment changed (the plugin signals browsers). */
   onChange?: (environmentRef: string, change: LoggingEnvironmentChange) => void;
   /** Called after a checklist run (the plugin tells approvers when their review is due). */
@@ -197,15 +203,15 @@ export async function createRouter(
     const limit = integerParam(req, 'limit', DEFAULT_PAGE_SIZE);
     const offset = integerParam(req, 'offset', 0);
     const all = await environments.list(credentials, { owner, tier });
-    const decisions = await permissions.authorize(
-      all.map(environment => ({
-        permission: loggingEnvironmentReadPermission,
-        resourceRef: environment.entityRef,
-      })),
+    // One conditional decision for the whole list, applied here (as the
+    // catalog does): a request per environment would not scale, and the
+    // permission backend refuses large batches.
+    const [decision] = await permissions.authorizeConditional(
+      [{ permission: loggingEnvironmentReadPermission }],
       { credentials },
     );
     const readable = all
-      .filter((_, i) => decisions[i].result === AuthorizeResult.ALLOW)
+      .filter(e => options.readableBy(decision, e))
       .sort((a, b) => a.entityRef.localeCompare(b.entityRef));
     const page = readable.slice(offset, offset + limit);
     res.json({

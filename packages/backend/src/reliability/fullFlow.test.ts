@@ -238,12 +238,14 @@ describe('create -> verify -> approve -> sync under faults, with nothing leaked'
     // A share of every AWS and Kubernetes call is throttled or fails.
     for (const rule of [
       {
+        id: 'aws-throttle',
         target: 'aws',
         match: '*',
         action: { type: 'throttle' },
         fraction: 0.15,
       },
       {
+        id: 'aws-error',
         target: 'aws',
         match: '*',
         action: { type: 'error' },
@@ -359,6 +361,13 @@ describe('create -> verify -> approve -> sync under faults, with nothing leaked'
       );
       expect(res.status).toBe(200);
     }
+    // From here on only the cluster's own operators call AWS (External
+    // Secrets, Loki): their retries are the sandbox's, not the product's, so
+    // the AWS faults end here; the Kubernetes faults stay for the sync.
+    const { hits: awsHits } = await (await control('/faults/history')).json();
+    for (const id of ['aws-throttle', 'aws-error']) {
+      await control(`/faults/${id}`, { method: 'DELETE' });
+    }
     const started = await portal.call(
       'post',
       '/environments/default/acme-prod/sync',
@@ -401,6 +410,7 @@ describe('create -> verify -> approve -> sync under faults, with nothing leaked'
     const { hits } = await (await control('/faults/history')).json();
     const targets = new Set(hits.map((h: any) => h.target));
     expect([...targets].sort()).toEqual(['aws', 'kube']);
+    expect(awsHits.some((h: any) => h.target === 'aws')).toBe(true);
     recordReliability('faults injected', hits.length, 'full flow');
     await control('/faults', { method: 'DELETE' });
   });

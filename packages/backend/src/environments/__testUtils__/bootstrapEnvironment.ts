@@ -185,6 +185,26 @@ export async function bootstrapEnvironment(
     }),
   );
 
+  // Argo CD compares new Applications within moments; tests look after that.
+  const deadline = Date.now() + 30_000;
+  for (const app of ['infrastructure', 'forwarder']) {
+    while (
+      !(
+        sandbox.store.get({
+          apiVersion: 'argoproj.io/v1alpha1',
+          kind: 'Application',
+          namespace: 'openshift-gitops',
+          name: `${name}-logging-${app}`,
+        }) as any
+      )?.status?.sync?.status
+    ) {
+      if (Date.now() > deadline) {
+        throw new Error(`Argo CD never compared ${name}-logging-${app}`);
+      }
+      await new Promise(r => setTimeout(r, 100));
+    }
+  }
+
   const entity: Entity = yaml.parse(
     readFileSync(
       join(workspace, 'environments', name, 'catalog-info.yaml'),
