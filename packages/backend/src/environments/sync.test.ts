@@ -115,9 +115,10 @@ describe('sync orchestration against the sandbox', () => {
   describe('a development environment', () => {
     it('syncs on its own, through every wave in order, the forwarder after the health check', async () => {
       // The operations the service starts: through the Argo CD API, as its
-      // user. The template also registers development Applications with an
-      // automated policy, so Argo CD syncs both on its own at registration
-      // (left out here: those are Argo CD's, not the run's).
+      // user. The template registers a development infrastructure with an
+      // automated policy, so Argo CD also syncs it on its own at
+      // registration (left out here: that is Argo CD's, not the run's); the
+      // forwarder is never automated, so only the run syncs it.
       const operations = recordOperations(
         h.sandbox,
         by => by.username === 'admin',

@@ -126,8 +126,12 @@ describe('the logging-environment template', () => {
         `acme-${tier}-logging-forwarder`,
       ]);
       for (const app of apps) {
+        // Only a development infrastructure syncs on its own; the forwarder
+        // always waits for the portal (after the health check).
         expect(Boolean(app.spec.syncPolicy.automated)).toBe(
-          tier === 'development',
+          tier === 'development' &&
+            app.metadata.labels['logging-environments.io/application'] ===
+              'infrastructure',
         );
         expect(app.spec.project).toBe(`acme-${tier}-logging`);
         expect(app.spec.source).toEqual({
