@@ -255,7 +255,14 @@ describe('create -> verify -> approve -> sync under faults, with nothing leaked'
         target: 'kube',
         match: '*',
         action: { type: 'error' },
-        fraction: 0.03,
+        fraction: 0.06,
+      },
+      // And for sure once where the sync starts an operation.
+      {
+        target: 'kube',
+        match: 'patch:applications',
+        action: { type: 'error' },
+        times: 1,
       },
     ]) {
       expect(
