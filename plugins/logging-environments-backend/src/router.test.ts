@@ -91,6 +91,10 @@ async function setup() {
       return found;
     }),
     list: jest.fn(async () => ENVIRONMENTS),
+    page: jest.fn(async (_c: any, _f: any, p: any) => ({
+      items: ENVIRONMENTS.slice(p.offset, p.offset + p.limit),
+      totalItems: ENVIRONMENTS.length,
+    })),
     forService: jest.fn(async (ref: string) => ({
       service: { entityRef: ref, namespace: 'checkout' },
       environment: ref.endsWith('/secret-service')
@@ -156,6 +160,8 @@ async function setup() {
   const app = express().use(router).use(mockErrorHandler());
   return {
     app,
+    environments,
+    authorizeConditional,
     authorize,
     auditEvents,
     overview,
@@ -212,6 +218,42 @@ describe('createRouter', () => {
       items: [{ entityRef: 'resource:default/acme-prod' }],
       totalItems: 2,
     });
+  });
+
+  it('lets the catalog page the list when the caller may read every environment', async () => {
+    const { app, environments, authorizeConditional } = await setup();
+    authorizeConditional.mockResolvedValueOnce([
+      { result: AuthorizeResult.ALLOW } as any,
+    ]);
+    const res = await request(app)
+      .get('/environments?tier=production&limit=2&offset=1')
+      .set('authorization', mockCredentials.user.header());
+    expect(res.body).toEqual({
+      items: [
+        { entityRef: 'resource:default/acme-dev' },
+        { entityRef: 'resource:default/acme-stg' },
+      ],
+      totalItems: 3,
+    });
+    expect(environments.page).toHaveBeenCalledWith(
+      expect.anything(),
+      { owner: undefined, tier: 'production' },
+      { limit: 2, offset: 1 },
+    );
+    expect(environments.list).not.toHaveBeenCalled();
+  });
+
+  it('lists nothing, asking nothing of the catalog, when reading is denied', async () => {
+    const { app, environments, authorizeConditional } = await setup();
+    authorizeConditional.mockResolvedValueOnce([
+      { result: AuthorizeResult.DENY } as any,
+    ]);
+    const res = await request(app)
+      .get('/environments')
+      .set('authorization', mockCredentials.user.header());
+    expect(res.body).toEqual({ items: [], totalItems: 0 });
+    expect(environments.page).not.toHaveBeenCalled();
+    expect(environments.list).not.toHaveBeenCalled();
   });
 
   it('rejects bad query and path parameters before any service is asked', async () => {

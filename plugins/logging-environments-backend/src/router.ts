@@ -202,21 +202,35 @@ export async function createRouter(
     const { owner, tier } = req.query as { owner?: string; tier?: string };
     const limit = integerParam(req, 'limit', DEFAULT_PAGE_SIZE);
     const offset = integerParam(req, 'offset', 0);
-    const all = await environments.list(credentials, { owner, tier });
-    // One conditional decision for the whole list, applied here (as the
-    // catalog does): a request per environment would not scale, and the
-    // permission backend refuses large batches.
+    // One conditional decision for the whole list (as the catalog does): a
+    // request per environment would not scale, and the permission backend
+    // refuses large batches.
     const [decision] = await permissions.authorizeConditional(
       [{ permission: loggingEnvironmentReadPermission }],
       { credentials },
     );
-    const readable = all
-      .filter(e => options.readableBy(decision, e))
-      .sort((a, b) => a.entityRef.localeCompare(b.entityRef));
-    const page = readable.slice(offset, offset + limit);
+    let page: Environment[];
+    let totalItems: number;
+    if (decision.result === AuthorizeResult.DENY) {
+      page = [];
+      totalItems = 0;
+    } else if (decision.result === AuthorizeResult.ALLOW) {
+      // Everything the catalog shows is readable: let it page.
+      ({ items: page, totalItems } = await environments.page(
+        credentials,
+        { owner, tier },
+        { limit, offset },
+      ));
+    } else {
+      const readable = (await environments.list(credentials, { owner, tier }))
+        .filter(e => options.readableBy(decision, e))
+        .sort((a, b) => a.entityRef.localeCompare(b.entityRef));
+      page = readable.slice(offset, offset + limit);
+      totalItems = readable.length;
+    }
     res.json({
       items: await Promise.all(page.map(e => overview.listItem(e))),
-      totalItems: readable.length,
+      totalItems,
     });
   });
 

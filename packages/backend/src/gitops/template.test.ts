@@ -3,6 +3,7 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import scaffolderModule from '@internal/plugin-scaffolder-backend-module-logging-environments';
 import { Sandbox, startSandbox } from '@internal/sandbox';
+import { isGroupKindPermitted } from '@internal/sandbox/src/controllers/argocdProject';
 import {
   mkdirSync,
   mkdtempSync,
@@ -130,7 +131,7 @@ describe('the logging-environment template', () => {
         // always waits for the portal (after the health check).
         expect(Boolean(app.spec.syncPolicy.automated)).toBe(
           tier === 'development' &&
-            app.metadata.labels['logging-environments.io/application'] ===
+            app.metadata.labels?.['logging-environments.io/application'] ===
               'infrastructure',
         );
         expect(app.spec.project).toBe(`acme-${tier}-logging`);
@@ -148,6 +149,37 @@ describe('the logging-environment template', () => {
           namespace: 'openshift-logging',
         },
       ]);
+      // The project permits every object the two Applications render, as
+      // Argo CD decides it, and no cluster-scoped object beyond them: its
+      // cluster-scoped allow list names exactly the rendered ones.
+      const rendered = [...infra, ...forwarder].map(o => ({
+        o,
+        group: o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '',
+        namespaced: sandbox.store.typeOf(o.apiVersion, o.kind).namespaced,
+      }));
+      for (const { o, group, namespaced } of rendered) {
+        expect([
+          o.kind,
+          o.metadata.name,
+          isGroupKindPermitted(
+            project as any,
+            group,
+            o.kind,
+            namespaced,
+            o.metadata.name,
+          ),
+        ]).toEqual([o.kind, o.metadata.name, true]);
+      }
+      expect(
+        project.spec.clusterResourceWhitelist
+          .map((i: any) => `${i.group}/${i.kind}/${i.name}`)
+          .sort(),
+      ).toEqual(
+        rendered
+          .filter(r => !r.namespaced)
+          .map(r => `${r.group}/${r.o.kind}/${r.o.metadata.name}`)
+          .sort(),
+      );
       const [store] = docs(root, `${env}/bootstrap/cluster-secret-store.yaml`);
       expect(store.spec.provider.aws.region).toBe('us-east-2');
       expect(store.spec.conditions[0]).toEqual({

@@ -34,6 +34,16 @@ export interface EnvironmentCatalog {
     credentials: BackstageCredentials,
     filter?: { owner?: string; tier?: string },
   ): Promise<Environment[]>;
+  /**
+   * One page of the environments the credentials may see, in entity ref
+   * order, paged by the catalog itself (a request costs the same whatever
+   * the number of environments), with how many there are in all.
+   */
+  page(
+    credentials: BackstageCredentials,
+    filter: { owner?: string; tier?: string },
+    page: { limit: number; offset: number },
+  ): Promise<{ items: Environment[]; totalItems: number }>;
   /** The environment a service (Component) sends its logs to, if it names one. */
   forService(
     entityRef: string,

@@ -199,6 +199,40 @@ describe('CatalogEnvironmentCatalog', () => {
     ).toEqual(['team-a-dev']);
   });
 
+  it('pages environments through the catalog, in entity ref order', async () => {
+    const many = Array.from({ length: 7 }, (_, i) =>
+      environment(`env-${i}`, {}, { namespace: i % 2 ? 'team-b' : 'default' }),
+    );
+    // (An entity that is not a valid environment leaves its page one short.)
+    const valid = entities.filter(e => e.metadata.name !== 'bad-groups');
+    const catalog = catalogServiceMock({ entities: [...valid, ...many] });
+    const spy = jest.spyOn(catalog, 'queryEntities');
+    const environments = CatalogEnvironmentCatalog.fromConfig(
+      new ConfigReader({}),
+      { catalog },
+    );
+    const first = await environments.page(
+      credentials,
+      { tier: 'production' },
+      { limit: 3, offset: 0 },
+    );
+    const second = await environments.page(
+      credentials,
+      { tier: 'production' },
+      { limit: 3, offset: 3 },
+    );
+    const all = (
+      await environments.list(credentials, { tier: 'production' })
+    ).map(e => e.entityRef);
+    // The catalog does the paging; pages follow one another in order.
+    expect(spy).toHaveBeenCalledTimes(2);
+    expect(spy.mock.calls[1][0]).toMatchObject({ limit: 3, offset: 3 });
+    expect([...first.items, ...second.items].map(e => e.entityRef)).toEqual(
+      all.slice(0, 6),
+    );
+    expect(first.totalItems).toBe(all.length);
+  });
+
   it('finds the environment and namespace of a service', async () => {
     const environments = make();
     const found = await environments.forService(

@@ -96,6 +96,23 @@ function ownerOf(entity: Entity): string | undefined {
   }
 }
 
+function ownerFilter(owner: string | undefined): string | undefined {
+  return owner
+    ? stringifyEntityRef(parseRef(owner, { defaultKind: 'group' }))
+    : undefined;
+}
+
+/** The catalog query for environments of a tier (owners are compared here: `spec.owner` has several spellings). */
+function catalogFilter(filter: { tier?: string }) {
+  return {
+    kind: 'Resource',
+    'spec.type': LOGGING_ENVIRONMENT_ENTITY_TYPE,
+    ...(filter.tier
+      ? { [`metadata.annotations.${LOGGING_ANNOTATIONS.tier}`]: filter.tier }
+      : {}),
+  };
+}
+
 /**
  * The environments, as the catalog has them: Resources of `spec.type:
  * logging-environment`, read with the caller's credentials so the catalog's
@@ -162,24 +179,49 @@ export class CatalogEnvironmentCatalog implements EnvironmentCatalog {
     credentials: BackstageCredentials,
     filter: { owner?: string; tier?: string } = {},
   ): Promise<Environment[]> {
-    const owner = filter.owner
-      ? stringifyEntityRef(parseRef(filter.owner, { defaultKind: 'group' }))
-      : undefined;
     const { items } = await this.catalog.getEntities(
+      { filter: catalogFilter(filter) },
+      { credentials },
+    );
+    return this.toEnvironments(items, filter).sort((a, b) =>
+      a.entityRef.localeCompare(b.entityRef),
+    );
+  }
+
+  async page(
+    credentials: BackstageCredentials,
+    filter: { owner?: string; tier?: string },
+    page: { limit: number; offset: number },
+  ): Promise<{ items: Environment[]; totalItems: number }> {
+    if (filter.owner) {
+      // Rare; the catalog cannot match every spelling of spec.owner.
+      const all = await this.list(credentials, filter);
+      return {
+        items: all.slice(page.offset, page.offset + page.limit),
+        totalItems: all.length,
+      };
+    }
+    const { items, totalItems } = await this.catalog.queryEntities(
       {
-        filter: {
-          kind: 'Resource',
-          'spec.type': LOGGING_ENVIRONMENT_ENTITY_TYPE,
-          ...(filter.tier
-            ? {
-                [`metadata.annotations.${LOGGING_ANNOTATIONS.tier}`]:
-                  filter.tier,
-              }
-            : {}),
-        },
+        filter: catalogFilter(filter),
+        orderFields: [
+          { field: 'metadata.namespace', order: 'asc' },
+          { field: 'metadata.name', order: 'asc' },
+        ],
+        limit: page.limit,
+        offset: page.offset,
       },
       { credentials },
     );
+    return { items: this.toEnvironments(items, filter), totalItems };
+  }
+
+  /** Entities to environments; one broken entity does not hide the others. */
+  private toEnvironments(
+    items: Entity[],
+    filter: { owner?: string; tier?: string },
+  ): Environment[] {
+    const owner = ownerFilter(filter.owner);
     const environments: Environment[] = [];
     for (const entity of items) {
       if (!isLoggingEnvironmentEntity(entity)) continue;
@@ -197,7 +239,7 @@ export class CatalogEnvironmentCatalog implements EnvironmentCatalog {
         );
       }
     }
-    return environments.sort((a, b) => a.entityRef.localeCompare(b.entityRef));
+    return environments;
   }
 
   async forService(
