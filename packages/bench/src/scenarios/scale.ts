@@ -390,7 +390,7 @@ export async function scaleScenario(o: ScaleOptions): Promise<ScenarioResult> {
           : {
               note: `p95 grows ${round2(growth95)} × from ${hundred.size} to ${
                 largest.size
-              }: every request reads every environment entity from the catalog, turns each into an environment, authorizes and sorts them all before it takes the page (here the catalog is the test backend's in-memory one, whose filtering is itself linear). What would meet it: page in the catalog query (queryEntities with a cursor, ordered by name) or keep the environment list cached between catalog changes, and authorize once with a conditional decision`,
+              }: the plugin authorizes once (a conditional decision) and, when reading is allowed outright, asks the catalog for one page (queryEntities with limit and offset); what still grows is the catalog behind it, here the test backend's in-memory catalog, which filters and sorts every entity for each query. The real catalog backend answers a paged query from its database indexes; measuring against it (ingesting 5,000 entities) would show whether the page is flat, and is what is left`,
             }),
       },
       {
