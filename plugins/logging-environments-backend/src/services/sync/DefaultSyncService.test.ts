@@ -407,6 +407,35 @@ describe('DefaultSyncService', () => {
       ]);
     });
 
+    it('staging: starts the rollback again when it fails on the stale failure', async () => {
+      const t = await setup('staging');
+      t.argocd.put(
+        application('infrastructure', {
+          env: 'acme-prod',
+          phase: 'Succeeded',
+          history: [
+            { id: 3, revision: REV_OLD },
+            { id: 4, revision: REV_NEW },
+          ],
+        }),
+      );
+      t.argocd.outcomes.set(t.infrastructure, 'fail');
+      await t.service.request(t.env, ALICE, {});
+      // The first rollback fails as well (the LokiStack still reports the
+      // failure it is rolled back from); the second succeeds.
+      const tick = async () => {
+        await t.service.tick();
+        if (t.argocd.callsOf('rollback').length >= 2) {
+          t.argocd.outcomes.set(t.infrastructure, 'succeed');
+        }
+        t.argocd.reconcile();
+      };
+      for (let i = 0; i < 20; i++) await tick();
+      const run = (await t.service.latest(t.env))!;
+      expect(run.message).toMatch(/^rolled back to 1111111 after: The sync/);
+      expect(t.argocd.callsOf('rollback')).toHaveLength(2);
+    });
+
     it('staging without an earlier successful sync: fails, saying there is nothing to roll back to', async () => {
       const t = await setup('staging');
       t.argocd.outcomes.set(t.infrastructure, 'fail');

@@ -44,6 +44,9 @@ const SYSTEM = 'system';
 /** How many transitions one tick makes per run, at most. */
 const MAX_STEPS_PER_TICK = 8;
 
+/** How often a failing rollback is started before the run gives up. */
+const MAX_ROLLBACK_ATTEMPTS = 3;
+
 type RunData = NonNullable<StoredSyncRun['data']>;
 
 /**
@@ -854,10 +857,21 @@ export class DefaultSyncService implements SyncService {
         });
       }
       if (op.phase === 'Failed' || op.phase === 'Error') {
+        const attempts = Number(data.rollbackAttempts ?? 1);
+        if (attempts < MAX_ROLLBACK_ATTEMPTS) {
+          // Rolling back from a failed state can fail while the operator
+          // still reports the failure of the revision rolled back from
+          // (Argo CD reads that stale status as Degraded): try again.
+          const saved = await this.saveData(run, {
+            rollbackAttempts: attempts + 1,
+          });
+          if (!saved) return undefined;
+          return this.startRollback(saved, target, revision, failure, app);
+        }
         return this.finish(run, 'failed', {
           message: `${failure}; the rollback to ${short(
             revision,
-          )} failed too: ${op.message ?? op.phase}`,
+          )} failed too (${attempts} attempts): ${op.message ?? op.phase}`,
           historyType: 'rollback',
           notifyType: 'rollback',
         });
@@ -890,7 +904,19 @@ export class DefaultSyncService implements SyncService {
         { rollbackFailure: failure },
       );
     }
+    return this.startRollback(run, target, revision, failure, app);
+  }
+
+  /** Starts a rollback operation, recording the baseline it is told apart by. */
+  private async startRollback(
+    run: StoredSyncRun,
+    target: ApplicationTarget,
+    revision: string,
+    failure: string,
+    app: ArgoApplication,
+  ) {
     let current: StoredSyncRun = run;
+    const baseline = run.data?.rollbackBaseline;
     const fingerprint = operationFingerprint(app);
     if (baseline !== fingerprint) {
       const saved = await this.saveData(run, { rollbackBaseline: fingerprint });
