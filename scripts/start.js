@@ -47,6 +47,9 @@ Options:
                         (repeatable)
   --reset               start the sandbox from empty state (yarn sandbox --reset)
   --profile <demo|fast> the sandbox's operator timings (default: demo)
+  --no-watch            run the backend without restarting it when a source
+                        file changes (a restart empties its in-memory
+                        database); for test runs, e.g. yarn test:e2e
   -h, --help            show this help
 
 Environment: SANDBOX_ROOT and SANDBOX_<PART>_PORT as for yarn sandbox.`;
@@ -67,6 +70,7 @@ function parseOptions(argv) {
       config: { type: 'string', multiple: true, default: [] },
       reset: { type: 'boolean', default: false },
       profile: { type: 'string', default: 'demo' },
+      'no-watch': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -83,6 +87,7 @@ function parseOptions(argv) {
     ),
     reset: values.reset,
     profile: values.profile,
+    watch: !values['no-watch'],
     help: values.help,
   };
 }
@@ -133,7 +138,7 @@ const children = [];
 function startChild(name, args, options) {
   const child = spawn(process.execPath, args, {
     cwd: options.cwd,
-    env: process.env,
+    env: options.env ?? process.env,
     stdio: options.stdio,
     // Own process group: a Ctrl-C in the terminal reaches this script only,
     // which then stops the children in order; and a whole group can be
@@ -416,11 +421,34 @@ async function main() {
     }backend with ${configs.map(c => c.replace(`${ROOT}/`, '')).join(', ')}`,
   );
   superviseExit(
-    startChild('backend', [backstageCli, 'package', 'start', ...configArgs], {
-      cwd: join(ROOT, 'packages/backend'),
-      stdio: ['ignore', 'inherit', 'inherit'],
-      stopSignal: 'SIGINT',
-    }),
+    startChild(
+      'backend',
+      options.watch
+        ? [backstageCli, 'package', 'start', ...configArgs]
+        : // What `backstage-cli package start` runs, without its file
+          // watcher around it.
+          [
+            '--enable-source-maps',
+            '--require',
+            require.resolve('@backstage/cli/config/nodeTransform.cjs', {
+              paths: [ROOT],
+            }),
+            'src/index',
+            ...configArgs,
+          ],
+      {
+        cwd: join(ROOT, 'packages/backend'),
+        env: options.watch
+          ? process.env
+          : {
+              ...process.env,
+              NODE_ENV: process.env.NODE_ENV || 'development',
+              ESBK_TSCONFIG_PATH: join(ROOT, 'tsconfig.json'),
+            },
+        stdio: ['ignore', 'inherit', 'inherit'],
+        stopSignal: 'SIGINT',
+      },
+    ),
   );
   if (!options.backendOnly) {
     superviseExit(

@@ -27,17 +27,46 @@ async function launch() {
   });
 }
 
-/** Where screenshots go: test-artifacts/ at the repository root (git-ignored). */
+/**
+ * Where screenshots go: test-artifacts/ at the repository root (git-ignored),
+ * emptied first so that only this run's screenshots are there.
+ */
 function artifacts(target) {
   const dir = path.join(REPO_ROOT, 'test-artifacts', 'e2e', target);
+  fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   return {
     dir,
+    /**
+     * The whole page. Backstage scrolls its `main`, not the document, so a
+     * full-page screenshot alone would show one viewport: the viewport is
+     * made as tall as the content for the shot, then restored.
+     */
     async shot(page, name) {
-      await page.screenshot({
-        path: path.join(dir, `${name}.png`),
-        fullPage: true,
-      });
+      const viewport = page.viewportSize();
+      const height = await page.evaluate(() =>
+        Math.max(
+          document.documentElement.scrollHeight,
+          ...[...document.querySelectorAll('main')].map(
+            m => m.scrollHeight + m.getBoundingClientRect().top,
+          ),
+        ),
+      );
+      const tall = viewport && height > viewport.height;
+      if (tall) {
+        await page.setViewportSize({
+          width: viewport.width,
+          height: Math.min(Math.ceil(height), 10_000),
+        });
+      }
+      try {
+        await page.screenshot({
+          path: path.join(dir, `${name}.png`),
+          fullPage: true,
+        });
+      } finally {
+        if (tall) await page.setViewportSize(viewport);
+      }
     },
   };
 }
@@ -84,6 +113,20 @@ async function markNoReload(page) {
 async function assertNotReloaded(page) {
   const marked = await page.evaluate(() => window.__loggingE2eMark === true);
   if (!marked) throw new Error('the page was reloaded');
+}
+
+/** Waits until a dialog has faded in (for a screenshot that shows it opaque). */
+async function dialogShown(dialog) {
+  await until(
+    () =>
+      dialog.evaluate(el => {
+        for (let e = el; e; e = e.parentElement) {
+          if (getComputedStyle(e).opacity !== '1') return false;
+        }
+        return true;
+      }),
+    { timeout: 5_000, interval: 100, what: 'the dialog to fade in' },
+  );
 }
 
 const envPage = {
@@ -141,7 +184,10 @@ const envPage = {
     await button.click();
     const dialog = page.getByRole('dialog');
     await dialog.getByRole('textbox', { name: /Comment/ }).fill(comment);
-    if (shot) await shot();
+    if (shot) {
+      await dialogShown(dialog);
+      await shot();
+    }
     await dialog.getByRole('button', { name: 'Approve', exact: true }).click();
     await dialog.waitFor({ state: 'detached' });
   },
@@ -172,7 +218,10 @@ const envPage = {
       throw new Error(
         `the confirmation does not name the revision: "${title}"`,
       );
-    if (shot) await shot();
+    if (shot) {
+      await dialogShown(dialog);
+      await shot();
+    }
     await dialog.getByRole('button', { name: `Sync ${revision}` }).click();
     await dialog.waitFor({ state: 'detached' });
     return revision;

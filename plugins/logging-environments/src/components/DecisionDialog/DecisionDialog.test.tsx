@@ -27,6 +27,11 @@ describe('DecisionDialog', () => {
       { api: { decideApproval } },
     );
     const dialog = screen.getByRole('dialog');
+    // Until they choose, the default is shown: the backend takes the one
+    // role they hold.
+    expect(
+      within(dialog).getByRole('button', { name: /Role/ }),
+    ).toHaveTextContent('The role I hold');
     await userEvent.click(within(dialog).getByRole('button', { name: /Role/ }));
     await userEvent.click(
       screen.getByRole('option', { name: 'Security review' }),

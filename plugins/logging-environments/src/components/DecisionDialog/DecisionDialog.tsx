@@ -109,6 +109,9 @@ export const DecisionDialog = ({
             value={role}
             onChange={e => setRole(e.target.value)}
             helperText="The role you decide in, if you hold more than one"
+            // Show the default ("The role I hold") rather than an empty field.
+            SelectProps={{ displayEmpty: true }}
+            InputLabelProps={{ shrink: true }}
           >
             <MenuItem value="">The role I hold</MenuItem>
             {roles.map(r => (
