@@ -26,6 +26,8 @@ backend.add(
 );
 
 backend.add(import('@backstage/plugin-signals-backend'));
+// Approvers hear when their review is due; owners when a sync fails.
+backend.add(import('@backstage/plugin-notifications-backend'));
 backend.add(import('@internal/plugin-logging-environments-backend'));
 
 backend.start();
