@@ -1,6 +1,5 @@
 import { mockCredentials } from '@backstage/backend-test-utils';
 import { Sandbox, startSandbox } from '@internal/sandbox';
-import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import {
   readAws,
 } from './__testUtils__/bootstrap';
 import { recordReliability } from '../reliability/__testUtils__/summary';
+import { startKillableProcess } from '../__testUtils__/killableProcess';
 
 /** The AWS bootstrap steps and the cluster credentials, as the template runs them. */
 const template = {
@@ -82,47 +82,12 @@ async function until(check: () => boolean, ms = 30_000) {
   }
 }
 
-/**
- * A backend in a child process (see backendProcess.ts): `kill` works from
- * the start, `ready` resolves with its URL once it serves.
- */
+/** A backend in a child process (see backendProcess.ts). */
 function startBackendProcess(configFile: string) {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      '--require',
-      require.resolve('@backstage/cli/config/nodeTransform.cjs'),
-      join(__dirname, '__testUtils__/backendProcess.ts'),
-      configFile,
-    ],
-    { cwd: join(__dirname, '../..'), stdio: ['pipe', 'pipe', 'pipe'] },
+  return startKillableProcess(
+    join(__dirname, '__testUtils__/backendProcess.ts'),
+    configFile,
   );
-  let output = '';
-  child.stderr!.on('data', d => {
-    output += d;
-  });
-  const exited = new Promise<void>(r => child.once('exit', () => r()));
-  const ready = new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', d => {
-      out += d;
-      const m = /listening (\d+)/.exec(out);
-      if (m) resolve(`http://127.0.0.1:${m[1]}`);
-    });
-    child.once('exit', code =>
-      reject(new Error(`backend exited (${code}):\n${output.slice(-2000)}`)),
-    );
-  });
-  return {
-    ready,
-    /** Dies at once, as in a crash: no shutdown hook runs. */
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-      }
-      await exited;
-    },
-  };
 }
 type BackendProcess = { url: string };
 

@@ -7,7 +7,6 @@
  */
 import { Entity } from '@backstage/catalog-model';
 import { Sandbox, startSandbox } from '@internal/sandbox';
-import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import {
   openWorld,
 } from '../environments/__testUtils__/bootstrapEnvironment';
 import { recordReliability } from './__testUtils__/summary';
+import { startKillableProcess } from '../__testUtils__/killableProcess';
 
 jest.setTimeout(300_000);
 
@@ -29,41 +29,12 @@ function random(seed: number) {
   };
 }
 
+/** The plugin in a child process (see __testUtils__/pluginProcess.ts). */
 function startPluginProcess(configFile: string) {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      '--require',
-      require.resolve('@backstage/cli/config/nodeTransform.cjs'),
-      join(__dirname, '__testUtils__/pluginProcess.ts'),
-      configFile,
-    ],
-    { cwd: join(__dirname, '../..'), stdio: ['pipe', 'pipe', 'pipe'] },
+  return startKillableProcess(
+    join(__dirname, '__testUtils__/pluginProcess.ts'),
+    configFile,
   );
-  let errors = '';
-  child.stderr!.on('data', d => {
-    errors += d;
-  });
-  const exited = new Promise<void>(r => child.once('exit', () => r()));
-  const ready = new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', d => {
-      out += d;
-      if (/listening \d+/.test(out)) resolve();
-    });
-    child.once('exit', code =>
-      reject(new Error(`backend exited (${code}):\n${errors.slice(-2000)}`)),
-    );
-  });
-  return {
-    ready,
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-      }
-      await exited;
-    },
-  };
 }
 
 describe('a sync across backend crashes at random points', () => {
