@@ -113,7 +113,7 @@ function cases(): Case[] {
         why,
         values: valid,
         secrets: {
-          awsAccessKeyId: 'AKIAHOSTILETEST00001',
+          awsAccessKeyId: 'FAKEHOSTILETESTKEY01',
           awsSecretAccessKey: 'hostile-test-secret-00001',
           [field]: value,
         },
@@ -176,7 +176,7 @@ describe('hostile template parameters', () => {
           templateRef: 'template:default/logging-environment',
           values: c.values,
           secrets: c.secrets ?? {
-            awsAccessKeyId: 'AKIAHOSTILETEST00001',
+            awsAccessKeyId: 'FAKEHOSTILETESTKEY01',
             awsSecretAccessKey: 'hostile-test-secret-00001',
           },
         });
@@ -214,7 +214,7 @@ describe('hostile template parameters', () => {
         templateRef: 'template:default/logging-environment',
         values: { ...valid, cluster: 'elsewhere' },
         secrets: {
-          awsAccessKeyId: 'AKIAHOSTILETEST00001',
+          awsAccessKeyId: 'FAKEHOSTILETESTKEY01',
           awsSecretAccessKey: 'hostile-test-secret-00001',
         },
       });
