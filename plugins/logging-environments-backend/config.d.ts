@@ -11,6 +11,12 @@ interface TierPolicyConfig {
     title?: string;
     /** Entity ref of the group whose members may approve in this role, e.g. `group:default/security-reviewers`. */
     group: string;
+    /**
+     * Whether an environment's bootstrap may add groups to this role (the
+     * template's "Extra approver groups"); default false. Never true for
+     * production's security review.
+     */
+    extendable?: boolean;
   }>;
   /** Whether every required approval must come from a different person. */
   distinctApprovers?: boolean;
@@ -29,6 +35,15 @@ interface TierPolicyConfig {
 export interface Config {
   /** Configuration of the Logging Environments plugins. */
   loggingEnvironments?: {
+    /**
+     * Entity refs of the groups whose members are platform administrators:
+     * with the permission `logging.environment.administer` they may change
+     * an environment's tier, owner, requester or approver groups, adopt an
+     * environment that has no record, release a record, re-run any
+     * environment's bootstrap and rotate its credentials. Empty by default:
+     * nobody is.
+     */
+    administrators?: string[];
     /**
      * Overrides of the tier policies of ADR-0009 (DEFAULT_TIER_POLICIES in
      * the -common package). Configuration may tighten production but not

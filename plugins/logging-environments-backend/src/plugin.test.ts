@@ -8,6 +8,7 @@ import { loggingEnvironmentsPlugin } from './plugin';
 
 const clusterConfig = {
   loggingEnvironments: {
+    gitops: { repoUrl: 'http://127.0.0.1:6490/gitops.git' },
     clusters: [
       {
         name: 'sandbox',

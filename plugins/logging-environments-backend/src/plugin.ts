@@ -12,21 +12,26 @@ import {
   LoggingEnvironmentSignal,
 } from '@internal/plugin-logging-environments-common';
 import { ConfigClusterRegistry } from '@internal/plugin-logging-environments-node';
+import { DatabaseEnvironmentRecordsStore } from './database/DatabaseEnvironmentRecordsStore';
 import { DatabaseLoggingEnvironmentsStore } from './database/DatabaseLoggingEnvironmentsStore';
 import {
-  createCatalogEnvironmentLoader,
+  createRecordEnvironmentLoader,
   loggingEnvironmentPermissionResourceRef,
   registerLoggingEnvironmentPermissions,
 } from './permissions';
 import { createRouter } from './router';
 import { DefaultApprovalService } from './services/approvals';
 import { DefaultChecklistService } from './services/checklist';
-import { CatalogEnvironmentCatalog } from './services/environments';
+import {
+  RecordEnvironmentCatalog,
+  readTierPolicies,
+} from './services/environments';
 import {
   DefaultServiceHealthService,
   environmentPagePath,
 } from './services/health';
 import { EnvironmentOverviewService } from './services/overview';
+import { DefaultEnvironmentRecordService } from './services/records';
 import {
   ArgoRevisionSource,
   CachedRevisionSource,
@@ -57,7 +62,6 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
         config: coreServices.rootConfig,
         httpRouter: coreServices.httpRouter,
         httpAuth: coreServices.httpAuth,
-        auth: coreServices.auth,
         userInfo: coreServices.userInfo,
         database: coreServices.database,
         scheduler: coreServices.scheduler,
@@ -88,15 +92,35 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
         const store = await DatabaseLoggingEnvironmentsStore.create({
           database: deps.database,
         });
-        const environments = CatalogEnvironmentCatalog.fromConfig(config, {
+        const recordsStore = await DatabaseEnvironmentRecordsStore.create({
+          database: deps.database,
+        });
+        const environments = RecordEnvironmentCatalog.fromConfig(config, {
           catalog: deps.catalog,
+          records: recordsStore,
+          logger,
+        });
+        const records = new DefaultEnvironmentRecordService({
+          records: recordsStore,
+          history: store,
+          clusters,
+          clusterClient: registryClusterClients(clusters),
+          policies: readTierPolicies(config),
+          administrators: config.getOptionalStringArray(
+            'loggingEnvironments.administrators',
+          ) ?? [],
+          gitops: {
+            repoUrl: config.getString('loggingEnvironments.gitops.repoUrl'),
+            branch:
+              config.getOptionalString('loggingEnvironments.gitops.branch') ??
+              'main',
+          },
           logger,
         });
         registerLoggingEnvironmentPermissions({
           permissionsRegistry: deps.permissionsRegistry,
-          loadEnvironments: createCatalogEnvironmentLoader({
+          loadEnvironments: createRecordEnvironmentLoader({
             catalog: environments,
-            auth: deps.auth,
           }),
         });
         const readableBy = createConditionAuthorizer(
@@ -140,21 +164,21 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
           notifications: deps.notifications,
           cache: deps.cache,
         });
-        const serviceCredentials = () => deps.auth.getOwnServiceCredentials();
         const sync = new DefaultSyncService({
           store,
           approvals,
           revisions,
           clusters,
           logger,
-          listEnvironments: async () =>
-            environments.list(await serviceCredentials()),
+          // The trusted records, never the catalog: a catalog entity cannot
+          // make the scheduler sync anything.
+          listEnvironments: () => environments.registered(),
           onChange: ref => signal(ref, 'sync'),
           notify: async notification => {
-            const environment = await environments
-              .get(notification.environmentRef, await serviceCredentials())
-              .catch(() => undefined);
-            if (!environment?.owner) return;
+            const [environment] = await environments.byRefs([
+              notification.environmentRef,
+            ]);
+            if (!environment) return;
             await deps.notifications.send({
               recipients: { type: 'entity', entityRef: environment.owner },
               payload: {
@@ -201,6 +225,7 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
             checklist,
             approvals,
             sync,
+            records,
             health: new DefaultServiceHealthService({
               environments,
               waves,

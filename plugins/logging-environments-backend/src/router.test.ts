@@ -3,34 +3,19 @@ import {
   mockErrorHandler,
   mockServices,
 } from '@backstage/backend-test-utils';
-import { NotFoundError } from '@backstage/errors';
+import { NotAllowedError, NotFoundError } from '@backstage/errors';
 import {
   AuthorizeResult,
   isResourcePermission,
 } from '@backstage/plugin-permission-common';
-import { DEFAULT_TIER_POLICIES } from '@internal/plugin-logging-environments-common';
 import express from 'express';
 import request from 'supertest';
 import { createRouter } from './router';
 import { Environment } from './services/types';
+import { testEnvironment } from './services/__testUtils__/environment';
 
 function environment(name: string, tier: Environment['tier']): Environment {
-  return {
-    entityRef: `resource:default/${name}`,
-    name,
-    tier,
-    cluster: 'sandbox',
-    namespace: 'openshift-logging',
-    argocdNamespace: 'openshift-gitops',
-    applications: {
-      infrastructure: `${name}-logging-infrastructure`,
-      forwarder: `${name}-logging-forwarder`,
-    },
-    owner: 'group:default/platform-team',
-    requester: 'user:default/requester',
-    policy: DEFAULT_TIER_POLICIES[tier],
-    approverGroups: [],
-  };
+  return testEnvironment({ name, tier });
 }
 
 const ENVIRONMENTS = [
@@ -136,6 +121,19 @@ async function setup() {
       { id: 'h1', type: 'checklist', actor: 'user:default/viewer' },
     ]),
   };
+  const records = {
+    claim: jest.fn(async (body: any, caller: any, opts: any) => ({
+      record: { entityRef: `resource:default/${body.name}`, caller, opts },
+      created: body.name !== 'existing',
+    })),
+    forBootstrap: jest.fn(async (ref: string, caller: any) => ({
+      entityRef: ref,
+      caller,
+    })),
+    bindApplications: jest.fn(async (ref: string) => ({ entityRef: ref })),
+    administer: jest.fn(async (ref: string) => ({ entityRef: ref })),
+    release: jest.fn(async () => {}),
+  };
   const changes: string[] = [];
   const router = await createRouter({
     httpAuth: mockServices.httpAuth(),
@@ -152,6 +150,7 @@ async function setup() {
     approvals: approvals as any,
     sync: sync as any,
     health: health as any,
+    records: records as any,
     readableBy: (decision: any, e: Environment) =>
       decision.result === AuthorizeResult.CONDITIONAL &&
       e.name !== decision.conditions.not,
@@ -169,9 +168,19 @@ async function setup() {
     approvals,
     sync,
     health,
+    records,
     changes,
   };
 }
+
+const claimBody = {
+  name: 'acme-prod',
+  tier: 'production',
+  cluster: 'sandbox',
+  owner: 'group:default/platform-team',
+  region: 'us-east-2',
+  bucket: 'acme-prod-loki',
+};
 
 describe('createRouter', () => {
   it('refuses anonymous callers on every route but /health', async () => {
@@ -186,6 +195,11 @@ describe('createRouter', () => {
       ['post', '/environments/default/acme-prod/sync'],
       ['get', '/environments/default/acme-prod/history'],
       ['get', '/services/default/component/checkout/health'],
+      ['post', '/records'],
+      ['get', '/records/default/acme-prod/bootstrap'],
+      ['post', '/records/default/acme-prod/applications'],
+      ['patch', '/records/default/acme-prod'],
+      ['delete', '/records/default/acme-prod?reason=gone'],
     ];
     for (const [method, path] of routes) {
       const res = await (request(app) as any)
@@ -194,6 +208,10 @@ describe('createRouter', () => {
         .send(
           path.endsWith('approvals')
             ? { decision: 'approve', comment: 'ok' }
+            : path === '/records'
+            ? claimBody
+            : path === '/records/default/acme-prod'
+            ? { reason: 'r' }
             : undefined,
         );
       expect({ path, status: res.status }).toEqual({ path, status: 401 });
@@ -474,5 +492,83 @@ describe('createRouter', () => {
       .set('authorization', header);
     expect(denied.status).toBe(403);
     expect(health.health).toHaveBeenCalledTimes(1);
+  });
+
+  it('writes records only for a signed-in user, with what the policy grants them, audited', async () => {
+    const { app, records, auditEvents, changes } = await setup();
+    const service = await request(app)
+      .post('/records')
+      .set('authorization', mockCredentials.service.header())
+      .send(claimBody);
+    expect(service.status).toBe(403);
+    expect(records.claim).not.toHaveBeenCalled();
+
+    const created = await request(app)
+      .post('/records')
+      .set('authorization', mockCredentials.user.header('user:default/approver'))
+      .send(claimBody);
+    expect(created.status).toBe(201);
+    // This test policy grants the approver everything but reading only.
+    expect(records.claim).toHaveBeenCalledWith(
+      claimBody,
+      expect.objectContaining({
+        userEntityRef: 'user:default/approver',
+        mayCreate: true,
+        mayAdminister: true,
+      }),
+      { dryRun: false },
+    );
+    const rerun = await request(app)
+      .post('/records?dryRun=true')
+      .set('authorization', mockCredentials.user.header(VIEWER.principal.userEntityRef))
+      .send({ ...claimBody, name: 'existing' });
+    expect(rerun.status).toBe(200);
+    expect(records.claim).toHaveBeenLastCalledWith(
+      expect.objectContaining({ name: 'existing' }),
+      expect.objectContaining({ mayCreate: false, mayAdminister: false }),
+      { dryRun: true },
+    );
+    // The service's attempt is audited as refused, both claims as done.
+    expect(
+      auditEvents
+        .filter(e => e.eventId === 'environment-claim')
+        .map(e => [e.outcome, e.meta]),
+    ).toEqual([
+      ['fail', { environment: 'acme-prod', tier: 'production', cluster: 'sandbox' }],
+      ['success', { environment: 'acme-prod', tier: 'production', cluster: 'sandbox' }],
+      [
+        'success',
+        { environment: 'existing', tier: 'production', cluster: 'sandbox', dryRun: 'true' },
+      ],
+    ]);
+    expect(changes).toEqual(['resource:default/acme-prod:record']);
+
+    const unknownField = await request(app)
+      .post('/records')
+      .set('authorization', mockCredentials.user.header('user:default/approver'))
+      .send({ ...claimBody, tierOverride: 'development' });
+    expect(unknownField.status).toBe(400);
+  });
+
+  it('audits a refused record change with the reason', async () => {
+    const { app, records, auditEvents } = await setup();
+    records.administer.mockRejectedValueOnce(
+      new NotAllowedError('only an administrator may change a record'),
+    );
+    const res = await request(app)
+      .patch('/records/default/acme-prod')
+      .set('authorization', mockCredentials.user.header(VIEWER.principal.userEntityRef))
+      .send({ tier: 'development', reason: 'cheaper' });
+    expect(res.status).toBe(403);
+    expect(res.body.error.message).toBe(
+      'only an administrator may change a record',
+    );
+    expect(
+      auditEvents
+        .filter(e => e.eventId === 'environment-record-change')
+        .map(e => [e.outcome, e.meta]),
+    ).toEqual([
+      ['fail', { environment: 'resource:default/acme-prod', tier: 'development' }],
+    ]);
   });
 });

@@ -9,6 +9,7 @@
 export * from './annotations';
 export * from './entity';
 export * from './permissions';
+export * from './record';
 export * from './signals';
 export * from './tiers';
 export * from './types';

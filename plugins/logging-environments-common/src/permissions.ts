@@ -43,6 +43,32 @@ export const loggingEnvironmentSyncPermission = createPermission({
 });
 
 /**
+ * Create a new logging environment: claim its name and cluster in the
+ * backend's trusted records (the bootstrap's first step). Re-running the
+ * bootstrap of an existing environment is decided by the record (its
+ * requester, its owner group or an administrator), not by this permission.
+ *
+ * @public
+ */
+export const loggingEnvironmentCreatePermission = createPermission({
+  name: 'logging.environment.create',
+  attributes: { action: 'create' },
+});
+
+/**
+ * Administer logging environments: change a record's tier, owner or
+ * requester, adopt an environment that has no record, or release an
+ * abandoned claim. Needed on top of membership of a configured
+ * administrator group (`loggingEnvironments.administrators`).
+ *
+ * @public
+ */
+export const loggingEnvironmentAdministerPermission = createPermission({
+  name: 'logging.environment.administer',
+  attributes: { action: 'update' },
+});
+
+/**
  * Every permission of the Logging Environments plugins.
  *
  * @public
@@ -51,4 +77,6 @@ export const loggingEnvironmentPermissions = [
   loggingEnvironmentReadPermission,
   loggingEnvironmentApprovePermission,
   loggingEnvironmentSyncPermission,
+  loggingEnvironmentCreatePermission,
+  loggingEnvironmentAdministerPermission,
 ];

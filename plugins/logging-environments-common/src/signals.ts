@@ -17,7 +17,8 @@ export type LoggingEnvironmentChange =
   | 'checklist'
   | 'approval'
   | 'sync'
-  | 'waves';
+  | 'waves'
+  | 'record';
 
 /**
  * The message sent on {@link LOGGING_ENVIRONMENTS_SIGNAL_CHANNEL}.

@@ -36,6 +36,12 @@ export interface RequiredApproval {
   title: string;
   /** Entity ref of the group whose members may approve in this role. */
   group: string;
+  /**
+   * Whether an environment's bootstrap may add groups to this role (the
+   * template's "extra approver groups"). Only configuration decides it; a
+   * production security review is never extendable.
+   */
+  extendable?: boolean;
 }
 
 /**
@@ -82,6 +88,7 @@ export const DEFAULT_TIER_POLICIES: Readonly<Record<Tier, TierPolicy>> = {
         role: 'configuration-review',
         title: 'Configuration review',
         group: 'group:default/platform-approvers',
+        extendable: true,
       },
     ],
     distinctApprovers: true,

@@ -9,3 +9,4 @@
 export * from './aws';
 export * from './cluster';
 export * from './clusters';
+export * from './records';

@@ -9,6 +9,7 @@ export {
   createValidateEnvironmentAction,
   defaultBucketName,
 } from './actions/validateEnvironment';
+export { createClaimEnvironmentAction } from './actions/claimEnvironment';
 export { createEnsureBucketAction } from './actions/ensureBucket';
 export { createEnsureIamAction } from './actions/ensureIam';
 export { createEnsureSecretAction } from './actions/ensureSecret';
@@ -16,6 +17,5 @@ export { createApplyClusterCredentialsAction } from './actions/applyClusterCrede
 export { createEnsureSecretStoreAction } from './actions/ensureSecretStore';
 export { createEnsureOperatorsAction } from './actions/ensureOperators';
 export { createRegisterArgoCdAction } from './actions/registerArgoCd';
-export { createSyncArgoCdAction } from './actions/syncArgoCd';
 export { createPublishGitopsAction } from './actions/publishGitops';
 export { createRegisterCatalogAction } from './actions/registerCatalog';

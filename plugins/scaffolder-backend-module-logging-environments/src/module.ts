@@ -7,7 +7,9 @@ import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-no
 import {
   AwsClientFactory,
   ConfigClusterRegistry,
+  EnvironmentRecordsClient,
 } from '@internal/plugin-logging-environments-node';
+import { createClaimEnvironmentAction } from './actions/claimEnvironment';
 import { createApplyClusterCredentialsAction } from './actions/applyClusterCredentials';
 import { createEnsureBucketAction } from './actions/ensureBucket';
 import { createEnsureOperatorsAction } from './actions/ensureOperators';
@@ -15,7 +17,6 @@ import { createEnsureSecretStoreAction } from './actions/ensureSecretStore';
 import { createPublishGitopsAction } from './actions/publishGitops';
 import { createRegisterCatalogAction } from './actions/registerCatalog';
 import { createRegisterArgoCdAction } from './actions/registerArgoCd';
-import { createSyncArgoCdAction } from './actions/syncArgoCd';
 import { createEnsureIamAction } from './actions/ensureIam';
 import { createEnsureSecretAction } from './actions/ensureSecret';
 import { createValidateEnvironmentAction } from './actions/validateEnvironment';
@@ -34,8 +35,10 @@ export const scaffolderModuleLoggingEnvironments = createBackendModule({
         scaffolder: scaffolderActionsExtensionPoint,
         config: coreServices.rootConfig,
         catalog: catalogServiceRef,
+        discovery: coreServices.discovery,
+        auth: coreServices.auth,
       },
-      async init({ scaffolder, config, catalog }) {
+      async init({ scaffolder, config, catalog, discovery, auth }) {
         const clusters = ConfigClusterRegistry.fromConfig(config);
         const aws = AwsClientFactory.fromConfig(config);
         const gitops = {
@@ -53,18 +56,22 @@ export const scaffolderModuleLoggingEnvironments = createBackendModule({
             'loggingEnvironments.gitops.browseUrl',
           ),
         };
+        // Every step with an effect asks the logging-environments backend,
+        // on behalf of the person running the task, for the environment's
+        // trusted record, and acts only on what it holds.
+        const records = EnvironmentRecordsClient.create({ discovery, auth });
         scaffolder.addActions(
-          createValidateEnvironmentAction({ clusters, catalog, gitops }),
-          createPublishGitopsAction({ gitops }),
-          createRegisterCatalogAction({ catalog }),
-          createEnsureBucketAction({ aws }),
-          createEnsureIamAction({ aws }),
-          createEnsureSecretAction({ aws }),
-          createApplyClusterCredentialsAction({ clusters }),
-          createEnsureSecretStoreAction({ clusters }),
-          createEnsureOperatorsAction({ clusters }),
-          createRegisterArgoCdAction({ clusters }),
-          createSyncArgoCdAction({ clusters }),
+          createValidateEnvironmentAction({ clusters, gitops }),
+          createClaimEnvironmentAction({ records }),
+          createPublishGitopsAction({ gitops, records }),
+          createRegisterCatalogAction({ catalog, records }),
+          createEnsureBucketAction({ aws, records }),
+          createEnsureIamAction({ aws, records }),
+          createEnsureSecretAction({ aws, records }),
+          createApplyClusterCredentialsAction({ clusters, records }),
+          createEnsureSecretStoreAction({ clusters, records }),
+          createEnsureOperatorsAction({ clusters, records }),
+          createRegisterArgoCdAction({ clusters, records, gitops }),
         );
       },
     });

@@ -33,7 +33,7 @@ describe('bootstrap after a persistent AWS 5xx', () => {
   // Each test starts from an empty sandbox.
   afterEach(async () => {
     h.sandbox.faults.clear();
-    await h.sandbox.reset();
+    await h.reset();
   });
 
   const scenarios: Record<string, Scenario> = {
@@ -148,7 +148,9 @@ describe('bootstrap after a persistent AWS 5xx', () => {
         rotateAccessKey: true,
       },
     });
-    await createEnsureIamAction({ aws }).handler(rotate as any);
+    await createEnsureIamAction({ aws, records: h.records.api }).handler(
+      rotate as any,
+    );
     const completed = await runBootstrap(h, env, { aws });
     expectCompleted(completed);
     const { aws: state } = await expectBootstrapped(h, env, keys);

@@ -6,11 +6,11 @@ import {
   createEnsureOperatorsAction,
   createEnsureSecretStoreAction,
   createRegisterArgoCdAction,
-  createSyncArgoCdAction,
 } from '@internal/plugin-scaffolder-backend-module-logging-environments';
+import { localRecords } from '@internal/plugin-logging-environments-backend/src/services/records/__testUtils__/localRecords';
 import { Sandbox, startSandbox } from '@internal/sandbox';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,6 +30,15 @@ describe('cluster bootstrap actions against the sandbox', () => {
   let dir: string;
   let clusters: ConfigClusterRegistry;
   let workspace: string;
+  let records: Awaited<ReturnType<typeof localRecords>>;
+  /** The same records, as a signed-in user who neither requested nor owns acme-prod. */
+  let strangers: Awaited<ReturnType<typeof localRecords>>;
+  // Every action checks its input with the environment's record.
+  const deps = () => ({
+    clusters,
+    records: records.api,
+    gitops: { repoUrl: sandbox.git.url, branch: 'main' },
+  });
 
   const context = (input: any, extra: Record<string, unknown> = {}) => {
     const lines: string[] = [];
@@ -72,6 +81,34 @@ describe('cluster bootstrap actions against the sandbox', () => {
         },
       }),
     );
+    records = await localRecords({
+      clusters,
+      gitops: { repoUrl: sandbox.git.url },
+    });
+    strangers = await localRecords({
+      clusters,
+      gitops: { repoUrl: sandbox.git.url },
+      knex: records.knex,
+      caller: {
+        userEntityRef: 'user:default/viewer',
+        ownershipEntityRefs: [
+          'user:default/viewer',
+          'group:default/checkout-team',
+        ],
+        mayCreate: true,
+      },
+    });
+    await records.api.claim(
+      {
+        name: 'acme-prod',
+        tier: 'production',
+        cluster: 'sandbox',
+        owner: 'group:default/platform-team',
+        region: sandbox.aws.region,
+        bucket: 'acme-prod-loki',
+      },
+      { credentials: undefined as any },
+    );
     workspace = mkdtempSync(join(tmpdir(), 'workspace-'));
     for (const [name, tier] of [
       ['acme-prod', 'production'],
@@ -86,10 +123,13 @@ describe('cluster bootstrap actions against the sandbox', () => {
       });
     }
   }, 120_000);
-  afterAll(() => sandbox?.stop());
+  afterAll(async () => {
+    await records?.knex.destroy();
+    await sandbox?.stop();
+  });
 
   it('applies the credentials Secret from the task secrets, never showing them', async () => {
-    const action = createApplyClusterCredentialsAction({ clusters });
+    const action = createApplyClusterCredentialsAction(deps());
     const first = context(inputOf(action.examples));
     await action.handler(first.ctx);
     expect(first.outputs()).toContainEqual(['action', 'created']);
@@ -123,7 +163,7 @@ describe('cluster bootstrap actions against the sandbox', () => {
   });
 
   it('applies the rendered ClusterSecretStore and waits until External Secrets says Ready', async () => {
-    const action = createEnsureSecretStoreAction({ clusters });
+    const action = createEnsureSecretStoreAction(deps());
     const run = context(inputOf(action.examples));
     await action.handler(run.ctx);
     expect(run.outputs()).toContainEqual(['action', 'created']);
@@ -154,8 +194,9 @@ describe('cluster bootstrap actions against the sandbox', () => {
       '-n',
       'external-secrets-system',
     );
-    const action = createEnsureSecretStoreAction({ clusters });
+    const action = createEnsureSecretStoreAction(deps());
     const run = context({
+      environment: 'acme-prod',
       cluster: 'sandbox',
       manifest: 'environments/acme-prod/bootstrap/cluster-secret-store.yaml',
       timeoutSeconds: 2,
@@ -164,13 +205,13 @@ describe('cluster bootstrap actions against the sandbox', () => {
       /ClusterSecretStore aws-secrets-manager: wait for Ready failed \(InvalidProviderConfig\): External Secrets reports:/,
     );
     // Put the credentials back for the next tests.
-    await createApplyClusterCredentialsAction({ clusters }).handler(
-      context({ cluster: 'sandbox' }).ctx,
+    await createApplyClusterCredentialsAction(deps()).handler(
+      context({ environment: 'acme-prod', cluster: 'sandbox' }).ctx,
     );
   });
 
   it('installs the operators through OLM and skips them the second time', async () => {
-    const action = createEnsureOperatorsAction({ clusters });
+    const action = createEnsureOperatorsAction(deps());
     const first = context(inputOf(action.examples));
     await action.handler(first.ctx);
     expect(first.lines.join('\n')).toMatch(
@@ -184,7 +225,7 @@ describe('cluster bootstrap actions against the sandbox', () => {
   });
 
   it('registers production Applications exactly as rendered, without syncing them', async () => {
-    const action = createRegisterArgoCdAction({ clusters });
+    const action = createRegisterArgoCdAction(deps());
     const run = context(inputOf(action.examples));
     await action.handler(run.ctx);
     const [[, apps]] = run
@@ -221,26 +262,115 @@ describe('cluster bootstrap actions against the sandbox', () => {
     ).toEqual([]);
   });
 
+  it('binds the registered Applications to the record', async () => {
+    const record = await records.records.get('resource:default/acme-prod');
+    expect(record?.state).toBe('registered');
+    const uid = JSON.parse(
+      await kubectl(
+        dir,
+        'get',
+        'applications.argoproj.io',
+        'acme-prod-logging-infrastructure',
+        '-n',
+        'openshift-gitops',
+        '-o',
+        'json',
+      ),
+    ).metadata.uid;
+    expect(record?.applications.infrastructure.uid).toBe(uid);
+  });
+
   it('refuses to register a production Application that would sync on its own', async () => {
-    const action = createRegisterArgoCdAction({ clusters });
-    // The development rendering, registered as production.
-    const run = context({
+    const action = createRegisterArgoCdAction(deps());
+    // The development rendering of the same environment: an automated
+    // infrastructure Application.
+    const devWorkspace = mkdtempSync(join(tmpdir(), 'workspace-'));
+    await renderSkeleton(devWorkspace, {
+      name: 'acme-prod',
+      tier: 'development',
       cluster: 'sandbox',
-      tier: 'production',
-      manifests: ['environments/team-a-dev/argocd/applications.yaml'],
+      region: sandbox.aws.region,
+      repoUrl: sandbox.git.url,
     });
+    const run = context({
+      environment: 'acme-prod',
+      cluster: 'sandbox',
+      manifests: [
+        'environments/acme-prod/argocd/appproject.yaml',
+        'environments/acme-prod/argocd/applications.yaml',
+      ],
+    });
+    run.ctx.workspacePath = devWorkspace;
     await expect(action.handler(run.ctx)).rejects.toThrow(
-      /must not have syncPolicy.automated: it is synced only after approval/,
+      'spec.syncPolicy.automated is not allowed: a production Application is synced only after approval',
     );
   });
 
+  it.each([
+    [
+      'an AppProject that allows every destination, source and cluster kind',
+      'argocd/appproject.yaml',
+      (text: string) =>
+        text
+          .replace(/sourceRepos:\n    - .*\n/, "sourceRepos:\n    - '*'\n")
+          .replace(
+            /destinations:\n(.*\n){2}/,
+            "destinations:\n    - server: '*'\n      namespace: '*'\n",
+          )
+          .replace(
+            /clusterResourceWhitelist:\n/,
+            "clusterResourceWhitelist:\n    - group: '*'\n      kind: '*'\n",
+          ),
+      /spec.sourceRepos must be exactly the GitOps repository .*spec.destinations must be exactly the namespace openshift-logging .*spec.clusterResourceWhitelist\[0\] must name one of the collector's ClusterRoleBindings/,
+    ],
+    [
+      'a ClusterRoleBinding to cluster-admin',
+      'argocd/appproject.yaml',
+      (text: string) =>
+        text.replace(
+          'name: logging-collector-write-logs',
+          'name: make-me-cluster-admin',
+        ),
+      /spec.clusterResourceWhitelist\[0\] must name one of the collector's ClusterRoleBindings/,
+    ],
+    [
+      "an Application that reads another environment's path",
+      'argocd/applications.yaml',
+      (text: string) =>
+        text.replace(
+          'path: environments/acme-prod/forwarder',
+          'path: environments/evil/forwarder',
+        ),
+      /Application openshift-gitops\/acme-prod-logging-forwarder: spec.source.path must be "environments\/acme-prod\/forwarder"/,
+    ],
+  ])('refuses %s', async (_what, file, edit, message) => {
+    const path = join(workspace, 'environments/acme-prod', file);
+    const original = readFileSync(path, 'utf8');
+    writeFileSync(path, edit(original));
+    try {
+      const run = context({
+        environment: 'acme-prod',
+        cluster: 'sandbox',
+        manifests: [
+          'environments/acme-prod/argocd/appproject.yaml',
+          'environments/acme-prod/argocd/applications.yaml',
+        ],
+      });
+      await expect(
+        createRegisterArgoCdAction(deps()).handler(run.ctx),
+      ).rejects.toThrow(message);
+    } finally {
+      writeFileSync(path, original);
+    }
+  });
+
   it('refuses manifests outside the workspace', async () => {
-    const action = createRegisterArgoCdAction({ clusters });
+    const action = createRegisterArgoCdAction(deps());
     await expect(
       action.handler(
         context({
+          environment: 'acme-prod',
           cluster: 'sandbox',
-          tier: 'production',
           manifests: ['../../etc/passwd'],
         }).ctx,
       ),
@@ -249,61 +379,84 @@ describe('cluster bootstrap actions against the sandbox', () => {
     );
   });
 
-  it('syncs through the Argo CD API at the pinned revision', async () => {
-    await createRegisterArgoCdAction({ clusters }).handler(
-      context({
-        cluster: 'sandbox',
-        tier: 'development',
-        manifests: [
-          'environments/team-a-dev/argocd/appproject.yaml',
-          'environments/team-a-dev/argocd/applications.yaml',
-        ],
-      }).ctx,
+  it('replaces the External Secrets credentials only when asked to rotate', async () => {
+    const action = createApplyClusterCredentialsAction(deps());
+    const other = (input: object) =>
+      context(input, {
+        secrets: {
+          awsAccessKeyId: 'AKIAOTHEROTHEROTHER1',
+          awsSecretAccessKey: 'another-secret-value-of-someone',
+        },
+      });
+    const refused = other({ environment: 'acme-prod', cluster: 'sandbox' });
+    await expect(action.handler(refused.ctx)).rejects.toThrow(
+      'Secret external-secrets-system/aws-credentials: replace the credentials failed (Conflict): it already holds other credentials; replacing them is a rotation and needs the explicit rotation input (rotate: true)',
     );
-    const action = createSyncArgoCdAction({ clusters });
-    const run = context(inputOf(action.examples));
-    await action.handler(run.ctx);
-    expect(run.lines.join('\n')).toContain(
-      'Started a sync of Application openshift-gitops/team-a-dev-logging-infrastructure at main through the Argo CD API',
+    const rotated = other({
+      environment: 'acme-prod',
+      cluster: 'sandbox',
+      rotate: true,
+    });
+    await action.handler(rotated.ctx);
+    expect(rotated.outputs()).toContainEqual(['action', 'updated']);
+    // And back, for the others.
+    await action.handler(
+      context({ environment: 'acme-prod', cluster: 'sandbox', rotate: true })
+        .ctx,
     );
   });
 
-  it('starts exactly the requested sync of an Application that never syncs on its own', async () => {
-    // acme-prod was registered above (production: no automated policy).
-    const action = createSyncArgoCdAction({ clusters });
-    await action.handler(
-      context({
-        cluster: 'sandbox',
-        applications: ['acme-prod-logging-forwarder'],
-        revision: 'main',
-      }).ctx,
+  it('refuses a ClusterSecretStore that serves more than the environment namespace', async () => {
+    const path = join(
+      workspace,
+      'environments/acme-prod/bootstrap/cluster-secret-store.yaml',
     );
-    const head = (
-      await promisify(execFile)('git', [
-        '--git-dir',
-        sandbox.git.repoDir,
-        'rev-parse',
-        'main',
-      ])
-    ).stdout.trim();
-    let state: any;
-    for (let i = 0; i < 100 && !state?.syncResult; i++) {
-      await new Promise(r => setTimeout(r, 100));
-      const app = JSON.parse(
-        await kubectl(
-          dir,
-          'get',
-          'applications.argoproj.io',
-          'acme-prod-logging-forwarder',
-          '-n',
-          'openshift-gitops',
-          '-o',
-          'json',
+    const original = readFileSync(path, 'utf8');
+    writeFileSync(
+      path,
+      original.replace(
+        '    - namespaces: [openshift-logging]',
+        () =>
+          "    - namespaces: [openshift-logging]\n    - namespaceRegexes: ['^logging-dev-.*$']",
+      ),
+    );
+    try {
+      await expect(
+        createEnsureSecretStoreAction(deps()).handler(
+          context({
+            environment: 'acme-prod',
+            cluster: 'sandbox',
+            manifest:
+              'environments/acme-prod/bootstrap/cluster-secret-store.yaml',
+            rotate: true,
+          }).ctx,
         ),
+      ).rejects.toThrow(
+        "manifest: the ClusterSecretStore is not the one acme-prod's record implies: spec.conditions must allow exactly the namespace openshift-logging (no regex, no other namespace)",
       );
-      state = app.status?.operationState;
+    } finally {
+      writeFileSync(path, original);
     }
-    expect(state.operation.initiatedBy.automated).toBeFalsy();
-    expect(state.syncResult.revision).toBe(head);
+  });
+
+  it('acts for nobody who may not run the environment\'s bootstrap, and nowhere but its cluster', async () => {
+    await expect(
+      createApplyClusterCredentialsAction({
+        ...deps(),
+        records: strangers.api,
+      }).handler(
+        context({ environment: 'acme-prod', cluster: 'sandbox', rotate: true })
+          .ctx,
+      ),
+    ).rejects.toThrow(
+      'only the requester of acme-prod (user:default/requester), members of its owner group (group:default/platform-team) or an administrator may run its bootstrap',
+    );
+    await expect(
+      createEnsureOperatorsAction(deps()).handler(
+        context({ environment: 'acme-prod', cluster: 'elsewhere' }).ctx,
+      ),
+    ).rejects.toThrow(
+      'logging:operators:ensure refused for acme-prod: cluster: the record of acme-prod says "sandbox", not "elsewhere"',
+    );
   });
 });

@@ -24,7 +24,7 @@ describe('bootstrap after a persistent Kubernetes 5xx', () => {
   // Each test starts from an empty sandbox.
   afterEach(async () => {
     h.sandbox.faults.clear();
-    await h.sandbox.reset();
+    await h.reset();
   });
 
   const scenarios: Record<string, Scenario> = {

@@ -28,7 +28,7 @@ describe('bootstrap under throttling', () => {
   afterAll(() => h?.stop());
   afterEach(async () => {
     h.sandbox.faults.clear();
-    await h.sandbox.reset();
+    await h.reset();
   });
 
   it('completes, each thing once, with a third of the AWS calls throttled', async () => {

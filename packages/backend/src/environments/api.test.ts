@@ -64,6 +64,7 @@ describe('the logging-environments API on the sandbox', () => {
     portal = await startPortalBackend({
       config: world.config,
       entities,
+      knex: world.records.knex,
       // The requester is, here, also an approver: only the four-eyes rule
       // stands between them and approving their own environment.
       extraMemberships: {

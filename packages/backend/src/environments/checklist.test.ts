@@ -25,7 +25,8 @@ import {
 // sandbox).
 /* eslint-disable @backstage/no-forbidden-package-imports */
 import { DefaultChecklistService } from '@internal/plugin-logging-environments-backend/src/services/checklist';
-import { CatalogEnvironmentCatalog } from '@internal/plugin-logging-environments-backend/src/services/environments';
+import { RecordEnvironmentCatalog } from '@internal/plugin-logging-environments-backend/src/services/environments';
+import { localRecords } from '@internal/plugin-logging-environments-backend/src/services/records/__testUtils__/localRecords';
 import { createTestStore } from '@internal/plugin-logging-environments-backend/src/database/__testUtils__/createTestStore';
 import { Environment } from '@internal/plugin-logging-environments-backend/src/services/types';
 /* eslint-enable @backstage/no-forbidden-package-imports */
@@ -110,6 +111,12 @@ describe('the checklist against the sandbox', () => {
   let store: Awaited<ReturnType<typeof createTestStore>>['store'];
   let knex: Awaited<ReturnType<typeof createTestStore>>['knex'];
   let checklist: DefaultChecklistService;
+  let records: Awaited<ReturnType<typeof localRecords>>;
+  const deps = () => ({
+    clusters: registry,
+    records: records.api,
+    gitops: { repoUrl: sandbox.git.url, branch: 'main' },
+  });
 
   const actionContext = (input: any) => {
     const ctx = createMockActionContext({
@@ -126,26 +133,31 @@ describe('the checklist against the sandbox', () => {
     return ctx;
   };
   const applyCredentials = () =>
-    createApplyClusterCredentialsAction({ clusters: registry }).handler(
-      actionContext({ cluster: 'sandbox' }),
+    createApplyClusterCredentialsAction(deps()).handler(
+      actionContext({ environment: 'acme-prod', cluster: 'sandbox' }),
     );
   const applyStore = () =>
-    createEnsureSecretStoreAction({ clusters: registry }).handler(
+    createEnsureSecretStoreAction(deps()).handler(
       actionContext({
+        environment: 'acme-prod',
         cluster: 'sandbox',
         manifest: 'environments/acme-prod/bootstrap/cluster-secret-store.yaml',
         timeoutSeconds: 30,
       }),
     );
   const installOperators = () =>
-    createEnsureOperatorsAction({ clusters: registry }).handler(
-      actionContext({ cluster: 'sandbox', timeoutSeconds: 60 }),
+    createEnsureOperatorsAction(deps()).handler(
+      actionContext({
+        environment: 'acme-prod',
+        cluster: 'sandbox',
+        timeoutSeconds: 60,
+      }),
     );
   const register = () =>
-    createRegisterArgoCdAction({ clusters: registry }).handler(
+    createRegisterArgoCdAction(deps()).handler(
       actionContext({
+        environment: 'acme-prod',
         cluster: 'sandbox',
-        tier: 'production',
         manifests: [
           'environments/acme-prod/argocd/appproject.yaml',
           'environments/acme-prod/argocd/applications.yaml',
@@ -235,7 +247,23 @@ describe('the checklist against the sandbox', () => {
     await git('commit', '--quiet', '-m', 'Add logging environment acme-prod');
     await git('push', '--quiet', 'origin', 'main');
 
-    // Phase 1, AWS.
+    // Phase 1: the claim, then AWS.
+    records = await localRecords({
+      clusters: registry,
+      gitops: { repoUrl: sandbox.git.url },
+      knex,
+    });
+    await records.api.claim(
+      {
+        name: 'acme-prod',
+        tier: 'production',
+        cluster: 'sandbox',
+        owner: 'group:default/platform-team',
+        region: sandbox.aws.region,
+        bucket: 'acme-prod-loki',
+      },
+      { credentials: mockCredentials.user() },
+    );
     const bucket = 'acme-prod-loki';
     const secretName = 'logging/acme-prod/loki-s3';
     await ensureLokiBucket(aws, { bucket, environment: 'acme-prod' });
@@ -276,8 +304,9 @@ describe('the checklist against the sandbox', () => {
         'utf8',
       ),
     );
-    environment = await CatalogEnvironmentCatalog.fromConfig(reader, {
+    environment = await RecordEnvironmentCatalog.fromConfig(reader, {
       catalog: catalogServiceMock({ entities: [entity] }),
+      records: records.records,
     }).get('resource:default/acme-prod', mockCredentials.user());
     checklist = DefaultChecklistService.fromConfig(reader, {
       store,

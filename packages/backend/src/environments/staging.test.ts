@@ -85,7 +85,11 @@ describe('a staging environment through the API', () => {
       tier: 'staging',
     });
     const entities: Entity[] = [...orgEntities(), entity];
-    portal = await startPortalBackend({ config: world.config, entities });
+    portal = await startPortalBackend({
+      config: world.config,
+      entities,
+      knex: world.records.knex,
+    });
   });
 
   afterAll(async () => {

@@ -69,8 +69,14 @@ describe('LoggingEnvironmentsPolicy', () => {
       argocdNamespace: 'openshift-gitops',
       applications: { infrastructure: 'infra', forwarder: 'forwarder' },
       policy: DEFAULT_TIER_POLICIES[tier],
-      approverGroups,
-    } as Environment);
+      // The bootstrap named these groups for every role of the tier.
+      extraApprovers: Object.fromEntries(
+        DEFAULT_TIER_POLICIES[tier].requiredApprovals.map(r => [
+          r.role,
+          approverGroups,
+        ]),
+      ),
+    } as unknown as Environment);
   const mayApprove = async (env: Environment, u: PolicyQueryUser | undefined) =>
     authorizer(
       await policy.handle(
@@ -107,14 +113,23 @@ describe('LoggingEnvironmentsPolicy', () => {
     expect(await mayApprove(environment('staging'), approver)).toBe(true);
   });
 
-  it("lets members of an environment's extra approver groups approve it", async () => {
+  it("lets an environment's extra approver groups approve only where configuration allows it", async () => {
+    // Staging's configuration review takes extra groups by default.
+    expect(
+      await mayApprove(
+        environment('staging', ['group:default/checkout-team']),
+        viewer,
+      ),
+    ).toBe(true);
+    expect(await mayApprove(environment('staging'), viewer)).toBe(false);
+    // Production's roles never do by default: the requester's choice of
+    // groups is not who reviews production.
     expect(
       await mayApprove(
         environment('production', ['group:default/checkout-team']),
         viewer,
       ),
-    ).toBe(true);
-    expect(await mayApprove(environment('production'), viewer)).toBe(false);
+    ).toBe(false);
   });
 
   it('denies approval to callers who are not signed in', async () => {

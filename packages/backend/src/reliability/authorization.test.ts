@@ -14,6 +14,8 @@ import { Sandbox, startSandbox } from '@internal/sandbox';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'yaml';
+// eslint-disable-next-line @backstage/no-forbidden-package-imports
+import { testRecord } from '@internal/plugin-logging-environments-backend/src/database/__testUtils__/createTestStore';
 import { openWorld } from '../environments/__testUtils__/bootstrapEnvironment';
 import {
   orgEntities,
@@ -36,6 +38,8 @@ const CALLERS = {
   // Owns another team's service (checkout), nothing of the platform's.
   'other-team-owner': 'viewer',
   'service token': { header: mockCredentials.service.header() },
+  // A member of the configured administrator group.
+  administrator: 'admin',
 } as const;
 type Caller = keyof typeof CALLERS;
 
@@ -47,6 +51,25 @@ const readers = (): Record<Caller, Outcome> => ({
   'security-reviewer': 'allow',
   'other-team-owner': 'allow',
   'service token': 'allow',
+  administrator: 'allow',
+});
+
+/** Who may run acme-prod's bootstrap: its requester and administrators, as users. */
+const bootstrappers = (): Record<Caller, Outcome> => ({
+  anonymous: 'unauthenticated',
+  viewer: 'deny',
+  requester: 'allow',
+  approver: 'deny',
+  'security-reviewer': 'deny',
+  'other-team-owner': 'deny',
+  'service token': 'deny',
+  administrator: 'allow',
+});
+
+/** Administrators only. */
+const administrators = (): Record<Caller, Outcome> => ({
+  ...bootstrappers(),
+  requester: 'deny',
 });
 
 /** Expected outcome per `METHOD /path` of the spec, per caller. */
@@ -59,6 +82,7 @@ const MATRIX: Record<string, Record<Caller, Outcome>> = {
     'security-reviewer': 'allow',
     'other-team-owner': 'allow',
     'service token': 'allow',
+    administrator: 'allow',
   },
   'GET /clusters': readers(),
   'GET /environments': readers(),
@@ -76,6 +100,7 @@ const MATRIX: Record<string, Record<Caller, Outcome>> = {
     'security-reviewer': 'allow',
     'other-team-owner': 'deny',
     'service token': 'deny',
+    administrator: 'deny',
   },
   // Platform approvers only; never a service.
   'POST /environments/{namespace}/{name}/sync': {
@@ -86,7 +111,16 @@ const MATRIX: Record<string, Record<Caller, Outcome>> = {
     'security-reviewer': 'deny',
     'other-team-owner': 'deny',
     'service token': 'deny',
+    administrator: 'deny',
   },
+  // The trusted record: re-running an existing environment's bootstrap is
+  // its requester's, its owner group's (nobody else here) and
+  // administrators'; changing or releasing a record administrators' only.
+  'POST /records': bootstrappers(),
+  'GET /records/{namespace}/{name}/bootstrap': bootstrappers(),
+  'POST /records/{namespace}/{name}/applications': bootstrappers(),
+  'PATCH /records/{namespace}/{name}': administrators(),
+  'DELETE /records/{namespace}/{name}': administrators(),
 };
 
 const PARAMS: Record<string, string> = {
@@ -100,6 +134,19 @@ const BODIES: Record<string, object> = {
     comment: 'matrix',
   },
   'POST /environments/{namespace}/{name}/sync': {},
+  // What acme-prod's record holds: a re-run may repeat it.
+  'POST /records': {
+    name: 'acme-prod',
+    tier: 'production',
+    cluster: 'sandbox',
+    owner: 'group:default/platform-team',
+    region: 'us-east-2',
+    bucket: 'acme-prod-loki',
+  },
+  'PATCH /records/{namespace}/{name}': { reason: 'matrix' },
+};
+const QUERIES: Record<string, string> = {
+  'DELETE /records/{namespace}/{name}': '?reason=matrix',
 };
 
 function specRoutes(): string[] {
@@ -123,8 +170,10 @@ describe('authorization matrix', () => {
   beforeAll(async () => {
     sandbox = await startSandbox({ profile: 'fast' });
     const world = await openWorld(sandbox);
-    // The example environment and service, not bootstrapped: authorization
-    // does not depend on the environment's state.
+    // The example environment and service, not bootstrapped (but with the
+    // record a bootstrap writes): authorization does not depend on the
+    // environment's state.
+    await world.records.records.create(testRecord({ name: 'acme-prod' }));
     const examples = yaml
       .parseAllDocuments(
         readFileSync(join(REPO_ROOT, 'examples/entities.yaml'), 'utf8'),
@@ -137,9 +186,14 @@ describe('authorization matrix', () => {
         loggingEnvironments: {
           ...world.config.loggingEnvironments,
           checklist: { probeTimeoutSeconds: 2 },
+          administrators: ['group:default/platform-admins'],
         },
       },
       entities: [...orgEntities(), ...examples],
+      knex: world.records.knex,
+      extraMemberships: {
+        'user:default/admin': ['group:default/platform-admins'],
+      },
     });
   });
 
@@ -154,13 +208,19 @@ describe('authorization matrix', () => {
 
   it('allows and denies every route exactly as the matrix says', async () => {
     const got: Record<string, Record<string, Outcome>> = {};
-    for (const route of specRoutes()) {
+    // Releasing the record goes last: the other routes need it.
+    const routes = specRoutes().sort(
+      (a, b) => Number(a.startsWith('DELETE')) - Number(b.startsWith('DELETE')),
+    );
+    for (const route of routes) {
       const [method, template] = route.split(' ');
-      const path = template.replace(/\{(\w+)\}/g, (_, p) => PARAMS[p]);
+      const path =
+        template.replace(/\{(\w+)\}/g, (_, p) => PARAMS[p]) +
+        (QUERIES[route] ?? '');
       got[route] = {};
       for (const [caller, who] of Object.entries(CALLERS)) {
         const res = await portal.call(
-          method.toLowerCase() as 'get' | 'post',
+          method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete',
           path,
           who as string | { header: string },
           BODIES[route],

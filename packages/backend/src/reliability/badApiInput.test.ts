@@ -10,6 +10,8 @@ import { Sandbox, startSandbox } from '@internal/sandbox';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'yaml';
+// eslint-disable-next-line @backstage/no-forbidden-package-imports
+import { testRecord } from '@internal/plugin-logging-environments-backend/src/database/__testUtils__/createTestStore';
 import { openWorld } from '../environments/__testUtils__/bootstrapEnvironment';
 import {
   orgEntities,
@@ -157,9 +159,12 @@ describe('hostile API input', () => {
       )
       .map(d => d.toJSON() as Entity)
       .filter(Boolean);
+    // The example environment's record, as its bootstrap would write it.
+    await world.records.records.create(testRecord({ name: 'acme-prod' }));
     portal = await startPortalBackend({
       config: world.config,
       entities: [...orgEntities(), ...examples],
+      knex: world.records.knex,
     });
   });
 

@@ -1,8 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import {
-  DatabaseService,
-  resolvePackagePath,
-} from '@backstage/backend-plugin-api';
+import { DatabaseService } from '@backstage/backend-plugin-api';
 import { ConflictError, InputError } from '@backstage/errors';
 import {
   Approval,
@@ -15,11 +12,14 @@ import {
   LoggingEnvironmentsStore,
   StoredSyncRun,
 } from './LoggingEnvironmentsStore';
-
-const migrationsDir = resolvePackagePath(
-  '@internal/plugin-logging-environments-backend',
-  'migrations',
-);
+import { migrateLoggingEnvironmentsDatabase } from './migrate';
+import {
+  DbTimestamp,
+  isUniqueViolation,
+  parseJson,
+  parseTime,
+  toIso,
+} from './util';
 
 /** States after which a run no longer holds its environment. */
 const FINAL_SYNC_STATES: ReadonlySet<SyncRunState> = new Set<SyncRunState>([
@@ -30,9 +30,6 @@ const FINAL_SYNC_STATES: ReadonlySet<SyncRunState> = new Set<SyncRunState>([
 
 const UUID_PATTERN =
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** What a timestamp column reads back as: SQLite gives numbers or strings, pg gives Dates. */
-type DbTimestamp = Date | string | number;
 
 type ChecklistRunRow = {
   id: string;
@@ -83,51 +80,6 @@ type HistoryRow = {
   message: string;
   details: string | null;
 };
-
-/**
- * Converts what a driver returns for a timestamp column to ISO 8601.
- * PostgreSQL returns Date objects; SQLite returns what was bound (knex binds
- * a Date as epoch milliseconds), or `YYYY-MM-DD HH:MM:SS` (UTC) for values
- * SQLite wrote itself.
- */
-function toIso(value: DbTimestamp): string {
-  if (value instanceof Date) {
-    return value.toISOString();
-  }
-  if (typeof value === 'number') {
-    return new Date(value).toISOString();
-  }
-  if (/^\d+$/.test(value)) {
-    return new Date(Number(value)).toISOString();
-  }
-  const withZone = /[zZ]|[+-]\d\d:?\d\d$/.test(value)
-    ? value
-    : `${value.replace(' ', 'T')}Z`;
-  const date = new Date(withZone);
-  if (Number.isNaN(date.getTime())) {
-    throw new Error(`Unreadable timestamp from the database: ${value}`);
-  }
-  return date.toISOString();
-}
-
-function parseJson<T>(value: string | null): T | undefined {
-  return value === null || value === undefined
-    ? undefined
-    : (JSON.parse(value) as T);
-}
-
-/** Unique-index violations, as each supported driver reports them. */
-function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown } | undefined;
-  return (
-    e?.code === '23505' || // PostgreSQL
-    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-    e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
-    e?.code === 'ER_DUP_ENTRY' || // MySQL
-    (typeof e?.message === 'string' &&
-      e.message.includes('UNIQUE constraint failed'))
-  );
-}
 
 /** The key of an active decision; a hash keeps it short and unambiguous. */
 function decisionKey(
@@ -217,11 +169,9 @@ export class DatabaseLoggingEnvironmentsStore
   }: {
     database: DatabaseService;
   }): Promise<DatabaseLoggingEnvironmentsStore> {
-    const client = await database.getClient();
-    if (!database.migrations?.skip) {
-      await client.migrate.latest({ directory: migrationsDir });
-    }
-    return new DatabaseLoggingEnvironmentsStore(client);
+    return new DatabaseLoggingEnvironmentsStore(
+      await migrateLoggingEnvironmentsDatabase(database),
+    );
   }
 
   async addChecklistRun(
@@ -495,16 +445,4 @@ export class DatabaseLoggingEnvironmentsStore
     }
     return (await query).map(toHistoryEvent);
   }
-}
-
-/**
- * Parses an ISO 8601 string from a caller into a Date to bind, so that both
- * databases store a real point in time (SQLite would keep a string as text).
- */
-function parseTime(value: string, field: string): Date {
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) {
-    throw new InputError(`${field} is not an ISO 8601 time: '${value}'`);
-  }
-  return date;
 }

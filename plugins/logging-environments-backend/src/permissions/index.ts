@@ -3,7 +3,7 @@ export {
   loggingEnvironmentConditions,
 } from './conditions';
 export {
-  createCatalogEnvironmentLoader,
+  createRecordEnvironmentLoader,
   registerLoggingEnvironmentPermissions,
 } from './register';
 export type { LoggingEnvironmentLoader } from './register';

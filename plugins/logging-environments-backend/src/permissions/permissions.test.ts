@@ -4,20 +4,18 @@ import {
 } from '@backstage/backend-plugin-api';
 import {
   mockCredentials,
-  mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
-import { InputError, NotFoundError } from '@backstage/errors';
 import { PermissionCriteria } from '@backstage/plugin-permission-common';
 import {
+  DEFAULT_TIER_POLICIES,
   loggingEnvironmentApprovePermission,
   loggingEnvironmentPermissions,
 } from '@internal/plugin-logging-environments-common';
 import request from 'supertest';
 import { environment } from '../services/approvals/__testUtils__/fakes';
-import { Environment, EnvironmentCatalog } from '../services/types';
+import { Environment } from '../services/types';
 import {
-  createCatalogEnvironmentLoader,
   createLoggingEnvironmentConditionalDecision,
   isApproverForEnvironment,
   isEnvironmentOwner,
@@ -27,8 +25,19 @@ import {
   registerLoggingEnvironmentPermissions,
 } from '.';
 
+// Configuration lets extra groups give production's approval (never its
+// security review); the environment's bootstrap named one for both roles.
 const production = environment('production', {
-  approverGroups: ['group:default/sre'],
+  policy: {
+    ...DEFAULT_TIER_POLICIES.production,
+    requiredApprovals: DEFAULT_TIER_POLICIES.production.requiredApprovals.map(
+      r => (r.role === 'approval' ? { ...r, extendable: true } : r),
+    ),
+  },
+  extraApprovers: {
+    approval: ['group:default/sre'],
+    'security-review': ['group:default/auditors'],
+  },
 });
 const development = environment('development');
 
@@ -47,6 +56,9 @@ describe('isApproverForEnvironment', () => {
       false,
     );
     expect(apply([])).toBe(false);
+    // A group named for a role configuration keeps closed (production's
+    // security review) gives nothing.
+    expect(apply(['group:default/auditors'])).toBe(false);
     // Development asks nobody.
     expect(apply(['group:default/platform-approvers'], development)).toBe(
       false,
@@ -212,36 +224,5 @@ describe('registerLoggingEnvironmentPermissions', () => {
       production.entityRef,
       'resource:default/gone',
     ]);
-  });
-});
-
-describe('createCatalogEnvironmentLoader', () => {
-  it('loads with service credentials; unknown or invalid environments load as undefined', async () => {
-    const catalog = {
-      get: jest.fn(async (ref: string) => {
-        if (ref === production.entityRef) return production;
-        if (ref === 'resource:default/broken') {
-          throw new InputError('annotation missing');
-        }
-        throw new NotFoundError(`${ref} not found`);
-      }),
-    } as unknown as EnvironmentCatalog;
-    const load = createCatalogEnvironmentLoader({
-      catalog,
-      auth: mockServices.auth(),
-    });
-    expect(
-      await load([
-        production.entityRef,
-        'resource:default/gone',
-        'resource:default/broken',
-      ]),
-    ).toEqual([production, undefined, undefined]);
-    expect(catalog.get).toHaveBeenCalledWith(
-      production.entityRef,
-      expect.objectContaining({
-        principal: expect.objectContaining({ type: 'service' }),
-      }),
-    );
   });
 });

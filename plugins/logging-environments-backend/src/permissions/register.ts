@@ -1,9 +1,12 @@
+import { PermissionsRegistryService } from '@backstage/backend-plugin-api';
 import {
-  AuthService,
-  PermissionsRegistryService,
-} from '@backstage/backend-plugin-api';
-import { isError } from '@backstage/errors';
-import { loggingEnvironmentPermissions } from '@internal/plugin-logging-environments-common';
+  ResourcePermission,
+  isResourcePermission,
+} from '@backstage/plugin-permission-common';
+import {
+  LOGGING_ENVIRONMENT_RESOURCE_TYPE,
+  loggingEnvironmentPermissions,
+} from '@internal/plugin-logging-environments-common';
 import { Environment, EnvironmentCatalog } from '../services/types';
 import { loggingEnvironmentPermissionResourceRef } from './resource';
 import { loggingEnvironmentPermissionRules } from './rules';
@@ -38,40 +41,29 @@ export function registerLoggingEnvironmentPermissions(options: {
 }): void {
   options.permissionsRegistry.addResourceType({
     resourceRef: loggingEnvironmentPermissionResourceRef,
-    permissions: loggingEnvironmentPermissions,
+    permissions: loggingEnvironmentPermissions.filter(
+      (p): p is ResourcePermission<typeof LOGGING_ENVIRONMENT_RESOURCE_TYPE> =>
+        isResourcePermission(p, LOGGING_ENVIRONMENT_RESOURCE_TYPE),
+    ),
     rules: Object.values(loggingEnvironmentPermissionRules),
     getResources: entityRefs => options.loadEnvironments(entityRefs),
   });
+  // Creating and administering concern no single environment.
+  options.permissionsRegistry.addPermissions(
+    loggingEnvironmentPermissions.filter(p => p.type === 'basic'),
+  );
 }
 
 /**
- * A {@link LoggingEnvironmentLoader} over the environment catalog, reading
- * with the plugin's own service credentials (the permission backend asks on
- * no user's behalf). Unknown entities and entities that are not valid
- * environments load as `undefined`, which every rule denies.
+ * A {@link LoggingEnvironmentLoader} over the environments' trusted records:
+ * conditions are applied to what the records say (owner, approver groups),
+ * never to a catalog entity. Refs without a record load as `undefined`,
+ * which every rule denies.
  *
  * @public
  */
-export function createCatalogEnvironmentLoader(options: {
-  catalog: EnvironmentCatalog;
-  auth: AuthService;
+export function createRecordEnvironmentLoader(options: {
+  catalog: Pick<EnvironmentCatalog, 'byRefs'>;
 }): LoggingEnvironmentLoader {
-  return async entityRefs => {
-    const credentials = await options.auth.getOwnServiceCredentials();
-    return Promise.all(
-      entityRefs.map(async ref => {
-        try {
-          return await options.catalog.get(ref, credentials);
-        } catch (error) {
-          if (
-            isError(error) &&
-            (error.name === 'NotFoundError' || error.name === 'InputError')
-          ) {
-            return undefined;
-          }
-          throw error;
-        }
-      }),
-    );
-  };
+  return entityRefs => options.catalog.byRefs(entityRefs);
 }

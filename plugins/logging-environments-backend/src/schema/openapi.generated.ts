@@ -380,6 +380,300 @@ export const spec = {
         },
       },
     },
+    '/records': {
+      post: {
+        operationId: 'ClaimEnvironment',
+        description:
+          "The bootstrap's first step: claims a new environment's trusted record for the caller (who becomes its requester), or confirms that the caller may re-run an existing environment's bootstrap with the same choices. With dryRun nothing is written.",
+        parameters: [
+          {
+            name: 'dryRun',
+            in: 'query',
+            schema: {
+              type: 'boolean',
+            },
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                required: [
+                  'name',
+                  'tier',
+                  'cluster',
+                  'owner',
+                  'region',
+                  'bucket',
+                ],
+                properties: {
+                  name: {
+                    type: 'string',
+                    maxLength: 63,
+                  },
+                  tier: {
+                    type: 'string',
+                    maxLength: 32,
+                  },
+                  cluster: {
+                    type: 'string',
+                    maxLength: 253,
+                  },
+                  owner: {
+                    type: 'string',
+                    maxLength: 253,
+                  },
+                  region: {
+                    type: 'string',
+                    maxLength: 32,
+                  },
+                  bucket: {
+                    type: 'string',
+                    maxLength: 63,
+                  },
+                  approverGroups: {
+                    type: 'array',
+                    maxItems: 20,
+                    items: {
+                      type: 'string',
+                      maxLength: 253,
+                    },
+                  },
+                  requester: {
+                    description:
+                      'Administrators only, when adopting an environment.',
+                    type: 'string',
+                    maxLength: 253,
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description:
+              'An existing environment the caller may re-run the bootstrap of.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ClaimResult',
+                },
+              },
+            },
+          },
+          '201': {
+            description:
+              "The new environment's record (not written with dryRun).",
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ClaimResult',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '403': {
+            $ref: '#/components/responses/Error',
+          },
+          '409': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/records/{namespace}/{name}': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/namespace',
+        },
+        {
+          $ref: '#/components/parameters/name',
+        },
+      ],
+      patch: {
+        operationId: 'ChangeRecord',
+        description:
+          "An administrator's change of tier, owner, requester or approver groups.",
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['reason'],
+                properties: {
+                  tier: {
+                    type: 'string',
+                    maxLength: 32,
+                  },
+                  owner: {
+                    type: 'string',
+                    maxLength: 253,
+                  },
+                  requester: {
+                    type: 'string',
+                    maxLength: 253,
+                  },
+                  approverGroups: {
+                    type: 'array',
+                    maxItems: 20,
+                    items: {
+                      type: 'string',
+                      maxLength: 253,
+                    },
+                  },
+                  reason: {
+                    type: 'string',
+                    minLength: 1,
+                    maxLength: 2000,
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The changed record.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/EnvironmentRecord',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
+          '403': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+          '409': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+      delete: {
+        operationId: 'ReleaseRecord',
+        description:
+          'An administrator releases a record (e.g. an abandoned claim).',
+        parameters: [
+          {
+            name: 'reason',
+            in: 'query',
+            required: true,
+            schema: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 2000,
+            },
+          },
+        ],
+        responses: {
+          '204': {
+            description: 'Released.',
+          },
+          '403': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/records/{namespace}/{name}/bootstrap': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/namespace',
+        },
+        {
+          $ref: '#/components/parameters/name',
+        },
+      ],
+      get: {
+        operationId: 'GetRecordForBootstrap',
+        description:
+          'The record, for a bootstrap step run by the caller: only its requester, members of its owner group and administrators get it.',
+        responses: {
+          '200': {
+            description: 'The record.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/EnvironmentRecord',
+                },
+              },
+            },
+          },
+          '403': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/records/{namespace}/{name}/applications': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/namespace',
+        },
+        {
+          $ref: '#/components/parameters/name',
+        },
+      ],
+      post: {
+        operationId: 'BindApplications',
+        description:
+          "Binds the environment's registered Argo CD Applications to its record after the backend read them from the cluster and checked them against what the template renders.",
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The record, registered.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/EnvironmentRecord',
+                },
+              },
+            },
+          },
+          '403': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+          '409': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
     '/services/{namespace}/{kind}/{name}/health': {
       parameters: [
         {
@@ -509,6 +803,129 @@ export const spec = {
           },
         },
       },
+      RecordedApplication: {
+        type: 'object',
+        required: ['name'],
+        properties: {
+          name: {
+            type: 'string',
+          },
+          uid: {
+            type: 'string',
+          },
+        },
+      },
+      EnvironmentRecord: {
+        type: 'object',
+        required: [
+          'entityRef',
+          'name',
+          'tier',
+          'cluster',
+          'namespace',
+          'argocdNamespace',
+          'project',
+          'applications',
+          'owner',
+          'requester',
+          'region',
+          'bucket',
+          'secret',
+          'gitopsPath',
+          'extraApprovers',
+          'state',
+          'createdAt',
+          'updatedAt',
+          'updatedBy',
+        ],
+        properties: {
+          entityRef: {
+            type: 'string',
+          },
+          name: {
+            type: 'string',
+          },
+          tier: {
+            $ref: '#/components/schemas/Tier',
+          },
+          cluster: {
+            type: 'string',
+          },
+          namespace: {
+            type: 'string',
+          },
+          argocdNamespace: {
+            type: 'string',
+          },
+          project: {
+            type: 'string',
+          },
+          applications: {
+            type: 'object',
+            required: ['infrastructure', 'forwarder'],
+            properties: {
+              infrastructure: {
+                $ref: '#/components/schemas/RecordedApplication',
+              },
+              forwarder: {
+                $ref: '#/components/schemas/RecordedApplication',
+              },
+            },
+          },
+          owner: {
+            type: 'string',
+          },
+          requester: {
+            type: 'string',
+          },
+          region: {
+            type: 'string',
+          },
+          bucket: {
+            type: 'string',
+          },
+          secret: {
+            type: 'string',
+          },
+          gitopsPath: {
+            type: 'string',
+          },
+          extraApprovers: {
+            type: 'object',
+            additionalProperties: {
+              type: 'array',
+              items: {
+                type: 'string',
+              },
+            },
+          },
+          state: {
+            type: 'string',
+            enum: ['bootstrapping', 'registered'],
+          },
+          createdAt: {
+            type: 'string',
+          },
+          updatedAt: {
+            type: 'string',
+          },
+          updatedBy: {
+            type: 'string',
+          },
+        },
+      },
+      ClaimResult: {
+        type: 'object',
+        required: ['record', 'created'],
+        properties: {
+          record: {
+            $ref: '#/components/schemas/EnvironmentRecord',
+          },
+          created: {
+            type: 'boolean',
+          },
+        },
+      },
       RequiredApproval: {
         type: 'object',
         required: ['role', 'title', 'group'],
@@ -521,6 +938,9 @@ export const spec = {
           },
           group: {
             type: 'string',
+          },
+          extendable: {
+            type: 'boolean',
           },
         },
       },

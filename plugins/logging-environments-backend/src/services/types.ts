@@ -1,30 +1,59 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import type { Request } from 'express';
 import {
+  ApplicationRole,
   ApplicationStatus,
   ApprovalState,
   Availability,
   ChecklistRun,
-  EnvironmentRef,
+  EnvironmentRecordState,
   SyncRun,
+  Tier,
   TierPolicy,
 } from '@internal/plugin-logging-environments-common';
 
 /**
- * An environment as the services see it: the entity's annotations plus its
- * owner and the tier policy in force.
+ * An environment as the services see it: its trusted record (see
+ * DefaultEnvironmentRecordService), with the tier policy in force and the
+ * GitOps repository its Applications must read. Nothing here comes from a
+ * catalog entity but the title.
  */
-export interface Environment extends EnvironmentRef {
+export interface Environment {
+  entityRef: string;
+  name: string;
   title?: string;
-  owner?: string;
+  tier: Tier;
+  cluster: string;
+  namespace: string;
+  argocdNamespace: string;
+  project: string;
+  applications: Record<ApplicationRole, string>;
+  /** The Applications' uids the bootstrap bound; a re-created one differs. */
+  applicationUids: Partial<Record<ApplicationRole, string>>;
+  region: string;
+  bucket: string;
+  secret: string;
+  gitopsPath: string;
+  owner: string;
+  requester: string;
   policy: TierPolicy;
-  /** Extra approver groups from the entity (logging-environments.io/approver-groups). */
-  approverGroups: string[];
+  /** Extra approver groups by role (only extendable roles count). */
+  extraApprovers: Record<string, string[]>;
+  state: EnvironmentRecordState;
+  /** The configured GitOps repository and branch. */
+  gitops: { repoUrl: string; branch: string };
 }
 
-/** Reads environments from the catalog (spec.type logging-environment). */
+/**
+ * The environments: trusted records, seen through their catalog entities
+ * (read with the caller's credentials, so the catalog's permissions apply).
+ */
 export interface EnvironmentCatalog {
-  /** One environment; NotFoundError for an unknown or non-environment entity, InputError for bad annotations. */
+  /**
+   * One environment: NotFoundError for an unknown or non-environment entity
+   * or one without a record; ConflictError for an entity whose annotations
+   * disagree with its record.
+   */
   get(
     entityRef: string,
     credentials: BackstageCredentials,
@@ -44,6 +73,10 @@ export interface EnvironmentCatalog {
     filter: { owner?: string; tier?: string },
     page: { limit: number; offset: number },
   ): Promise<{ items: Environment[]; totalItems: number }>;
+  /** Every environment whose Applications are bound (state `registered`), for the scheduler. */
+  registered(): Promise<Environment[]>;
+  /** Environments by entity ref from their records alone (undefined without one), for permission conditions. */
+  byRefs(entityRefs: string[]): Promise<Array<Environment | undefined>>;
   /** The environment a service (Component) sends its logs to, if it names one. */
   forService(
     entityRef: string,

@@ -1,3 +1,4 @@
+import { EnsureError } from '../aws/errors';
 import { EnsureOptions, EnsureResult, summarize } from '../aws/types';
 import { ClusterClient } from './client';
 import { kubeStep } from './step';
@@ -21,14 +22,16 @@ const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
  * the namespace) by server-side apply, from credentials given by a person
  * through the template's secret fields. Compares before writing, so a re-run
  * with the same credentials changes nothing; the credentials never appear
- * in the result or in errors.
+ * in the result or in errors. Other credentials already there are replaced
+ * only with `rotate` (the identity External Secrets reads Secrets Manager
+ * as is not something a re-run changes by the way).
  *
  * @public
  */
 export async function ensureClusterCredentials(
   cluster: ClusterClient,
   input: { accessKeyId: string; secretAccessKey: string },
-  options: EnsureOptions = {},
+  options: EnsureOptions & { rotate?: boolean } = {},
 ): Promise<EnsureResult> {
   const { namespace, name, accessKeyIdKey, secretAccessKeyKey } =
     CLUSTER_CREDENTIALS;
@@ -75,6 +78,16 @@ export async function ensureClusterCredentials(
   const same =
     existing?.data?.[accessKeyIdKey] === data[accessKeyIdKey] &&
     existing?.data?.[secretAccessKeyKey] === data[secretAccessKeyKey];
+  if (!same && existing && !options.rotate) {
+    throw new EnsureError(
+      resource,
+      'replace the credentials',
+      'Conflict',
+      done,
+      undefined,
+      'it already holds other credentials; replacing them is a rotation and needs the explicit rotation input (rotate: true)',
+    );
+  }
   if (!same) {
     changes.push(existing ? 'update the credentials' : 'create the Secret');
     if (!options.dryRun) {

@@ -9,7 +9,9 @@ export type { KubeStatus, ObjectRef } from './client';
 export { CLUSTER_CREDENTIALS, ensureClusterCredentials } from './credentials';
 export {
   CLUSTER_SECRET_STORE_NAME,
+  clusterSecretStoreProblems,
   ensureClusterSecretStore,
+  expectedClusterSecretStore,
   storeReadiness,
 } from './secretStore';
 export { ensureOperators } from './operators';

@@ -1,8 +1,11 @@
 import { KubernetesObject } from '@kubernetes/client-node';
+import { isDeepStrictEqual } from 'node:util';
 import { EnsureError } from '../aws/errors';
 import { EnsureOptions, EnsureResult, summarize } from '../aws/types';
 import { ClusterClient, waitFor } from './client';
 import { kubeStep } from './step';
+import { CLUSTER_CREDENTIALS } from './credentials';
+import { ENVIRONMENT_LABEL } from '@internal/plugin-logging-environments-common';
 
 /** The ClusterSecretStore the stack's ExternalSecret uses. */
 export const CLUSTER_SECRET_STORE_NAME = 'aws-secrets-manager';
@@ -18,6 +21,124 @@ type Store = KubernetesObject & {
     }>;
   };
 };
+
+/**
+ * The ClusterSecretStore an environment's bootstrap applies: AWS Secrets
+ * Manager in the environment's region, authenticated by the
+ * `aws-credentials` Secret, serving only the environment's namespace (no
+ * regex, no other namespace: another namespace could read the Loki key).
+ *
+ * @public
+ */
+export function expectedClusterSecretStore(environment: {
+  name: string;
+  region: string;
+  namespace: string;
+}): Store & { spec: any } {
+  const { namespace, name, accessKeyIdKey, secretAccessKeyKey } =
+    CLUSTER_CREDENTIALS;
+  return {
+    apiVersion: 'external-secrets.io/v1',
+    kind: 'ClusterSecretStore',
+    metadata: {
+      name: CLUSTER_SECRET_STORE_NAME,
+      labels: {
+        'app.kubernetes.io/managed-by': 'backstage-logging-environments',
+        [ENVIRONMENT_LABEL]: environment.name,
+      },
+    },
+    spec: {
+      provider: {
+        aws: {
+          service: 'SecretsManager',
+          region: environment.region,
+          auth: {
+            secretRef: {
+              accessKeyIDSecretRef: { name, namespace, key: accessKeyIdKey },
+              secretAccessKeySecretRef: {
+                name,
+                namespace,
+                key: secretAccessKeyKey,
+              },
+            },
+          },
+        },
+      },
+      conditions: [{ namespaces: [environment.namespace] }],
+    },
+  };
+}
+
+/**
+ * Where a rendered ClusterSecretStore differs from what the environment's
+ * bootstrap applies ({@link expectedClusterSecretStore}), field by field.
+ *
+ * @public
+ */
+export function clusterSecretStoreProblems(
+  store: Store,
+  environment: { name: string; region: string; namespace: string },
+): string[] {
+  const expected = expectedClusterSecretStore(environment);
+  const problems: string[] = [];
+  if (
+    store.apiVersion !== expected.apiVersion ||
+    store.kind !== expected.kind
+  ) {
+    return [`must be an ${expected.apiVersion} ${expected.kind}`];
+  }
+  if (store.metadata?.name !== CLUSTER_SECRET_STORE_NAME) {
+    problems.push(`metadata.name must be "${CLUSTER_SECRET_STORE_NAME}"`);
+  }
+  if (store.metadata?.labels?.[ENVIRONMENT_LABEL] !== environment.name) {
+    problems.push(
+      `metadata.labels["${ENVIRONMENT_LABEL}"] must be "${environment.name}"`,
+    );
+  }
+  const spec = (store as { spec?: any }).spec ?? {};
+  if (!isDeepStrictEqual(spec.provider, expected.spec.provider)) {
+    problems.push(
+      `spec.provider must be AWS Secrets Manager in ${environment.region}, authenticated by ${CLUSTER_CREDENTIALS.namespace}/${CLUSTER_CREDENTIALS.name}`,
+    );
+  }
+  if (!isDeepStrictEqual(spec.conditions, expected.spec.conditions)) {
+    problems.push(
+      `spec.conditions must allow exactly the namespace ${environment.namespace} (no regex, no other namespace)`,
+    );
+  }
+  const extra = Object.keys(spec).filter(
+    k => k !== 'provider' && k !== 'conditions',
+  );
+  if (extra.length) {
+    problems.push(`spec.${extra.join(', spec.')} is not allowed`);
+  }
+  return problems;
+}
+
+/**
+ * Whether `actual` (as the API server returns it, defaults added) holds
+ * everything `wanted` sets: the same values at the same keys, and arrays of
+ * the same length whose items hold the wanted items.
+ */
+function holds(actual: unknown, wanted: unknown): boolean {
+  if (Array.isArray(wanted)) {
+    return (
+      Array.isArray(actual) &&
+      actual.length === wanted.length &&
+      wanted.every((w, i) => holds(actual[i], w))
+    );
+  }
+  if (wanted && typeof wanted === 'object') {
+    return (
+      !!actual &&
+      typeof actual === 'object' &&
+      Object.entries(wanted).every(([k, w]) =>
+        holds((actual as Record<string, unknown>)[k], w),
+      )
+    );
+  }
+  return actual === wanted;
+}
 
 /**
  * The Ready condition of a SecretStore/ClusterSecretStore, as External
@@ -38,14 +159,15 @@ export function storeReadiness(store: Store | undefined) {
  * Applies the rendered `aws-secrets-manager` ClusterSecretStore by
  * server-side apply and waits, bounded, until External Secrets reports it
  * Ready; when it does not, fails with External Secrets' own reason and
- * message.
+ * message. A store already there with another spec or for another
+ * environment is replaced only with `rotate`.
  *
  * @public
  */
 export async function ensureClusterSecretStore(
   cluster: ClusterClient,
   store: Store,
-  options: EnsureOptions & { timeoutMs?: number } = {},
+  options: EnsureOptions & { timeoutMs?: number; rotate?: boolean } = {},
 ): Promise<EnsureResult> {
   if (
     store.kind !== 'ClusterSecretStore' ||
@@ -73,12 +195,28 @@ export async function ensureClusterSecretStore(
   );
 
   const changes: string[] = [];
-  if (
-    !existing ||
-    JSON.stringify(existing.spec) !==
-      JSON.stringify({ ...existing.spec, ...store.spec })
-  ) {
+  if (!existing || !holds(existing.spec, store.spec)) {
     changes.push(existing ? 'update the store' : 'create the store');
+  }
+  const otherEnvironment =
+    existing &&
+    existing.metadata?.labels?.[ENVIRONMENT_LABEL] !==
+      store.metadata?.labels?.[ENVIRONMENT_LABEL];
+  if (existing && (changes.length > 0 || otherEnvironment) && !options.rotate) {
+    throw new EnsureError(
+      resource,
+      'replace the store',
+      'Conflict',
+      done,
+      undefined,
+      `it already exists with ${
+        otherEnvironment
+          ? `the label of another environment (${
+              existing.metadata?.labels?.[ENVIRONMENT_LABEL] ?? 'none'
+            })`
+          : 'another spec'
+      }; replacing it is a rotation and needs the explicit rotation input (rotate: true)`,
+    );
   }
   // Apply even when it looks the same: server-side apply is idempotent, and
   // the comparison above cannot see defaults the API server added.

@@ -11,7 +11,21 @@ export const examples: TemplateExample[] = [
           id: 'credentials',
           action: 'logging:cluster-credentials:apply',
           name: 'Cluster credentials for External Secrets',
-          input: { cluster: 'sandbox' },
+          input: { environment: 'acme-prod', cluster: 'sandbox' },
+        },
+      ],
+    }),
+  },
+  {
+    description:
+      'Rotation: replace the External Secrets credentials already on the cluster with new ones from the secret fields',
+    example: yaml.stringify({
+      steps: [
+        {
+          id: 'credentials',
+          action: 'logging:cluster-credentials:apply',
+          name: 'Rotate the External Secrets credentials',
+          input: { environment: 'acme-prod', cluster: 'sandbox', rotate: true },
         },
       ],
     }),

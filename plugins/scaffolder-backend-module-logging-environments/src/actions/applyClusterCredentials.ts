@@ -3,11 +3,13 @@ import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   CLUSTER_CREDENTIALS,
   ClusterRegistry,
+  EnvironmentRecordsApi,
   ensureClusterCredentials,
 } from '@internal/plugin-logging-environments-node';
 import { clusterClient } from './cluster';
 import { examples } from './applyClusterCredentials.examples';
-import { runEnsure } from './util';
+import { recordForStep } from './records';
+import { ENVIRONMENT_PATTERN, runEnsure } from './util';
 
 /**
  * Creates `logging:cluster-credentials:apply`: the `aws-credentials` Secret
@@ -17,15 +19,30 @@ import { runEnsure } from './util';
  */
 export function createApplyClusterCredentialsAction(options: {
   clusters: ClusterRegistry;
+  records: EnvironmentRecordsApi;
 }) {
   return createTemplateAction({
     id: 'logging:cluster-credentials:apply',
-    description: `Applies the Secret ${CLUSTER_CREDENTIALS.namespace}/${CLUSTER_CREDENTIALS.name} (by server-side apply) with the credentials External Secrets uses to read Secrets Manager, taken from the task's secret fields. The values are never logged or output.`,
+    description: `Applies the Secret ${CLUSTER_CREDENTIALS.namespace}/${CLUSTER_CREDENTIALS.name} (by server-side apply) with the credentials External Secrets uses to read Secrets Manager, taken from the task's secret fields, on the cluster of the environment's record. Different credentials already there are replaced only with rotate: true. The values are never logged or output.`,
     examples,
     supportsDryRun: true,
     schema: {
       input: {
+        environment: z =>
+          z
+            .string({
+              description:
+                'Environment name: the step acts only on its record (cluster)',
+            })
+            .regex(new RegExp(ENVIRONMENT_PATTERN)),
         cluster: z => z.string({ description: 'Name of a configured cluster' }),
+        rotate: z =>
+          z
+            .boolean({
+              description:
+                'Replace credentials already there that differ (a rotation); without it a re-run never replaces them',
+            })
+            .optional(),
         accessKeyIdSecret: z =>
           z
             .string({
@@ -63,15 +80,24 @@ export function createApplyClusterCredentialsAction(options: {
             .join('; ')}`,
         );
       }
+      await recordForStep(
+        ctx,
+        options.records,
+        'logging:cluster-credentials:apply',
+        ctx.input.environment,
+        { cluster: ctx.input.cluster },
+      );
       const cluster = clusterClient(options.clusters, ctx.input.cluster);
       await runEnsure(
         ctx,
-        `logging:cluster-credentials:apply/${ctx.input.cluster}`,
+        `logging:cluster-credentials:apply/${ctx.input.cluster}${
+          ctx.input.rotate ? '/rotate' : ''
+        }`,
         dryRun =>
           ensureClusterCredentials(
             cluster,
             { accessKeyId: accessKeyId!, secretAccessKey: secretAccessKey! },
-            { dryRun },
+            { dryRun, rotate: ctx.input.rotate },
           ),
       );
       ctx.output(

@@ -5,6 +5,9 @@ import { ActionContext } from '@backstage/plugin-scaffolder-node';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import { JsonObject } from '@backstage/types';
 import { startMoto } from '@internal/plugin-logging-environments-node/testUtils';
+import { NotFoundError } from '@backstage/errors';
+import { EnvironmentRecord } from '@internal/plugin-logging-environments-common';
+import { EnvironmentRecordsApi } from '@internal/plugin-logging-environments-node';
 import yaml from 'yaml';
 import { createEnsureBucketAction } from './ensureBucket';
 import { examples as bucketExamples } from './ensureBucket.examples';
@@ -14,6 +17,56 @@ import { createEnsureSecretAction } from './ensureSecret';
 import { examples as secretExamples } from './ensureSecret.examples';
 
 const inputOf = (example: string) => yaml.parse(example).steps[0].input;
+
+/**
+ * The backend's answers for the examples' environments, as their records
+ * say (acme-prod in us-east-2, acme-stage in eu-west-1), for a caller who
+ * may run their bootstrap. The rules behind those answers are the
+ * backend's, tested on the real record service in packages/backend.
+ */
+function exampleRecords(): EnvironmentRecordsApi {
+  const record = (name: string, region: string): EnvironmentRecord => ({
+    entityRef: `resource:default/${name}`,
+    name,
+    tier: 'production',
+    cluster: 'sandbox',
+    namespace: 'openshift-logging',
+    argocdNamespace: 'openshift-gitops',
+    project: `${name}-logging`,
+    applications: {
+      infrastructure: { name: `${name}-logging-infrastructure` },
+      forwarder: { name: `${name}-logging-forwarder` },
+    },
+    owner: 'group:default/platform-team',
+    requester: 'user:default/requester',
+    region,
+    bucket: `${name}-loki`,
+    secret: `logging/${name}/loki-s3`,
+    gitopsPath: `environments/${name}`,
+    extraApprovers: {},
+    state: 'bootstrapping',
+    createdAt: '2026-12-01T00:00:00.000Z',
+    updatedAt: '2026-12-01T00:00:00.000Z',
+    updatedBy: 'user:default/requester',
+  });
+  const records = [
+    record('acme-prod', 'us-east-2'),
+    record('acme-stage', 'eu-west-1'),
+  ];
+  return {
+    claim: async () => {
+      throw new Error('not used');
+    },
+    bindApplications: async () => {
+      throw new Error('not used');
+    },
+    forBootstrap: async name => {
+      const found = records.find(r => r.name === name);
+      if (!found) throw new NotFoundError(`resource:default/${name} has no record`);
+      return found;
+    },
+  };
+}
 
 /** A context whose logger lines and outputs are recorded. */
 function context(
@@ -43,9 +96,10 @@ describe('AWS bootstrap actions', () => {
 
   beforeAll(async () => {
     moto = await startMoto();
-    bucketAction = createEnsureBucketAction({ aws: moto.factory });
-    iamAction = createEnsureIamAction({ aws: moto.factory });
-    secretAction = createEnsureSecretAction({ aws: moto.factory });
+    const records = exampleRecords();
+    bucketAction = createEnsureBucketAction({ aws: moto.factory, records });
+    iamAction = createEnsureIamAction({ aws: moto.factory, records });
+    secretAction = createEnsureSecretAction({ aws: moto.factory, records });
   }, 60_000);
   afterAll(() => moto?.stop());
   beforeEach(() => moto.reset());
@@ -206,5 +260,40 @@ describe('AWS bootstrap actions', () => {
         });
       },
     );
+  });
+
+  it("acts only on the bucket, region and secret of the environment's record", async () => {
+    // An IAM policy for production's bucket, asked for by another
+    // environment's bootstrap, or production's key stored elsewhere.
+    const iam = context({
+      environment: 'acme-stage',
+      bucket: 'acme-prod-loki',
+      region: 'eu-west-1',
+    });
+    await expect(iamAction.handler(iam.ctx)).rejects.toThrow(
+      'logging:iam:ensure refused for acme-stage: bucket: the record of acme-stage says "acme-stage-loki", not "acme-prod-loki"',
+    );
+    const secret = context({
+      environment: 'acme-prod',
+      bucket: 'acme-prod-loki',
+      region: 'us-east-2',
+      secretName: 'logging/acme-stage/loki-s3',
+    });
+    await expect(secretAction.handler(secret.ctx)).rejects.toThrow(
+      'secretName: the record of acme-prod says "logging/acme-prod/loki-s3", not "logging/acme-stage/loki-s3"',
+    );
+    const unknown = context({
+      environment: 'nobody-claimed',
+      bucket: 'nobody-claimed-loki',
+      region: 'us-east-2',
+    });
+    await expect(bucketAction.handler(unknown.ctx)).rejects.toThrow(
+      'resource:default/nobody-claimed has no record',
+    );
+    // Nothing was created by the refused steps.
+    const { iam: iamClient } = await moto.factory.clients('eu-west-1');
+    await expect(
+      iamClient.send(new ListAccessKeysCommand({ UserName: 'loki-acme-stage' })),
+    ).rejects.toThrow();
   });
 });

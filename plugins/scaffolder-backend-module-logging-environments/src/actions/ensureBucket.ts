@@ -6,10 +6,12 @@ import {
 } from '@internal/plugin-logging-environments-common';
 import {
   AwsClientFactory,
+  EnvironmentRecordsApi,
   ensureLokiBucket,
   partitionOf,
 } from '@internal/plugin-logging-environments-node';
 import { examples } from './ensureBucket.examples';
+import { recordForStep } from './records';
 import {
   BUCKET_PATTERN,
   ENVIRONMENT_PATTERN,
@@ -24,11 +26,14 @@ import {
  *
  * @public
  */
-export function createEnsureBucketAction(options: { aws: AwsClientFactory }) {
+export function createEnsureBucketAction(options: {
+  aws: AwsClientFactory;
+  records: EnvironmentRecordsApi;
+}) {
   return createTemplateAction({
     id: 'logging:bucket:ensure',
     description:
-      "Creates the logging environment's S3 bucket for Loki, or adopts it when it carries the environment's tag, and (re-)applies the hardening: Block Public Access, BucketOwnerEnforced, default encryption, versioning with lifecycle rules, a TLS-only policy and tags.",
+      "Creates the logging environment's S3 bucket for Loki, or adopts it when it carries the environment's tag, and (re-)applies the hardening: Block Public Access, BucketOwnerEnforced, default encryption, versioning with lifecycle rules, a TLS-only policy and tags. Only the bucket the environment's record names, for someone who may run its bootstrap.",
     examples,
     supportsDryRun: true,
     schema: {
@@ -101,6 +106,13 @@ export function createEnsureBucketAction(options: { aws: AwsClientFactory }) {
         ...validateBucketName(bucket, 'bucket'),
         ...validateRegion(region, 'region'),
       ]);
+      await recordForStep(
+        ctx,
+        options.records,
+        'logging:bucket:ensure',
+        environment,
+        { bucket, region },
+      );
       const clients = await options.aws.clients(region);
       await runEnsure(
         ctx,

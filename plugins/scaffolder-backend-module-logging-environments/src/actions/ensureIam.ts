@@ -6,10 +6,12 @@ import {
 } from '@internal/plugin-logging-environments-common';
 import {
   AwsClientFactory,
+  EnvironmentRecordsApi,
   awsNamesFor,
   ensureLokiIamUser,
 } from '@internal/plugin-logging-environments-node';
 import { examples } from './ensureIam.examples';
+import { recordForStep } from './records';
 import {
   BUCKET_PATTERN,
   ENVIRONMENT_PATTERN,
@@ -24,7 +26,10 @@ import {
  *
  * @public
  */
-export function createEnsureIamAction(options: { aws: AwsClientFactory }) {
+export function createEnsureIamAction(options: {
+  aws: AwsClientFactory;
+  records: EnvironmentRecordsApi;
+}) {
   return createTemplateAction({
     id: 'logging:iam:ensure',
     description:
@@ -91,6 +96,13 @@ export function createEnsureIamAction(options: { aws: AwsClientFactory }) {
       ]);
       const names = awsNamesFor(environment);
       const secretName = ctx.input.secretName ?? names.secret;
+      // The policy grants the record's bucket only: never another
+      // environment's.
+      await recordForStep(ctx, options.records, 'logging:iam:ensure', environment, {
+        bucket,
+        region,
+        secretName,
+      });
       const clients = await options.aws.clients(region);
       await runEnsure(
         ctx,

@@ -12,6 +12,7 @@ export const examples: TemplateExample[] = [
           action: 'logging:operators:ensure',
           name: 'Operators',
           input: {
+            environment: 'acme-prod',
             cluster: 'sandbox',
             operators: ['loki', 'logging'],
             channels: { loki: 'stable-6.2', logging: 'stable-6.2' },

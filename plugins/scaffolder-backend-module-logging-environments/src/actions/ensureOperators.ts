@@ -1,12 +1,15 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   ClusterRegistry,
+  EnvironmentRecordsApi,
   LOGGING_OPERATORS,
   ensureOperators,
   operatorManifests,
 } from '@internal/plugin-logging-environments-node';
 import { clusterClient } from './cluster';
 import { examples } from './ensureOperators.examples';
+import { recordForStep } from './records';
+import { ENVIRONMENT_PATTERN } from './util';
 
 const KEYS = Object.keys(LOGGING_OPERATORS) as Array<
   keyof typeof LOGGING_OPERATORS
@@ -20,15 +23,23 @@ const KEYS = Object.keys(LOGGING_OPERATORS) as Array<
  */
 export function createEnsureOperatorsAction(options: {
   clusters: ClusterRegistry;
+  records: EnvironmentRecordsApi;
 }) {
   return createTemplateAction({
     id: 'logging:operators:ensure',
     description:
-      'Ensures the OLM Subscriptions of the Loki Operator, Cluster Logging, External Secrets and OpenShift GitOps (or a subset), skipping operators already installed, and waits, bounded, for their ClusterServiceVersions to succeed.',
+      'Ensures the OLM Subscriptions of the Loki Operator, Cluster Logging, External Secrets and OpenShift GitOps (or a subset), skipping operators already installed, and waits, bounded, for their ClusterServiceVersions to succeed, on the cluster of the environment\'s record.',
     examples,
     supportsDryRun: true,
     schema: {
       input: {
+        environment: z =>
+          z
+            .string({
+              description:
+                'Environment name: the step acts only on its record (cluster)',
+            })
+            .regex(new RegExp(ENVIRONMENT_PATTERN)),
         cluster: z => z.string({ description: 'Name of a configured cluster' }),
         operators: z =>
           z
@@ -60,6 +71,13 @@ export function createEnsureOperatorsAction(options: {
       },
     },
     async handler(ctx) {
+      await recordForStep(
+        ctx,
+        options.records,
+        'logging:operators:ensure',
+        ctx.input.environment,
+        { cluster: ctx.input.cluster },
+      );
       const cluster = clusterClient(options.clusters, ctx.input.cluster);
       const objects = operatorManifests({
         operators: ctx.input.operators as

@@ -6,10 +6,12 @@ import {
 } from '@internal/plugin-logging-environments-common';
 import {
   AwsClientFactory,
+  EnvironmentRecordsApi,
   awsNamesFor,
   ensureLokiSecret,
 } from '@internal/plugin-logging-environments-node';
 import { examples } from './ensureSecret.examples';
+import { recordForStep } from './records';
 import {
   BUCKET_PATTERN,
   ENVIRONMENT_PATTERN,
@@ -25,7 +27,10 @@ import {
  *
  * @public
  */
-export function createEnsureSecretAction(options: { aws: AwsClientFactory }) {
+export function createEnsureSecretAction(options: {
+  aws: AwsClientFactory;
+  records: EnvironmentRecordsApi;
+}) {
   return createTemplateAction({
     id: 'logging:secret:ensure',
     description:
@@ -78,6 +83,13 @@ export function createEnsureSecretAction(options: { aws: AwsClientFactory }) {
       ]);
       const secretName =
         ctx.input.secretName ?? awsNamesFor(environment).secret;
+      await recordForStep(
+        ctx,
+        options.records,
+        'logging:secret:ensure',
+        environment,
+        { bucket, region, secretName },
+      );
       const clients = await options.aws.clients(region);
       await runEnsure(
         ctx,

@@ -12,6 +12,7 @@ export const examples: TemplateExample[] = [
           action: 'logging:secret-store:ensure',
           name: 'ClusterSecretStore',
           input: {
+            environment: 'acme-prod',
             cluster: 'sandbox',
             manifest:
               'environments/acme-prod/bootstrap/cluster-secret-store.yaml',

@@ -1,11 +1,15 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import { ConflictError, InputError } from '@backstage/errors';
 import {
   ClusterRegistry,
+  EnvironmentRecordsApi,
+  clusterSecretStoreProblems,
   ensureClusterSecretStore,
 } from '@internal/plugin-logging-environments-node';
 import { clusterClient, readWorkspaceManifests } from './cluster';
 import { examples } from './ensureSecretStore.examples';
-import { runEnsure } from './util';
+import { recordForStep } from './records';
+import { ENVIRONMENT_PATTERN, runEnsure } from './util';
 
 /**
  * Creates `logging:secret-store:ensure`: the rendered `aws-secrets-manager`
@@ -15,16 +19,31 @@ import { runEnsure } from './util';
  */
 export function createEnsureSecretStoreAction(options: {
   clusters: ClusterRegistry;
+  records: EnvironmentRecordsApi;
 }) {
   return createTemplateAction({
     id: 'logging:secret-store:ensure',
     description:
-      "Applies the rendered aws-secrets-manager ClusterSecretStore (External Secrets v1, AWS Secrets Manager, auth.secretRef to aws-credentials, conditions limiting it to the logging namespace) and waits, bounded, until External Secrets reports it Ready; on failure reports External Secrets' own reason and message.",
+      "Applies the rendered aws-secrets-manager ClusterSecretStore (External Secrets v1, AWS Secrets Manager, auth.secretRef to aws-credentials, conditions limiting it to the logging namespace), exactly as the environment's record implies, on its cluster, and waits, bounded, until External Secrets reports it Ready; on failure reports External Secrets' own reason and message.",
     examples,
     supportsDryRun: true,
     schema: {
       input: {
+        environment: z =>
+          z
+            .string({
+              description:
+                'Environment name: the step acts only on its record (cluster)',
+            })
+            .regex(new RegExp(ENVIRONMENT_PATTERN)),
         cluster: z => z.string({ description: 'Name of a configured cluster' }),
+        rotate: z =>
+          z
+            .boolean({
+              description:
+                'Replace a store already there with another spec or for another environment (a rotation); without it a re-run never replaces it',
+            })
+            .optional(),
         manifest: z =>
           z.string({
             description: 'Workspace path of the rendered ClusterSecretStore',
@@ -49,17 +68,37 @@ export function createEnsureSecretStoreAction(options: {
         'manifest',
       );
       if (!store || rest.length > 0) {
-        throw new Error(
+        throw new InputError(
           `manifest: "${ctx.input.manifest}" must hold exactly one ClusterSecretStore`,
         );
+      }
+      const record = await recordForStep(
+        ctx,
+        options.records,
+        'logging:secret-store:ensure',
+        ctx.input.environment,
+        { cluster: ctx.input.cluster },
+      );
+      if (record) {
+        const problems = clusterSecretStoreProblems(store, record);
+        if (problems.length > 0) {
+          throw new ConflictError(
+            `manifest: the ClusterSecretStore is not the one ${
+              record.name
+            }'s record implies: ${problems.join('; ')}`,
+          );
+        }
       }
       const cluster = clusterClient(options.clusters, ctx.input.cluster);
       await runEnsure(
         ctx,
-        `logging:secret-store:ensure/${ctx.input.cluster}/${store.metadata?.name}`,
+        `logging:secret-store:ensure/${ctx.input.cluster}/${store.metadata?.name}${
+          ctx.input.rotate ? '/rotate' : ''
+        }`,
         dryRun =>
           ensureClusterSecretStore(cluster, store, {
             dryRun,
+            rotate: ctx.input.rotate,
             timeoutMs: (ctx.input.timeoutSeconds ?? 120) * 1000,
           }),
       );

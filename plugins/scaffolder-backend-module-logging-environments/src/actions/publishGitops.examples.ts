@@ -12,6 +12,7 @@ export const examples: TemplateExample[] = [
           action: 'logging:gitops:publish',
           name: 'Publish to the GitOps repository',
           input: {
+            environment: 'acme-prod',
             sourcePath: 'environments/acme-prod',
             commitMessage: 'Add logging environment acme-prod',
           },

@@ -9,7 +9,10 @@ import git from 'isomorphic-git';
 import fs from 'node:fs';
 import { cp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { EnvironmentRecordsApi } from '@internal/plugin-logging-environments-node';
 import { examples } from './publishGitops.examples';
+import { recordForStep } from './records';
+import { ENVIRONMENT_PATTERN } from './util';
 
 /** Every file below a directory, by relative path. */
 async function files(dir: string): Promise<Map<string, Buffer>> {
@@ -56,16 +59,24 @@ export function createPublishGitopsAction(options: {
     /** Base URL under which Backstage can read files of the branch. */
     browseUrl?: string;
   };
+  records: EnvironmentRecordsApi;
 }) {
   const { gitops } = options;
   return createTemplateAction({
     id: 'logging:gitops:publish',
     description:
-      "Commits a rendered directory of the task workspace to the configured GitOps repository and branch (loggingEnvironments.gitops), replacing that path's previous content; a run with unchanged content makes no commit. Outputs the commit, which pins the revision Argo CD syncs. For review-based flows, publish with a pull-request action instead (e.g. publish:github:pull-request).",
+      "Commits a rendered directory of the task workspace to the configured GitOps repository and branch (loggingEnvironments.gitops), replacing that path's previous content; only under the environment's own path (environments/<environment>) and only for someone who may run its bootstrap; a run with unchanged content makes no commit. Outputs the commit, which pins the revision Argo CD syncs. For review-based flows, publish with a pull-request action instead (e.g. publish:github:pull-request).",
     examples,
     supportsDryRun: true,
     schema: {
       input: {
+        environment: z =>
+          z
+            .string({
+              description:
+                'Environment name: only its path in the repository is written',
+            })
+            .regex(new RegExp(ENVIRONMENT_PATTERN)),
         sourcePath: z =>
           z.string({
             description:
@@ -75,7 +86,7 @@ export function createPublishGitopsAction(options: {
           z
             .string({
               description:
-                'Path in the repository (default: the same as sourcePath)',
+                'Path in the repository, environments/<environment> or below (default: environments/<environment>)',
             })
             .optional(),
         commitMessage: z => z.string({ description: 'Commit message' }),
@@ -97,7 +108,8 @@ export function createPublishGitopsAction(options: {
       },
     },
     async handler(ctx) {
-      const targetPath = ctx.input.targetPath ?? ctx.input.sourcePath;
+      const home = `environments/${ctx.input.environment}`;
+      const targetPath = ctx.input.targetPath ?? home;
       let source: string;
       try {
         source = resolveSafeChildPath(ctx.workspacePath, ctx.input.sourcePath);
@@ -108,10 +120,26 @@ export function createPublishGitopsAction(options: {
       }
       if (
         !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(targetPath) ||
-        targetPath.split('/').includes('..')
+        targetPath.split('/').some(s => s === '..' || s === '.')
       ) {
         throw new InputError(
           `targetPath: must be a relative path of plain segments, not "${targetPath}"`,
+        );
+      }
+      if (targetPath !== home && !targetPath.startsWith(`${home}/`)) {
+        throw new InputError(
+          `targetPath: an environment's bootstrap publishes only under its own path ${home}/, not "${targetPath}"`,
+        );
+      }
+      const record = await recordForStep(
+        ctx,
+        options.records,
+        'logging:gitops:publish',
+        ctx.input.environment,
+      );
+      if (record && record.gitopsPath !== home) {
+        throw new InputError(
+          `targetPath: the record of ${record.name} places it at ${record.gitopsPath}`,
         );
       }
       const wanted = await files(source);

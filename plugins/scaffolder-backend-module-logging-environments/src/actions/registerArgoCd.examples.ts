@@ -12,8 +12,8 @@ export const examples: TemplateExample[] = [
           action: 'logging:argocd:register',
           name: 'Register with Argo CD',
           input: {
+            environment: 'acme-prod',
             cluster: 'sandbox',
-            tier: 'production',
             manifests: [
               'environments/acme-prod/argocd/appproject.yaml',
               'environments/acme-prod/argocd/applications.yaml',

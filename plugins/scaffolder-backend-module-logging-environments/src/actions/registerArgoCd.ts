@@ -1,32 +1,119 @@
+import { ConflictError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { TIERS } from '@internal/plugin-logging-environments-common';
+import {
+  ApplicationRole,
+  EnvironmentRecord,
+} from '@internal/plugin-logging-environments-common';
 import {
   ClusterRegistry,
+  EnvironmentRecordsApi,
+  appProjectProblems,
+  applicationProblems,
   registerArgoApplications,
 } from '@internal/plugin-logging-environments-node';
 import { clusterClient, readWorkspaceManifests } from './cluster';
 import { examples } from './registerArgoCd.examples';
-import { assertValid } from './util';
+import { recordForStep } from './records';
+import { ENVIRONMENT_PATTERN } from './util';
+
+const ROLES: ApplicationRole[] = ['infrastructure', 'forwarder'];
+
+/**
+ * What is wrong with the rendered Argo CD objects against the environment's
+ * record: exactly its AppProject and its two Applications, each as the
+ * template renders it for the record (see appProjectProblems and
+ * applicationProblems).
+ */
+function manifestProblems(
+  objects: any[],
+  record: EnvironmentRecord,
+  gitops: { repoUrl: string; branch: string },
+): string[] {
+  const shape = {
+    name: record.name,
+    tier: record.tier,
+    namespace: record.namespace,
+    argocdNamespace: record.argocdNamespace,
+    project: record.project,
+    applications: {
+      infrastructure: record.applications.infrastructure.name,
+      forwarder: record.applications.forwarder.name,
+    },
+    gitopsPath: record.gitopsPath,
+    repoUrl: gitops.repoUrl,
+    branch: gitops.branch,
+  };
+  const problems: string[] = [];
+  const projects = objects.filter(o => o?.kind === 'AppProject');
+  const others = objects.filter(
+    o => o?.kind !== 'AppProject' && o?.kind !== 'Application',
+  );
+  for (const o of others) {
+    problems.push(
+      `${o?.kind ?? 'an object without a kind'} ${
+        o?.metadata?.name ?? ''
+      } is not an Argo CD AppProject or Application`,
+    );
+  }
+  if (projects.length !== 1) {
+    problems.push(
+      `there must be exactly one AppProject (${record.project}), not ${projects.length}`,
+    );
+  } else {
+    problems.push(...appProjectProblems(projects[0], shape));
+  }
+  for (const role of ROLES) {
+    const name = shape.applications[role];
+    const apps = objects.filter(
+      o => o?.kind === 'Application' && o?.metadata?.name === name,
+    );
+    if (apps.length !== 1) {
+      problems.push(`there must be exactly one Application ${name}`);
+    } else {
+      problems.push(...applicationProblems(apps[0], role, shape));
+    }
+  }
+  const strangers = objects.filter(
+    o =>
+      o?.kind === 'Application' &&
+      !ROLES.some(r => shape.applications[r] === o?.metadata?.name),
+  );
+  for (const o of strangers) {
+    problems.push(
+      `Application ${o?.metadata?.name} is not one of ${record.name}'s Applications`,
+    );
+  }
+  return problems;
+}
 
 /**
  * Creates `logging:argocd:register`: the environment's AppProject and
- * Applications, applied exactly as rendered, never synced.
+ * Applications, applied exactly as rendered when they are what the
+ * environment's record implies, never synced, then bound to the record.
  *
  * @public
  */
 export function createRegisterArgoCdAction(options: {
   clusters: ClusterRegistry;
+  records: EnvironmentRecordsApi;
+  gitops: { repoUrl: string; branch: string };
 }) {
   return createTemplateAction({
     id: 'logging:argocd:register',
     description:
-      "Applies the environment's rendered Argo CD AppProject and Applications exactly as rendered, by server-side apply, and never triggers a sync (staging and production Applications may not carry syncPolicy.automated). Outputs the Applications' URLs.",
+      "Applies the environment's rendered Argo CD AppProject and Applications by server-side apply, only when they are what its record implies (the GitOps repository at the environment's path, its namespace, the stack's kinds, an automated policy only for a development infrastructure Application), and never triggers a sync; then asks the backend to bind them to the record. Outputs the Applications' URLs.",
     examples,
     supportsDryRun: true,
     schema: {
       input: {
+        environment: z =>
+          z
+            .string({
+              description:
+                'Environment name: the objects must be what its record implies',
+            })
+            .regex(new RegExp(ENVIRONMENT_PATTERN)),
         cluster: z => z.string({ description: 'Name of a configured cluster' }),
-        tier: z => z.string({ description: `Tier: ${TIERS.join(', ')}` }),
         manifests: z =>
           z
             .array(z.string(), {
@@ -51,22 +138,36 @@ export function createRegisterArgoCdAction(options: {
       },
     },
     async handler(ctx) {
-      assertValid(
+      const { environment } = ctx.input;
+      const record = await recordForStep(
+        ctx,
+        options.records,
         'logging:argocd:register',
-        (TIERS as readonly string[]).includes(ctx.input.tier)
-          ? []
-          : [{ field: 'tier', message: `must be one of ${TIERS.join(', ')}` }],
+        environment,
+        { cluster: ctx.input.cluster },
       );
       const objects = await readWorkspaceManifests(
         ctx.workspacePath,
         ctx.input.manifests,
       );
+      if (record) {
+        const problems = manifestProblems(objects, record, options.gitops);
+        if (problems.length > 0) {
+          throw new ConflictError(
+            `manifests: not what ${environment}'s record implies: ${problems.join(
+              '; ',
+            )}`,
+          );
+        }
+      }
       const cluster = clusterClient(options.clusters, ctx.input.cluster);
       const register = (dryRun: boolean) =>
         registerArgoApplications(
           cluster,
           objects,
-          { tier: ctx.input.tier },
+          // A new environment in a dry run has no record: then nothing may
+          // sync on its own but a development infrastructure.
+          { tier: record?.tier ?? 'production' },
           { dryRun },
         );
       const results = ctx.isDryRun
@@ -79,6 +180,19 @@ export function createRegisterArgoCdAction(options: {
           })) as Awaited<ReturnType<typeof register>>);
       for (const r of results)
         ctx.logger.info(`${r.resource} ${r.action.replace('-', ' ')}`);
+      if (!ctx.isDryRun) {
+        await ctx.checkpoint({
+          key: `logging:argocd:register/bind/${environment}`,
+          fn: async () => {
+            await options.records.bindApplications(environment, {
+              credentials: await ctx.getInitiatorCredentials(),
+            });
+          },
+        });
+        ctx.logger.info(
+          `The backend checked the registered Applications and bound them to ${environment}'s record`,
+        );
+      }
       const argocdUrl = options.clusters
         .get(ctx.input.cluster)
         .argocdUrl?.replace(/\/+$/, '');

@@ -3,6 +3,8 @@ import { InputError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { LOGGING_ENVIRONMENT_ENTITY_TYPE } from '@internal/plugin-logging-environments-common';
+import { EnvironmentRecordsApi } from '@internal/plugin-logging-environments-node';
+import { recordForStep } from './records';
 import { examples } from './registerCatalog.examples';
 
 /**
@@ -13,12 +15,13 @@ import { examples } from './registerCatalog.examples';
  */
 export function createRegisterCatalogAction(options: {
   catalog: CatalogService;
+  records: EnvironmentRecordsApi;
 }) {
   const { catalog } = options;
   return createTemplateAction({
     id: 'logging:catalog:register',
     description:
-      "Registers the logging environment's catalog-info.yaml (a URL the catalog can read) as a catalog location. Unlike catalog:register, a location that is already registered is a success, while every other failure (an unreadable URL, a file without a logging environment) is an error. Outputs the environment's entity ref.",
+      "Registers the logging environment's catalog-info.yaml (a URL the catalog can read) as a catalog location. Unlike catalog:register, a location that is already registered is a success, while every other failure (an unreadable URL, a file without a logging environment) is an error. The environment must have a record the caller may bootstrap: the entity is only a view of it. Outputs the environment's entity ref.",
     examples,
     supportsDryRun: true,
     schema: {
@@ -62,6 +65,17 @@ export function createRegisterCatalogAction(options: {
         );
       }
       const entityRef = stringifyEntityRef(environment);
+      const record = await recordForStep(
+        ctx,
+        options.records,
+        'logging:catalog:register',
+        environment.metadata.name,
+      );
+      if (record && record.entityRef !== entityRef.toLocaleLowerCase('en-US')) {
+        throw new InputError(
+          `catalogInfoUrl: ${target} holds ${entityRef}, but the record of ${record.name} is ${record.entityRef}`,
+        );
+      }
       const existing = await catalog.getLocationByRef(`url:${target}`, {
         credentials,
       });

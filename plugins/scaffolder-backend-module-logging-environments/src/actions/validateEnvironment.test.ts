@@ -1,5 +1,4 @@
 import { ConfigReader } from '@backstage/config';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import { ConfigClusterRegistry } from '@internal/plugin-logging-environments-node';
 import yaml from 'yaml';
@@ -22,24 +21,10 @@ const secrets = {
   awsSecretAccessKey: 'example-secret',
 };
 
-const environmentEntity = (name: string, cluster: string) => ({
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Resource',
-  metadata: {
-    name,
-    namespace: 'default',
-    annotations: { 'logging-environments.io/cluster': cluster },
-  },
-  spec: { type: 'logging-environment', owner: 'group:default/platform-team' },
-});
-
 describe('logging:environment:validate', () => {
   const action = createValidateEnvironmentAction({
     clusters,
     gitops,
-    catalog: catalogServiceMock({
-      entities: [environmentEntity('existing', 'other')],
-    }),
   });
 
   it.each(examples.map(e => [e.description, e.example]))(
@@ -109,23 +94,5 @@ describe('logging:environment:validate', () => {
     // The secret itself is never echoed.
     expect(error.message).not.toContain('INJECTED');
     expect(ctx.output).not.toHaveBeenCalled();
-  });
-
-  it('allows one environment per cluster and per name, and re-runs', async () => {
-    const run = (name: string, cluster: string) =>
-      action.handler(
-        createMockActionContext({
-          input: { name, tier: 'development', cluster, region: 'us-east-2' },
-          secrets,
-        }),
-      );
-    await expect(run('second', 'other')).rejects.toThrow(
-      'cluster: "other" already has the logging environment "existing"',
-    );
-    await expect(run('existing', 'sandbox')).rejects.toThrow(
-      'name: "existing" is already the logging environment of cluster "other"',
-    );
-    await expect(run('existing', 'other')).resolves.toBeUndefined();
-    await expect(run('fresh', 'sandbox')).resolves.toBeUndefined();
   });
 });

@@ -1,11 +1,8 @@
 import { parseEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
-import { CatalogService } from '@backstage/plugin-catalog-node';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   FieldProblem,
-  LOGGING_ANNOTATIONS,
-  LOGGING_ENVIRONMENT_ENTITY_TYPE,
   TIERS,
   applicationNames,
   formatProblems,
@@ -82,13 +79,12 @@ function entityRefProblem(
 export function createValidateEnvironmentAction(options: {
   clusters: ClusterRegistry;
   gitops: { repoUrl: string; branch: string };
-  catalog?: CatalogService;
 }) {
-  const { clusters, gitops, catalog } = options;
+  const { clusters, gitops } = options;
   return createTemplateAction({
     id: 'logging:environment:validate',
     description:
-      'Checks a logging environment request (name, tier, owner, cluster, region, bucket, stack settings, the secret fields, uniqueness in the catalog) and outputs the derived names. Run it first: it has no side effects.',
+      'Checks a logging environment request field by field (name, tier, owner, cluster, region, bucket, stack settings, the secret fields) and outputs the derived names. Run it first: it has no side effects. Whether the request may create or change an environment is for logging:environment:claim, which asks the backend.',
     examples,
     supportsDryRun: true,
     schema: {
@@ -241,39 +237,6 @@ export function createValidateEnvironmentAction(options: {
         throw new InputError(
           `Invalid logging environment request: ${formatProblems(problems)}`,
         );
-      }
-
-      if (catalog) {
-        // One environment per name, and one per cluster (the LokiStack and
-        // the forwarder are cluster singletons). A re-run of the same
-        // environment is fine.
-        const credentials = await ctx.getInitiatorCredentials();
-        const { items } = await catalog.getEntities(
-          {
-            filter: {
-              kind: 'Resource',
-              'spec.type': LOGGING_ENVIRONMENT_ENTITY_TYPE,
-            },
-          },
-          { credentials },
-        );
-        for (const e of items) {
-          const sameName = e.metadata.name === name;
-          const sameCluster =
-            e.metadata.annotations?.[LOGGING_ANNOTATIONS.cluster] === cluster;
-          if (sameName && !sameCluster) {
-            throw new InputError(
-              `Invalid logging environment request: name: "${name}" is already the logging environment of cluster "${
-                e.metadata.annotations?.[LOGGING_ANNOTATIONS.cluster]
-              }"`,
-            );
-          }
-          if (sameCluster && !sameName) {
-            throw new InputError(
-              `Invalid logging environment request: cluster: "${cluster}" already has the logging environment "${e.metadata.name}"`,
-            );
-          }
-        }
       }
 
       const apps = applicationNames(name);

@@ -38,6 +38,7 @@ import {
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { localRecords } from '@internal/plugin-logging-environments-backend/src/services/records/__testUtils__/localRecords';
 import { renderSkeleton } from '../../gitops/__testUtils__/render';
 
 /** The bootstrap steps, in the order the template runs them. */
@@ -275,9 +276,21 @@ export async function startHarness() {
   const moto = motoClients(sandbox);
   const read = kubeReader(sandbox);
   const rendered = new Set<string>();
+  // The backend's trusted records, which every bootstrap step checks with
+  // (as the example org's requester).
+  const records = await localRecords({
+    clusters,
+    gitops: { repoUrl: sandbox.git.url },
+  });
 
   return {
     sandbox,
+    records,
+    /** A fresh sandbox and no records: a new world for the next case. */
+    async reset() {
+      await sandbox.reset();
+      await records.clear();
+    },
     region: sandbox.aws.region,
     workspace,
     clusters,
@@ -321,6 +334,7 @@ export async function startHarness() {
 
     async stop() {
       moto.destroy();
+      await records.knex.destroy();
       await sandbox.stop();
       // The kubeconfig (a token) and the rendered workspace.
       for (const d of [dir, workspace]) {
@@ -384,9 +398,10 @@ function actionContext(
 
 /**
  * Runs the bootstrap sequence for an environment the way the template does
- * (bucket -> IAM and key -> secret -> cluster credentials ->
+ * (claim -> bucket -> IAM and key -> secret -> cluster credentials ->
  * ClusterSecretStore -> Argo CD registration), with the real actions, and
- * stops at the first failing step as the scaffolder does.
+ * stops at the first failing step as the scaffolder does. The claim is
+ * made (or confirmed, on a re-run) before the steps, as the requester.
  */
 export async function runBootstrap(
   h: Harness,
@@ -397,8 +412,20 @@ export async function runBootstrap(
   await h.render(env, tier);
   const region = h.region;
   const bucket = `${env}-loki`;
-  const aws = { aws: options.aws };
-  const clusters = { clusters: h.clusters };
+  await h.records.api.claim(
+    {
+      name: env,
+      tier,
+      cluster: 'sandbox',
+      owner: 'group:default/platform-team',
+      region,
+      bucket,
+    },
+    { credentials: undefined as any },
+  );
+  const records = h.records.api;
+  const aws = { aws: options.aws, records };
+  const clusters = { clusters: h.clusters, records };
   const secrets = {
     awsAccessKeyId: h.sandbox.aws.accessKeyId,
     awsSecretAccessKey: h.sandbox.aws.secretAccessKey,
@@ -421,21 +448,25 @@ export async function runBootstrap(
     },
     credentials: {
       action: createApplyClusterCredentialsAction(clusters),
-      input: { cluster: 'sandbox' },
+      input: { environment: env, cluster: 'sandbox' },
     },
     store: {
       action: createEnsureSecretStoreAction(clusters),
       input: {
+        environment: env,
         cluster: 'sandbox',
         manifest: `environments/${env}/bootstrap/cluster-secret-store.yaml`,
         timeoutSeconds: 60,
       },
     },
     register: {
-      action: createRegisterArgoCdAction(clusters),
+      action: createRegisterArgoCdAction({
+        ...clusters,
+        gitops: { repoUrl: h.sandbox.git.url, branch: 'main' },
+      }),
       input: {
+        environment: env,
         cluster: 'sandbox',
-        tier,
         manifests: [
           `environments/${env}/argocd/appproject.yaml`,
           `environments/${env}/argocd/applications.yaml`,

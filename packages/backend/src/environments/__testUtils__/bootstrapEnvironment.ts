@@ -16,6 +16,11 @@ import {
   createEnsureSecretStoreAction,
   createRegisterArgoCdAction,
 } from '@internal/plugin-scaffolder-backend-module-logging-environments';
+// The records live in the plugin's database; tests write them the way the
+// bootstrap does, through the record service (no plugin imports the sandbox).
+/* eslint-disable @backstage/no-forbidden-package-imports */
+import { localRecords } from '@internal/plugin-logging-environments-backend/src/services/records/__testUtils__/localRecords';
+/* eslint-enable @backstage/no-forbidden-package-imports */
 import { Sandbox } from '@internal/sandbox';
 import { seedSandbox } from '@internal/sandbox/src/seed';
 import { execFile } from 'node:child_process';
@@ -47,6 +52,12 @@ export interface BootstrapWorld {
   push(message: string): Promise<string>;
   /** A working clone of the sandbox's GitOps repository. */
   clone: string;
+  /**
+   * The logging-environments plugin's database (SQLite in memory) with the
+   * trusted records the bootstraps write; start the portal backend on it
+   * (`startPortalBackend({ knex: world.records.knex })`) to see them.
+   */
+  records: Awaited<ReturnType<typeof localRecords>>;
 }
 
 /** Connects to a started sandbox and clones its GitOps repository. */
@@ -102,7 +113,11 @@ export async function openWorld(
     await git('push', '--quiet', 'origin', 'main');
     return (await git('rev-parse', 'HEAD')).stdout.trim();
   };
-  return { sandbox, config, registry, aws, awsFactory, push, clone };
+  const records = await localRecords({
+    clusters: registry,
+    gitops: { repoUrl: sandbox.git.url },
+  });
+  return { sandbox, config, registry, aws, awsFactory, push, clone, records };
 }
 
 /** What {@link bootstrapEnvironment} made. */
@@ -140,6 +155,21 @@ export async function bootstrapEnvironment(
 ): Promise<BootstrappedEnvironment> {
   const { sandbox, registry, aws } = world;
   const { name } = values;
+  const region = sandbox.aws.region;
+  const bucket = values.bucket ?? `${name}-loki`;
+  // The claim, as the requester (one environment per cluster: a test with
+  // several environments gives each its own cluster name).
+  await world.records.api.claim(
+    {
+      name,
+      tier: values.tier,
+      cluster: 'sandbox',
+      owner: values.owner ?? 'group:default/platform-team',
+      region,
+      bucket,
+    },
+    { credentials: undefined as any },
+  );
   const workspace = mkdtempSync(join(tmpdir(), 'workspace-'));
   await renderSkeleton(workspace, {
     cluster: 'sandbox',
@@ -154,30 +184,35 @@ export async function bootstrapEnvironment(
   );
   const revision = await world.push(`Add logging environment ${name}`);
 
-  const bucket = values.bucket ?? `${name}-loki`;
   const secretName = values.secretName ?? `logging/${name}/loki-s3`;
   await ensureLokiBucket(aws, { bucket, environment: name });
   await ensureLokiIamUser(aws, { environment: name, bucket, secretName });
   await ensureLokiSecret(aws, { name: secretName, environment: name, bucket });
 
   const ctx = (input: any) => quietContext(input, workspace, sandbox);
-  await createEnsureOperatorsAction({ clusters: registry }).handler(
-    ctx({ cluster: 'sandbox', timeoutSeconds: 60 }),
+  const deps = {
+    clusters: registry,
+    records: world.records.api,
+    gitops: { repoUrl: sandbox.git.url, branch: 'main' },
+  };
+  await createEnsureOperatorsAction(deps).handler(
+    ctx({ environment: name, cluster: 'sandbox', timeoutSeconds: 60 }),
   );
-  await createApplyClusterCredentialsAction({ clusters: registry }).handler(
-    ctx({ cluster: 'sandbox' }),
+  await createApplyClusterCredentialsAction(deps).handler(
+    ctx({ environment: name, cluster: 'sandbox' }),
   );
-  await createEnsureSecretStoreAction({ clusters: registry }).handler(
+  await createEnsureSecretStoreAction(deps).handler(
     ctx({
+      environment: name,
       cluster: 'sandbox',
       manifest: `environments/${name}/bootstrap/cluster-secret-store.yaml`,
       timeoutSeconds: 30,
     }),
   );
-  await createRegisterArgoCdAction({ clusters: registry }).handler(
+  await createRegisterArgoCdAction(deps).handler(
     ctx({
+      environment: name,
       cluster: 'sandbox',
-      tier: values.tier,
       manifests: [
         `environments/${name}/argocd/appproject.yaml`,
         `environments/${name}/argocd/applications.yaml`,

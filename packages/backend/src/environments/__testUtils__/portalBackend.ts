@@ -162,8 +162,15 @@ export async function startPortalBackend(options: {
   databaseDir?: string;
   /** Group memberships to add, by user entity ref. */
   extraMemberships?: Record<string, string[]>;
+  /**
+   * The plugin's database, when the test already wrote to it (e.g. the
+   * records of `openWorld`); by default a new one in memory.
+   */
+  knex?: Knex;
 }) {
-  const knex: Knex = options.databaseDir
+  const knex: Knex = options.knex
+    ? options.knex
+    : options.databaseDir
     ? knexFactory({
         client: 'better-sqlite3',
         connection: join(options.databaseDir, 'logging-environments.sqlite'),
@@ -262,7 +269,7 @@ export async function startPortalBackend(options: {
 
   /** Calls the API as a user of the example org (`undefined`: no token). */
   async function call(
-    method: 'get' | 'post',
+    method: 'get' | 'post' | 'patch' | 'delete',
     path: string,
     who: string | { header: string },
     body?: object,

@@ -2,10 +2,8 @@ import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import {
   ApprovalState,
-  DEFAULT_TIER_POLICIES,
   SyncRun,
   Tier,
-  readEnvironmentRef,
 } from '@internal/plugin-logging-environments-common';
 import {
   AwsClientFactory,
@@ -26,6 +24,7 @@ import {
   Environment,
   RevisionSource,
 } from '@internal/plugin-logging-environments-backend/src/services/types';
+import { testEnvironment } from '@internal/plugin-logging-environments-backend/src/services/__testUtils__/environment';
 /* eslint-enable @backstage/no-forbidden-package-imports */
 import { Sandbox, startSandbox } from '@internal/sandbox';
 import { seedSandbox } from '@internal/sandbox/src/seed';
@@ -35,7 +34,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { parse, parseAllDocuments } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { REPO_ROOT } from '../../gitops/__testUtils__/kustomize';
 import { renderSkeleton } from '../../gitops/__testUtils__/render';
 
@@ -256,10 +255,17 @@ export async function startSyncHarness(options: {
       kind: 'Namespace',
       metadata: { name: 'openshift-logging' },
     });
-    await ensureClusterCredentials(kube, {
-      accessKeyId: sandbox.aws.accessKeyId,
-      secretAccessKey: sandbox.aws.secretAccessKey,
-    });
+    // Several environments share the one sandbox cluster here (a real
+    // cluster has one): each takes over the cluster-wide credentials and
+    // store, as a rotation would.
+    await ensureClusterCredentials(
+      kube,
+      {
+        accessKeyId: sandbox.aws.accessKeyId,
+        secretAccessKey: sandbox.aws.secretAccessKey,
+      },
+      { rotate: true },
+    );
 
     await renderSkeleton(workspace, {
       name,
@@ -272,7 +278,10 @@ export async function startSyncHarness(options: {
     const [store] = await readObjects(
       `${path}/bootstrap/cluster-secret-store.yaml`,
     );
-    await ensureClusterSecretStore(kube, store, { timeoutMs: 20_000 });
+    await ensureClusterSecretStore(kube, store, {
+      timeoutMs: 20_000,
+      rotate: true,
+    });
     await push({}, `${name}: new ${tier} environment`, [path]);
     await registerArgoApplications(
       kube,
@@ -283,17 +292,14 @@ export async function startSyncHarness(options: {
       { tier },
     );
 
-    const entity = parse(
-      await readFile(join(workspace, path, 'catalog-info.yaml'), 'utf8'),
-    );
-    const read = readEnvironmentRef(entity);
-    if (!read.ok) throw new Error(read.problems.join('; '));
-    return {
-      ...read.value,
-      owner: entity.spec.owner,
-      policy: DEFAULT_TIER_POLICIES[tier],
-      approverGroups: [],
-    };
+    // The environment as its record would give it.
+    return testEnvironment({
+      name,
+      tier,
+      region,
+      bucket,
+      gitops: { repoUrl: sandbox.git.url, branch: 'main' },
+    });
   };
 
   /** An Application as the cluster holds it (read from the store: not counted). */

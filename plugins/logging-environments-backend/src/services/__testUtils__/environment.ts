@@ -5,7 +5,7 @@ import {
 } from '@internal/plugin-logging-environments-common';
 import { Environment } from '../types';
 
-/** An environment as the catalog would give it, for service tests. */
+/** An environment as its record gives it, for service tests. */
 export function testEnvironment(
   overrides: Partial<Environment> & { name?: string; tier?: Tier } = {},
 ): Environment {
@@ -18,14 +18,19 @@ export function testEnvironment(
     cluster: 'sandbox',
     namespace: 'openshift-logging',
     argocdNamespace: 'openshift-gitops',
+    project: `${name}-logging`,
     applications: applicationNames(name),
+    applicationUids: {},
     region: 'us-east-1',
     bucket: `${name}-loki`,
     secret: `logging/${name}/loki-s3`,
     gitopsPath: `environments/${name}`,
+    owner: 'group:default/platform-team',
     requester: 'user:default/requester',
     policy: DEFAULT_TIER_POLICIES[tier],
-    approverGroups: [],
+    extraApprovers: {},
+    state: 'registered',
+    gitops: { repoUrl: 'http://git.example.com/gitops.git', branch: 'main' },
     ...overrides,
   };
 }

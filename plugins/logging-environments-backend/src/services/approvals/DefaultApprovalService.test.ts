@@ -2,6 +2,7 @@ import { CacheService } from '@backstage/backend-plugin-api';
 import { mockServices } from '@backstage/backend-test-utils';
 import { ConflictError, InputError, NotAllowedError } from '@backstage/errors';
 import {
+  DEFAULT_TIER_POLICIES,
   ChecklistRun,
   Tier,
 } from '@internal/plugin-logging-environments-common';
@@ -184,24 +185,40 @@ describe('DefaultApprovalService', () => {
       );
     });
 
-    it('lets the extra approver groups of the environment fill any role', async () => {
+    it('lets extra approver groups fill only the roles configuration marks extendable', async () => {
+      // The bootstrap named checkout-team for both production roles; the
+      // configuration lets extra groups give the approval only.
+      const policy = {
+        ...DEFAULT_TIER_POLICIES.production,
+        requiredApprovals:
+          DEFAULT_TIER_POLICIES.production.requiredApprovals.map(r =>
+            r.role === 'approval' ? { ...r, extendable: true } : r,
+          ),
+      };
       const { service, env } = await setup('production', {
-        overrides: { approverGroups: ['group:default/checkout-team'] },
+        overrides: {
+          policy,
+          extraApprovers: {
+            'security-review': ['group:default/checkout-team'],
+            approval: ['group:default/checkout-team'],
+          },
+        },
       });
+      await expect(
+        service.decide(env, people.teamMember, approve('security-review')),
+      ).rejects.toThrow(
+        'only members of group:default/security-reviewers may give the Security review',
+      );
       const state = await service.decide(
         env,
         people.teamMember,
-        approve('security-review'),
+        approve('approval'),
       );
-      expect(filledBy(state)['security-review']).toBe('user:default/tom');
-      expect(state.required[0].groups).toEqual([
-        'group:default/security-reviewers',
-        'group:default/checkout-team',
+      expect(filledBy(state).approval).toBe('user:default/tom');
+      expect(state.required.map(r => r.groups)).toEqual([
+        ['group:default/security-reviewers'],
+        ['group:default/platform-approvers', 'group:default/checkout-team'],
       ]);
-      // The requester is in that group too, and still may not approve.
-      await expect(
-        service.decide(env, people.requester, approve('approval')),
-      ).rejects.toThrow(NotAllowedError);
     });
 
     it('counts a security reviewer who is also an approver once', async () => {

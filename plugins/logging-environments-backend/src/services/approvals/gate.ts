@@ -62,35 +62,35 @@ export function uniqueRefs(refs: string[]): string[] {
 }
 
 /**
- * The roles of an environment's gate. The environment's extra approver
- * groups may fill any role of its tier; a tier without required approvals
- * has no roles, whatever the extra groups.
+ * The roles of an environment's gate: each role of the tier's policy (from
+ * configuration) with its group, plus the environment's extra approver
+ * groups for that role when configuration marks the role extendable. A
+ * tier without required approvals has no roles, whatever the extra groups.
  *
  * @internal
  */
 export function gateRoles(
-  environment: Pick<Environment, 'policy' | 'approverGroups'>,
+  environment: Pick<Environment, 'policy' | 'extraApprovers'>,
 ): GateRole[] {
   return environment.policy.requiredApprovals.map(r => ({
     role: r.role,
     title: r.title,
-    groups: uniqueRefs([r.group, ...(environment.approverGroups ?? [])]),
+    groups: uniqueRefs([
+      r.group,
+      ...(r.extendable ? environment.extraApprovers?.[r.role] ?? [] : []),
+    ]),
   }));
 }
 
 /**
- * Every group whose members may approve the environment in some role, or
- * that the environment names as an extra approver group.
+ * Every group whose members may approve the environment in some role.
  *
  * @internal
  */
 export function approverGroupsOf(
-  environment: Pick<Environment, 'policy' | 'approverGroups'>,
+  environment: Pick<Environment, 'policy' | 'extraApprovers'>,
 ): string[] {
-  return uniqueRefs([
-    ...environment.policy.requiredApprovals.map(r => r.group),
-    ...(environment.approverGroups ?? []),
-  ]);
+  return uniqueRefs(gateRoles(environment).flatMap(r => r.groups));
 }
 
 /**
@@ -222,7 +222,7 @@ export interface GateSnapshot {
 export function computeGate(
   environment: Pick<
     Environment,
-    'policy' | 'approverGroups' | 'requester' | 'tier'
+    'policy' | 'extraApprovers' | 'requester' | 'tier'
   >,
   revision: string | undefined,
   decisions: Approval[],

@@ -1,5 +1,6 @@
 export {
   APPROVER_GROUPS_ANNOTATION,
-  CatalogEnvironmentCatalog,
-} from './CatalogEnvironmentCatalog';
+  RecordEnvironmentCatalog,
+  recordMismatches,
+} from './RecordEnvironmentCatalog';
 export { TIERS_CONFIG_KEY, readTierPolicies } from './tierPolicies';

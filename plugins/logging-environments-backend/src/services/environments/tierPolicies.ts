@@ -80,18 +80,20 @@ function readApprovals(configs: Config[], where: string): RequiredApproval[] {
     if (!group.ok) {
       throw new InputError(`${at}.group: ${group.problem}`);
     }
+    const extendable = c.getOptionalBoolean('extendable');
     return {
       role,
       title: c.getOptionalString('title') ?? role,
       group: group.ref,
+      ...(extendable !== undefined ? { extendable } : {}),
     };
   });
 }
 
 /**
  * The floor ADR-0009 sets for production, which configuration may raise but
- * not lower: at least one approval, never by the requester, and a manual
- * sync.
+ * not lower: at least one approval, never by the requester, a security
+ * review no bootstrap can add approvers to, and a manual sync.
  */
 function checkProductionFloor(policy: TierPolicy) {
   const where = `${TIERS_CONFIG_KEY}.production`;
@@ -103,6 +105,17 @@ function checkProductionFloor(policy: TierPolicy) {
   if (policy.requesterMayApprove) {
     throw new InputError(
       `${where}.requesterMayApprove: the requester never approves a production environment`,
+    );
+  }
+  // The security review is the requester's own team never fills: the role
+  // `security-review`, or the first required approval when none is named so.
+  const review =
+    policy.requiredApprovals.find(a => a.role === 'security-review') ??
+    policy.requiredApprovals[0];
+  if (review.extendable) {
+    const i = policy.requiredApprovals.indexOf(review);
+    throw new InputError(
+      `${where}.requiredApprovals[${i}].extendable: the production security review ("${review.role}") is never extendable; only configuration names who gives it`,
     );
   }
   if (policy.syncMode !== 'manual') {

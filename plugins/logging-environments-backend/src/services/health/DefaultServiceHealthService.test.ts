@@ -4,7 +4,11 @@ import { ConfigReader } from '@backstage/config';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { ApplicationStatus } from '@internal/plugin-logging-environments-common';
 import { ConfigClusterRegistry } from '@internal/plugin-logging-environments-node';
-import { CatalogEnvironmentCatalog } from '../environments';
+import {
+  createTestStore,
+  testRecord,
+} from '../../database/__testUtils__/createTestStore';
+import { RecordEnvironmentCatalog } from '../environments';
 import { Environment, WaveStatusService } from '../types';
 import { DefaultServiceHealthService } from './DefaultServiceHealthService';
 
@@ -124,10 +128,19 @@ function fakeWaves(
 
 describe('DefaultServiceHealthService', () => {
   const credentials = mockCredentials.user();
-  const environments = CatalogEnvironmentCatalog.fromConfig(
-    new ConfigReader({}),
-    { catalog: catalogServiceMock({ entities }) },
-  );
+  let environments: RecordEnvironmentCatalog;
+  beforeAll(async () => {
+    const { records } = await createTestStore();
+    await records.create(testRecord({ name: 'acme-prod', cluster: 'prod-1' }));
+    environments = RecordEnvironmentCatalog.fromConfig(
+      new ConfigReader({
+        loggingEnvironments: {
+          gitops: { repoUrl: 'http://git.example.com/gitops.git' },
+        },
+      }),
+      { catalog: catalogServiceMock({ entities }), records },
+    );
+  });
   const clusters = ConfigClusterRegistry.fromConfig(
     new ConfigReader({
       loggingEnvironments: {

@@ -1,25 +1,12 @@
-import { DEFAULT_TIER_POLICIES } from '@internal/plugin-logging-environments-common';
 import { ClusterClient } from '@internal/plugin-logging-environments-node';
+import { testEnvironment } from '../__testUtils__/environment';
 import { Environment } from '../types';
 import {
   ARGOCD_REFRESH_ANNOTATION,
   ArgoRevisionSource,
 } from './ArgoRevisionSource';
 
-const environment: Environment = {
-  entityRef: 'resource:default/acme-prod',
-  name: 'acme-prod',
-  tier: 'production',
-  cluster: 'prod-1',
-  namespace: 'openshift-logging',
-  argocdNamespace: 'openshift-gitops',
-  applications: {
-    infrastructure: 'acme-prod-logging-infrastructure',
-    forwarder: 'acme-prod-logging-forwarder',
-  },
-  policy: DEFAULT_TIER_POLICIES.production,
-  approverGroups: [],
-};
+const environment: Environment = testEnvironment({ cluster: 'prod-1' });
 
 const source = {
   repoURL: 'https://git.example.com/gitops.git',

@@ -1,3 +1,4 @@
+import { testEnvironment } from '../../__testUtils__/environment';
 import { randomUUID } from 'node:crypto';
 import {
   AuditorService,
@@ -10,7 +11,6 @@ import {
 import {
   ChecklistItem,
   ChecklistRun,
-  DEFAULT_TIER_POLICIES,
   Tier,
 } from '@internal/plugin-logging-environments-common';
 import { Environment, RevisionSource } from '../../types';
@@ -127,24 +127,18 @@ export function environment(
   tier: Tier,
   overrides: Partial<Environment> = {},
 ): Environment {
-  return {
-    entityRef: `resource:default/${tier}-logs`,
+  return testEnvironment({
     name: `${tier}-logs`,
     title: `${tier} logs`,
     tier,
-    cluster: 'sandbox',
-    namespace: 'openshift-logging',
-    argocdNamespace: 'openshift-gitops',
     applications: {
       infrastructure: `${tier}-logs-infrastructure`,
       forwarder: `${tier}-logs-forwarder`,
     },
     requester: 'user:default/rita',
     owner: 'group:default/checkout-team',
-    policy: DEFAULT_TIER_POLICIES[tier],
-    approverGroups: [],
     ...overrides,
-  };
+  });
 }
 
 /** A finished checklist run whose items have the given statuses. */

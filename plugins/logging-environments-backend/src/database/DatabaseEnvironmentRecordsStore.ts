@@ -1,0 +1,276 @@
+import { DatabaseService } from '@backstage/backend-plugin-api';
+import { ConflictError } from '@backstage/errors';
+import {
+  EnvironmentRecord,
+  EnvironmentRecordState,
+  Tier,
+} from '@internal/plugin-logging-environments-common';
+import { Knex } from 'knex';
+import { migrateLoggingEnvironmentsDatabase } from './migrate';
+import { EnvironmentRecordsStore } from './EnvironmentRecordsStore';
+import { DbTimestamp, isUniqueViolation, parseJson, toIso } from './util';
+
+type RecordRow = {
+  entity_ref: string;
+  name: string;
+  cluster: string;
+  tier: Tier;
+  namespace: string;
+  argocd_namespace: string;
+  project: string;
+  infrastructure_app: string;
+  infrastructure_uid: string | null;
+  forwarder_app: string;
+  forwarder_uid: string | null;
+  owner: string;
+  requester: string;
+  region: string;
+  bucket: string;
+  secret: string;
+  gitops_path: string;
+  extra_approvers: string;
+  state: EnvironmentRecordState;
+  created_at: DbTimestamp;
+  updated_at: DbTimestamp;
+  updated_by: string;
+};
+
+const TABLE = 'environment_records';
+
+function toRecord(row: RecordRow): EnvironmentRecord {
+  return {
+    entityRef: row.entity_ref,
+    name: row.name,
+    tier: row.tier,
+    cluster: row.cluster,
+    namespace: row.namespace,
+    argocdNamespace: row.argocd_namespace,
+    project: row.project,
+    applications: {
+      infrastructure: {
+        name: row.infrastructure_app,
+        ...(row.infrastructure_uid ? { uid: row.infrastructure_uid } : {}),
+      },
+      forwarder: {
+        name: row.forwarder_app,
+        ...(row.forwarder_uid ? { uid: row.forwarder_uid } : {}),
+      },
+    },
+    owner: row.owner,
+    requester: row.requester,
+    region: row.region,
+    bucket: row.bucket,
+    secret: row.secret,
+    gitopsPath: row.gitops_path,
+    extraApprovers:
+      parseJson<Record<string, string[]>>(row.extra_approvers) ?? {},
+    state: row.state,
+    createdAt: toIso(row.created_at),
+    updatedAt: toIso(row.updated_at),
+    updatedBy: row.updated_by,
+  };
+}
+
+/** The columns of a (partial) record, for inserts and updates. */
+function toColumns(
+  record: Partial<Omit<EnvironmentRecord, 'createdAt' | 'updatedAt'>>,
+): Partial<RecordRow> {
+  const columns: Partial<RecordRow> = {};
+  const set = <K extends keyof RecordRow>(key: K, value: RecordRow[K]) => {
+    if (value !== undefined) columns[key] = value;
+  };
+  set('entity_ref', record.entityRef!);
+  set('name', record.name!);
+  set('cluster', record.cluster!);
+  set('tier', record.tier!);
+  set('namespace', record.namespace!);
+  set('argocd_namespace', record.argocdNamespace!);
+  set('project', record.project!);
+  if (record.applications) {
+    const { infrastructure, forwarder } = record.applications;
+    set('infrastructure_app', infrastructure.name);
+    set('infrastructure_uid', infrastructure.uid ?? null);
+    set('forwarder_app', forwarder.name);
+    set('forwarder_uid', forwarder.uid ?? null);
+  }
+  set('owner', record.owner!);
+  set('requester', record.requester!);
+  set('region', record.region!);
+  set('bucket', record.bucket!);
+  set('secret', record.secret!);
+  set('gitops_path', record.gitopsPath!);
+  if (record.extraApprovers) {
+    set('extra_approvers', JSON.stringify(record.extraApprovers));
+  }
+  set('state', record.state!);
+  set('updated_by', record.updatedBy!);
+  return columns;
+}
+
+/**
+ * The Knex implementation of {@link EnvironmentRecordsStore}, on SQLite and
+ * PostgreSQL. One environment per name, cluster and bucket is kept by unique
+ * indexes; updates are compare-and-set on `updated_at`.
+ *
+ * @internal
+ */
+export class DatabaseEnvironmentRecordsStore implements EnvironmentRecordsStore {
+  private constructor(private readonly db: Knex) {}
+
+  /** Connects to the plugin's database and runs the migrations unless skipped. */
+  static async create({
+    database,
+  }: {
+    database: DatabaseService;
+  }): Promise<DatabaseEnvironmentRecordsStore> {
+    return new DatabaseEnvironmentRecordsStore(
+      await migrateLoggingEnvironmentsDatabase(database),
+    );
+  }
+
+  async get(entityRef: string): Promise<EnvironmentRecord | undefined> {
+    const row = await this.db<RecordRow>(TABLE)
+      .where({ entity_ref: entityRef.toLocaleLowerCase('en-US') })
+      .first();
+    return row ? toRecord(row) : undefined;
+  }
+
+  async getByCluster(cluster: string): Promise<EnvironmentRecord | undefined> {
+    const row = await this.db<RecordRow>(TABLE).where({ cluster }).first();
+    return row ? toRecord(row) : undefined;
+  }
+
+  async getByBucket(bucket: string): Promise<EnvironmentRecord | undefined> {
+    const row = await this.db<RecordRow>(TABLE).where({ bucket }).first();
+    return row ? toRecord(row) : undefined;
+  }
+
+  private filtered(filter: {
+    tier?: Tier;
+    owner?: string;
+    state?: EnvironmentRecordState;
+  }) {
+    const query = this.db<RecordRow>(TABLE);
+    if (filter.tier) query.where({ tier: filter.tier });
+    if (filter.owner) {
+      query.where({ owner: filter.owner.toLocaleLowerCase('en-US') });
+    }
+    if (filter.state) query.where({ state: filter.state });
+    return query;
+  }
+
+  async list(
+    filter: { tier?: Tier; owner?: string; state?: EnvironmentRecordState } = {},
+  ): Promise<EnvironmentRecord[]> {
+    const rows = await this.filtered(filter).orderBy('entity_ref', 'asc');
+    return rows.map(toRecord);
+  }
+
+  async page(
+    filter: { tier?: Tier; owner?: string },
+    page: { limit: number; offset: number },
+  ): Promise<{ items: EnvironmentRecord[]; totalItems: number }> {
+    const [rows, [{ count }]] = await Promise.all([
+      this.filtered(filter)
+        .orderBy('entity_ref', 'asc')
+        .limit(page.limit)
+        .offset(page.offset),
+      this.filtered(filter).count({ count: '*' }) as unknown as Promise<
+        Array<{ count: number | string }>
+      >,
+    ]);
+    return { items: rows.map(toRecord), totalItems: Number(count) };
+  }
+
+  async create(
+    record: Omit<EnvironmentRecord, 'createdAt' | 'updatedAt'>,
+  ): Promise<EnvironmentRecord> {
+    const now = new Date();
+    const row = {
+      ...toColumns({
+        ...record,
+        // Entity refs, owners and requesters compare case-insensitively.
+        entityRef: record.entityRef.toLocaleLowerCase('en-US'),
+        owner: record.owner.toLocaleLowerCase('en-US'),
+        requester: record.requester.toLocaleLowerCase('en-US'),
+      }),
+      created_at: now,
+      updated_at: now,
+    } as RecordRow;
+    try {
+      await this.db<RecordRow>(TABLE).insert(row);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      // Say which fact is taken, as the claim does.
+      const [byName, byCluster, byBucket] = await Promise.all([
+        this.get(row.entity_ref),
+        this.getByCluster(row.cluster),
+        this.getByBucket(row.bucket),
+      ]);
+      if (byName) {
+        throw new ConflictError(
+          `name: the logging environment ${row.name} already exists`,
+        );
+      }
+      if (byCluster) {
+        throw new ConflictError(
+          `cluster: "${row.cluster}" already has the logging environment ${byCluster.name} (one environment per cluster)`,
+        );
+      }
+      if (byBucket) {
+        throw new ConflictError(
+          `bucket: "${row.bucket}" is already the bucket of the logging environment ${byBucket.name}`,
+        );
+      }
+      throw new ConflictError(
+        `the record of ${row.name} conflicts with a concurrent change; try again`,
+      );
+    }
+    return toRecord(row);
+  }
+
+  async update(
+    entityRef: string,
+    expectedUpdatedAt: string,
+    patch: Partial<
+      Omit<EnvironmentRecord, 'entityRef' | 'name' | 'createdAt' | 'updatedAt'>
+    > & { updatedBy: string },
+  ): Promise<EnvironmentRecord | undefined> {
+    const current = await this.get(entityRef);
+    if (!current || current.updatedAt !== expectedUpdatedAt) return undefined;
+    // Strictly later than the previous update, so the compare-and-set below
+    // tells two updates within one millisecond apart.
+    const previous = Date.parse(current.updatedAt);
+    const now = new Date(Math.max(Date.now(), previous + 1));
+    const columns = toColumns({
+      ...patch,
+      ...(patch.owner ? { owner: patch.owner.toLocaleLowerCase('en-US') } : {}),
+      ...(patch.requester
+        ? { requester: patch.requester.toLocaleLowerCase('en-US') }
+        : {}),
+    });
+    let rows: RecordRow[];
+    try {
+      rows = (await this.db<RecordRow>(TABLE)
+        .where({ entity_ref: current.entityRef })
+        .andWhere('updated_at', new Date(previous))
+        .update({ ...columns, updated_at: now })
+        .returning('*')) as RecordRow[];
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new ConflictError(
+          `the change to ${current.name} would give it the cluster or bucket of another environment`,
+        );
+      }
+      throw error;
+    }
+    return rows.length > 0 ? toRecord(rows[0]) : undefined;
+  }
+
+  async delete(entityRef: string): Promise<boolean> {
+    const count = await this.db<RecordRow>(TABLE)
+      .where({ entity_ref: entityRef.toLocaleLowerCase('en-US') })
+      .delete();
+    return count > 0;
+  }
+}

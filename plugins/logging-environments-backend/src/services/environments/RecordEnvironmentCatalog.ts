@@ -1,0 +1,461 @@
+import {
+  BackstageCredentials,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
+import {
+  CompoundEntityRef,
+  Entity,
+  parseEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
+import { Config } from '@backstage/config';
+import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  EnvironmentRecord,
+  KUBERNETES_NAMESPACE_ANNOTATION,
+  LOGGING_ANNOTATIONS,
+  LOGGING_ENVIRONMENT_ENTITY_TYPE,
+  Tier,
+  TierPolicy,
+  isLoggingEnvironmentEntity,
+} from '@internal/plugin-logging-environments-common';
+import { EnvironmentRecordsStore } from '../../database/EnvironmentRecordsStore';
+import { normalizeRef } from '../approvals/gate';
+import { Environment, EnvironmentCatalog } from '../types';
+import { readTierPolicies } from './tierPolicies';
+
+/**
+ * Annotation of an environment entity naming its extra approver groups
+ * (comma-separated group refs). Only shown; the record holds the groups.
+ *
+ * @public
+ */
+export const APPROVER_GROUPS_ANNOTATION =
+  'logging-environments.io/approver-groups';
+
+function parseRef(
+  entityRef: string,
+  defaults: { defaultKind?: string; defaultNamespace?: string } = {},
+): CompoundEntityRef {
+  try {
+    return parseEntityRef(entityRef, {
+      defaultNamespace: 'default',
+      ...defaults,
+    });
+  } catch (e) {
+    throw new InputError(
+      `"${entityRef}" is not an entity reference: ${(e as Error).message}`,
+    );
+  }
+}
+
+function refsOf(list: string | undefined, kind: 'group' | 'user') {
+  return (list ?? '')
+    .split(',')
+    .map(s => s.trim())
+    .filter(Boolean)
+    .map(s => normalizeRef(s, kind))
+    .sort();
+}
+
+/**
+ * Where an entity disagrees with its record, one line per fact: each
+ * `logging-environments.io/*` annotation the entity carries, and its
+ * `spec.owner`, must say what the record says. Annotations the entity does
+ * not carry are fine: the record holds the facts, the entity only shows
+ * them.
+ *
+ * @public
+ */
+export function recordMismatches(
+  entity: Entity,
+  record: EnvironmentRecord,
+): string[] {
+  const a = entity.metadata.annotations ?? {};
+  const problems: string[] = [];
+  const compare = (key: string, recorded: string, given?: string) => {
+    if (given !== undefined && given !== recorded) {
+      problems.push(
+        `annotation ${key} says "${given}", the record says "${recorded}"`,
+      );
+    }
+  };
+  compare(LOGGING_ANNOTATIONS.tier, record.tier, a[LOGGING_ANNOTATIONS.tier]);
+  compare(
+    LOGGING_ANNOTATIONS.cluster,
+    record.cluster,
+    a[LOGGING_ANNOTATIONS.cluster],
+  );
+  compare(
+    LOGGING_ANNOTATIONS.namespace,
+    record.namespace,
+    a[LOGGING_ANNOTATIONS.namespace],
+  );
+  compare(
+    LOGGING_ANNOTATIONS.argocdNamespace,
+    record.argocdNamespace,
+    a[LOGGING_ANNOTATIONS.argocdNamespace],
+  );
+  const apps = a[LOGGING_ANNOTATIONS.argocdApps];
+  compare(
+    LOGGING_ANNOTATIONS.argocdApps,
+    `${record.applications.infrastructure.name},${record.applications.forwarder.name}`,
+    apps === undefined
+      ? undefined
+      : apps
+          .split(',')
+          .map(s => s.trim())
+          .join(','),
+  );
+  compare(
+    LOGGING_ANNOTATIONS.region,
+    record.region,
+    a[LOGGING_ANNOTATIONS.region],
+  );
+  compare(
+    LOGGING_ANNOTATIONS.bucket,
+    record.bucket,
+    a[LOGGING_ANNOTATIONS.bucket],
+  );
+  compare(
+    LOGGING_ANNOTATIONS.secret,
+    record.secret,
+    a[LOGGING_ANNOTATIONS.secret],
+  );
+  compare(
+    LOGGING_ANNOTATIONS.gitopsPath,
+    record.gitopsPath,
+    a[LOGGING_ANNOTATIONS.gitopsPath],
+  );
+  const requester = a[LOGGING_ANNOTATIONS.requester];
+  if (
+    requester !== undefined &&
+    normalizeRef(requester, 'user') !== normalizeRef(record.requester, 'user')
+  ) {
+    problems.push(
+      `annotation ${LOGGING_ANNOTATIONS.requester} says "${requester}", the record says "${record.requester}"`,
+    );
+  }
+  const groups = a[APPROVER_GROUPS_ANNOTATION];
+  const recordedGroups = [
+    ...new Set(
+      Object.values(record.extraApprovers)
+        .flat()
+        .map(g => normalizeRef(g, 'group')),
+    ),
+  ].sort();
+  if (
+    groups !== undefined &&
+    refsOf(groups, 'group').join(',') !== recordedGroups.join(',')
+  ) {
+    problems.push(
+      `annotation ${APPROVER_GROUPS_ANNOTATION} says "${groups}", the record says "${
+        recordedGroups.join(',') || '(none)'
+      }"`,
+    );
+  }
+  const owner = (entity.spec as { owner?: unknown } | undefined)?.owner;
+  if (typeof owner === 'string' && owner) {
+    let ownerRef: string;
+    try {
+      ownerRef = stringifyEntityRef(
+        parseEntityRef(owner, {
+          defaultKind: 'group',
+          defaultNamespace: entity.metadata.namespace ?? 'default',
+        }),
+      ).toLocaleLowerCase('en-US');
+    } catch {
+      ownerRef = owner;
+    }
+    if (ownerRef !== normalizeRef(record.owner, 'group')) {
+      problems.push(
+        `spec.owner says "${owner}", the record says "${record.owner}"`,
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * The environments: trusted records (the plugin's database), seen through
+ * their catalog entities.
+ *
+ * @remarks
+ * An entity is read with the caller's credentials, so the catalog's
+ * permissions decide who sees it; the record decides everything else. An
+ * entity without a record is "not registered" (NotFoundError) and one that
+ * disagrees with its record "does not match" (ConflictError): nothing acts
+ * on either. The tier policy comes from configuration alone.
+ *
+ * @public
+ */
+export class RecordEnvironmentCatalog implements EnvironmentCatalog {
+  /** Reads the tier policies and the GitOps repository from config. */
+  static fromConfig(
+    config: Config,
+    options: {
+      catalog: CatalogService;
+      records: EnvironmentRecordsStore;
+      logger?: LoggerService;
+    },
+  ): RecordEnvironmentCatalog {
+    return new RecordEnvironmentCatalog({
+      ...options,
+      policies: readTierPolicies(config),
+      gitops: {
+        repoUrl: config.getString('loggingEnvironments.gitops.repoUrl'),
+        branch:
+          config.getOptionalString('loggingEnvironments.gitops.branch') ??
+          'main',
+      },
+    });
+  }
+
+  private readonly catalog: CatalogService;
+  private readonly records: EnvironmentRecordsStore;
+  private readonly logger?: LoggerService;
+  private readonly policies: Record<Tier, TierPolicy>;
+  private readonly gitops: { repoUrl: string; branch: string };
+
+  constructor(options: {
+    catalog: CatalogService;
+    records: EnvironmentRecordsStore;
+    policies: Record<Tier, TierPolicy>;
+    gitops: { repoUrl: string; branch: string };
+    logger?: LoggerService;
+  }) {
+    this.catalog = options.catalog;
+    this.records = options.records;
+    this.policies = options.policies;
+    this.gitops = options.gitops;
+    this.logger = options.logger;
+  }
+
+  /** The policy in force for a tier (a copy). */
+  policy(tier: Tier): TierPolicy {
+    const policy = this.policies[tier];
+    return {
+      ...policy,
+      requiredApprovals: policy.requiredApprovals.map(a => ({ ...a })),
+    };
+  }
+
+  /** The environment a record describes, titled by its entity when known. */
+  toEnvironment(record: EnvironmentRecord, entity?: Entity): Environment {
+    return {
+      entityRef: record.entityRef,
+      name: record.name,
+      title: entity?.metadata.title,
+      tier: record.tier,
+      cluster: record.cluster,
+      namespace: record.namespace,
+      argocdNamespace: record.argocdNamespace,
+      project: record.project,
+      applications: {
+        infrastructure: record.applications.infrastructure.name,
+        forwarder: record.applications.forwarder.name,
+      },
+      applicationUids: {
+        ...(record.applications.infrastructure.uid
+          ? { infrastructure: record.applications.infrastructure.uid }
+          : {}),
+        ...(record.applications.forwarder.uid
+          ? { forwarder: record.applications.forwarder.uid }
+          : {}),
+      },
+      region: record.region,
+      bucket: record.bucket,
+      secret: record.secret,
+      gitopsPath: record.gitopsPath,
+      owner: record.owner,
+      requester: record.requester,
+      policy: this.policy(record.tier),
+      extraApprovers: record.extraApprovers,
+      state: record.state,
+      gitops: { ...this.gitops },
+    };
+  }
+
+  async get(
+    entityRef: string,
+    credentials: BackstageCredentials,
+  ): Promise<Environment> {
+    const ref = parseRef(entityRef, { defaultKind: 'resource' });
+    const name = stringifyEntityRef(ref);
+    const entity = await this.catalog.getEntityByRef(ref, { credentials });
+    if (!entity) {
+      throw new NotFoundError(`No logging environment ${name}`);
+    }
+    if (!isLoggingEnvironmentEntity(entity)) {
+      throw new NotFoundError(
+        `${name} is not a logging environment (a Resource of spec.type "${LOGGING_ENVIRONMENT_ENTITY_TYPE}")`,
+      );
+    }
+    return this.view(entity, await this.records.get(name));
+  }
+
+  /** The environment an entity shows, or why it shows none. */
+  private view(
+    entity: Entity,
+    record: EnvironmentRecord | undefined,
+  ): Environment {
+    const name = stringifyEntityRef(entity);
+    if (!record) {
+      throw new NotFoundError(
+        `${name} is not a registered logging environment: no trusted record exists for it. Records are written only by the bootstrap (the "New logging environment" template) and by administrators; a catalog entity alone never makes an environment.`,
+      );
+    }
+    const mismatches = recordMismatches(entity, record);
+    if (mismatches.length > 0) {
+      throw new ConflictError(
+        `${name} does not match its record, so nothing acts on it: ${mismatches.join(
+          '; ',
+        )}`,
+      );
+    }
+    return this.toEnvironment(record, entity);
+  }
+
+  async list(
+    credentials: BackstageCredentials,
+    filter: { owner?: string; tier?: string } = {},
+  ): Promise<Environment[]> {
+    const records = await this.records.list(this.recordFilter(filter));
+    return this.visible(records, credentials);
+  }
+
+  async page(
+    credentials: BackstageCredentials,
+    filter: { owner?: string; tier?: string },
+    page: { limit: number; offset: number },
+  ): Promise<{ items: Environment[]; totalItems: number }> {
+    const { items, totalItems } = await this.records.page(
+      this.recordFilter(filter),
+      page,
+    );
+    return { items: await this.visible(items, credentials), totalItems };
+  }
+
+  async registered(): Promise<Environment[]> {
+    const records = await this.records.list({ state: 'registered' });
+    return records.map(r => this.toEnvironment(r));
+  }
+
+  async byRefs(
+    entityRefs: string[],
+  ): Promise<Array<Environment | undefined>> {
+    return Promise.all(
+      entityRefs.map(async ref => {
+        let key: string;
+        try {
+          key = stringifyEntityRef(parseRef(ref, { defaultKind: 'resource' }));
+        } catch {
+          return undefined;
+        }
+        const record = await this.records.get(key);
+        return record ? this.toEnvironment(record) : undefined;
+      }),
+    );
+  }
+
+  private recordFilter(filter: { owner?: string; tier?: string }) {
+    return {
+      ...(filter.tier ? { tier: filter.tier as Tier } : {}),
+      ...(filter.owner
+        ? {
+            owner: stringifyEntityRef(
+              parseRef(filter.owner, { defaultKind: 'group' }),
+            ),
+          }
+        : {}),
+    };
+  }
+
+  /**
+   * The records whose entity the caller can see and that match it, in the
+   * records' order; one broken entity does not hide the others.
+   */
+  private async visible(
+    records: EnvironmentRecord[],
+    credentials: BackstageCredentials,
+  ): Promise<Environment[]> {
+    if (records.length === 0) return [];
+    const { items } = await this.catalog.getEntitiesByRefs(
+      { entityRefs: records.map(r => r.entityRef) },
+      { credentials },
+    );
+    const environments: Environment[] = [];
+    records.forEach((record, i) => {
+      const entity = items[i];
+      if (!entity || !isLoggingEnvironmentEntity(entity)) return;
+      try {
+        environments.push(this.view(entity, record));
+      } catch (e) {
+        this.logger?.warn(`Not listing ${record.entityRef}: ${(e as Error).message}`);
+      }
+    });
+    return environments;
+  }
+
+  async forService(
+    entityRef: string,
+    credentials: BackstageCredentials,
+  ): Promise<{
+    service: { entityRef: string; namespace?: string };
+    environment?: Environment;
+  }> {
+    const ref = parseRef(entityRef, { defaultKind: 'component' });
+    const entity = await this.catalog.getEntityByRef(ref, { credentials });
+    if (!entity) {
+      throw new NotFoundError(`No entity ${stringifyEntityRef(ref)}`);
+    }
+    const serviceRef = stringifyEntityRef(entity);
+    const annotations = entity.metadata.annotations ?? {};
+    const namespace =
+      annotations[KUBERNETES_NAMESPACE_ANNOTATION]?.trim() || undefined;
+    const service = { entityRef: serviceRef, namespace };
+    const target = annotations[LOGGING_ANNOTATIONS.environment]?.trim();
+    if (!target) return { service };
+
+    let environmentRef: CompoundEntityRef;
+    try {
+      environmentRef = parseEntityRef(target, {
+        defaultKind: 'resource',
+        defaultNamespace: entity.metadata.namespace ?? 'default',
+      });
+    } catch (e) {
+      throw new InputError(
+        `${serviceRef}: annotation ${
+          LOGGING_ANNOTATIONS.environment
+        } is not an entity reference: ${(e as Error).message}`,
+      );
+    }
+    try {
+      const environment = await this.get(
+        stringifyEntityRef(environmentRef),
+        credentials,
+      );
+      return { service, environment };
+    } catch (e) {
+      if (
+        e instanceof NotFoundError ||
+        e instanceof InputError ||
+        e instanceof ConflictError
+      ) {
+        const Err =
+          e instanceof NotFoundError
+            ? NotFoundError
+            : e instanceof ConflictError
+            ? ConflictError
+            : InputError;
+        throw new Err(
+          `${serviceRef} names logging environment ${stringifyEntityRef(
+            environmentRef,
+          )} (annotation ${LOGGING_ANNOTATIONS.environment}): ${e.message}`,
+        );
+      }
+      throw e;
+    }
+  }
+}

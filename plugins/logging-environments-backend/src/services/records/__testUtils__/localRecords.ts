@@ -1,0 +1,86 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { mockServices } from '@backstage/backend-test-utils';
+import { ConfigReader } from '@backstage/config';
+import {
+  BootstrapRequest,
+  environmentLayout,
+} from '@internal/plugin-logging-environments-common';
+import {
+  ClusterClient,
+  ClusterRegistry,
+  EnvironmentRecordsApi,
+} from '@internal/plugin-logging-environments-node';
+import knexFactory, { Knex } from 'knex';
+import { DatabaseEnvironmentRecordsStore } from '../../../database/DatabaseEnvironmentRecordsStore';
+import { DatabaseLoggingEnvironmentsStore } from '../../../database/DatabaseLoggingEnvironmentsStore';
+import { readTierPolicies } from '../../environments/tierPolicies';
+import {
+  DefaultEnvironmentRecordService,
+  RecordCaller,
+} from '../DefaultEnvironmentRecordService';
+
+/** The requester of the example org: a member of platform-team. */
+export const EXAMPLE_REQUESTER: RecordCaller = {
+  userEntityRef: 'user:default/requester',
+  ownershipEntityRefs: ['user:default/requester', 'group:default/platform-team'],
+  mayCreate: true,
+};
+
+/**
+ * The real record service and stores on a SQLite database of the test's
+ * (in memory by default), and an {@link EnvironmentRecordsApi} over it for
+ * bootstrap actions run outside a backend: every call is made as `caller`
+ * (by default the example org's requester). A portal backend started on
+ * the same `knex` sees the same records.
+ */
+export async function localRecords(options: {
+  clusters: ClusterRegistry;
+  gitops: { repoUrl: string; branch?: string };
+  knex?: Knex;
+  caller?: RecordCaller;
+  administrators?: string[];
+  config?: object;
+  logger?: LoggerService;
+}) {
+  const knex =
+    options.knex ??
+    knexFactory({
+      client: 'better-sqlite3',
+      connection: ':memory:',
+      useNullAsDefault: true,
+      pool: { min: 1, max: 1, idleTimeoutMillis: Number.MAX_SAFE_INTEGER },
+    });
+  const database = mockServices.database({ knex, migrations: { skip: false } });
+  const store = await DatabaseLoggingEnvironmentsStore.create({ database });
+  const records = await DatabaseEnvironmentRecordsStore.create({ database });
+  const service = new DefaultEnvironmentRecordService({
+    records,
+    history: store,
+    clusters: options.clusters,
+    clusterClient: cluster =>
+      ClusterClient.fromKubeConfig(options.clusters.kubeConfig(cluster)),
+    policies: readTierPolicies(new ConfigReader(options.config ?? {})),
+    administrators: options.administrators ?? [],
+    gitops: { branch: 'main', ...options.gitops },
+    logger: options.logger ?? mockServices.logger.mock(),
+  });
+  const caller = options.caller ?? EXAMPLE_REQUESTER;
+  const ref = (name: string) => environmentLayout(name).entityRef;
+  const api: EnvironmentRecordsApi = {
+    claim: (request: BootstrapRequest, o: { dryRun?: boolean }) =>
+      service.claim(request, caller, { dryRun: o.dryRun }),
+    forBootstrap: name => service.forBootstrap(ref(name), caller),
+    bindApplications: name => service.bindApplications(ref(name), caller),
+  };
+  return {
+    api,
+    service,
+    records,
+    store,
+    knex,
+    /** Forgets every record (after a sandbox reset). */
+    async clear() {
+      await knex('environment_records').delete();
+    },
+  };
+}

@@ -1,0 +1,6 @@
+export { DefaultEnvironmentRecordService } from './DefaultEnvironmentRecordService';
+export type {
+  EnvironmentRecordServiceOptions,
+  RecordCaller,
+  RecordChange,
+} from './DefaultEnvironmentRecordService';

@@ -1,0 +1,157 @@
+import {
+  AuthService,
+  BackstageCredentials,
+  DiscoveryService,
+} from '@backstage/backend-plugin-api';
+import {
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+  ResponseError,
+} from '@backstage/errors';
+import {
+  BootstrapRequest,
+  EnvironmentRecord,
+} from '@internal/plugin-logging-environments-common';
+
+/** The plugin that owns the records. */
+const PLUGIN_ID = 'logging-environments';
+
+/**
+ * The bootstrap's view of the trusted records (the backend plugin's
+ * `/records` API). Every call is made on behalf of the person who runs the
+ * bootstrap, so the backend checks who they are.
+ *
+ * @public
+ */
+export interface EnvironmentRecordsApi {
+  /**
+   * Claims a new environment, or confirms that the caller may re-run the
+   * bootstrap of an existing one with these choices. With `dryRun` nothing
+   * is written.
+   */
+  claim(
+    request: BootstrapRequest,
+    options: { credentials: BackstageCredentials; dryRun?: boolean },
+  ): Promise<{ record: EnvironmentRecord; created: boolean }>;
+  /**
+   * The record of an environment, for a bootstrap step run by the caller:
+   * refused unless the caller is its requester, a member of its owner group
+   * or an administrator.
+   */
+  forBootstrap(
+    name: string,
+    options: { credentials: BackstageCredentials },
+  ): Promise<EnvironmentRecord>;
+  /**
+   * Asks the backend to bind the environment's registered Argo CD
+   * Applications to its record: the backend reads them from the cluster
+   * itself and checks them against what the template renders.
+   */
+  bindApplications(
+    name: string,
+    options: { credentials: BackstageCredentials },
+  ): Promise<EnvironmentRecord>;
+}
+
+/**
+ * {@link EnvironmentRecordsApi} over HTTP, found through discovery, with a
+ * token issued on behalf of the caller.
+ *
+ * @public
+ */
+export class EnvironmentRecordsClient implements EnvironmentRecordsApi {
+  static create(options: {
+    discovery: DiscoveryService;
+    auth: AuthService;
+  }): EnvironmentRecordsClient {
+    return new EnvironmentRecordsClient(options.discovery, options.auth);
+  }
+
+  private constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly auth: AuthService,
+  ) {}
+
+  async claim(
+    request: BootstrapRequest,
+    options: { credentials: BackstageCredentials; dryRun?: boolean },
+  ) {
+    return this.call<{ record: EnvironmentRecord; created: boolean }>(
+      'POST',
+      `/records${options.dryRun ? '?dryRun=true' : ''}`,
+      options.credentials,
+      request,
+    );
+  }
+
+  async forBootstrap(
+    name: string,
+    options: { credentials: BackstageCredentials },
+  ) {
+    return this.call<EnvironmentRecord>(
+      'GET',
+      `/records/default/${encodeURIComponent(name)}/bootstrap`,
+      options.credentials,
+    );
+  }
+
+  async bindApplications(
+    name: string,
+    options: { credentials: BackstageCredentials },
+  ) {
+    return this.call<EnvironmentRecord>(
+      'POST',
+      `/records/default/${encodeURIComponent(name)}/applications`,
+      options.credentials,
+      {},
+    );
+  }
+
+  private async call<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    credentials: BackstageCredentials,
+    body?: unknown,
+  ): Promise<T> {
+    const base = await this.discovery.getBaseUrl(PLUGIN_ID);
+    const { token } = await this.auth.getPluginRequestToken({
+      onBehalfOf: credentials,
+      targetPluginId: PLUGIN_ID,
+    });
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) {
+      throw await toError(response);
+    }
+    return (await response.json()) as T;
+  }
+}
+
+/**
+ * The backend's refusal as the same kind of error, with its reason: a
+ * scaffolder step that fails shows the message as it is.
+ */
+async function toError(response: Response): Promise<Error> {
+  const error = await ResponseError.fromResponse(response);
+  const message = error.body?.error?.message ?? error.message;
+  switch (response.status) {
+    case 400:
+      return new InputError(message);
+    case 403:
+      return new NotAllowedError(message);
+    case 404:
+      return new NotFoundError(message);
+    case 409:
+      return new ConflictError(message);
+    default:
+      return error;
+  }
+}
