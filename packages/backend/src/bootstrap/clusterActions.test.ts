@@ -390,7 +390,7 @@ describe('cluster bootstrap actions against the sandbox', () => {
       });
     const refused = other({ environment: 'acme-prod', cluster: 'sandbox' });
     await expect(action.handler(refused.ctx)).rejects.toThrow(
-      'Secret external-secrets-system/aws-credentials: replace the credentials failed (Conflict): it already holds other credentials; replacing them is a rotation and needs the explicit rotation input (rotate: true)',
+      'Secret external-secrets-system/aws-credentials: replace the credentials failed (Conflict): it already holds the credentials of another access key; replacing them is a rotation and needs the explicit rotation input (rotate: true)',
     );
     const rotated = other({
       environment: 'acme-prod',

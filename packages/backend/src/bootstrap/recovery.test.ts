@@ -13,7 +13,7 @@ import {
 import { recordReliability } from '../reliability/__testUtils__/summary';
 import { startKillableProcess } from '../__testUtils__/killableProcess';
 
-/** The AWS bootstrap steps and the cluster credentials, as the template runs them. */
+/** The claim, the AWS bootstrap steps and the cluster credentials, as the template runs them. */
 const template = {
   apiVersion: 'scaffolder.backstage.io/v1beta3',
   kind: 'Template',
@@ -33,6 +33,19 @@ const template = {
       },
     ],
     steps: [
+      {
+        id: 'claim',
+        name: 'Claim the environment',
+        action: 'logging:environment:claim',
+        input: {
+          name: '${{ parameters.name }}',
+          tier: 'production',
+          cluster: 'sandbox',
+          owner: 'group:default/platform-team',
+          region: '${{ parameters.region }}',
+          bucketName: '${{ parameters.name }}-loki',
+        },
+      },
       {
         id: 'bucket',
         name: 'S3 bucket for Loki',
@@ -67,7 +80,7 @@ const template = {
         id: 'credentials',
         name: 'Cluster credentials',
         action: 'logging:cluster-credentials:apply',
-        input: { cluster: 'sandbox' },
+        input: { environment: '${{ parameters.name }}', cluster: 'sandbox' },
       },
     ],
   },

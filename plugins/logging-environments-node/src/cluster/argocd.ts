@@ -11,14 +11,16 @@ type Obj = KubernetesObject & { spec?: any; status?: any; operation?: unknown };
  * the template rendered them, by server-side apply, and never syncs: an
  * `operation` in the input is refused, and only development Applications may
  * carry `syncPolicy.automated` (registration must not sync staging or
- * production). Returns each object's result.
+ * production); a dry run that does not know the tier yet (no record before
+ * the claim is written) skips that check, as it applies nothing. Returns
+ * each object's result.
  *
  * @public
  */
 export async function registerArgoApplications(
   cluster: ClusterClient,
   objects: Obj[],
-  input: { tier: string },
+  input: { tier?: string },
   options: EnsureOptions = {},
 ): Promise<EnsureResult[]> {
   const done: string[] = [];
@@ -50,7 +52,8 @@ export async function registerArgoApplications(
     if (
       o.kind === 'Application' &&
       o.spec?.syncPolicy?.automated &&
-      input.tier !== 'development'
+      input.tier !== 'development' &&
+      !(input.tier === undefined && options.dryRun)
     ) {
       throw new EnsureError(
         name,

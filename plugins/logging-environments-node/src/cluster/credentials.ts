@@ -78,14 +78,21 @@ export async function ensureClusterCredentials(
   const same =
     existing?.data?.[accessKeyIdKey] === data[accessKeyIdKey] &&
     existing?.data?.[secretAccessKeyKey] === data[secretAccessKeyKey];
-  if (!same && existing && !options.rotate) {
+  // Another identity already there is replaced only by a rotation; the
+  // same key id with a missing or different secret is a repair.
+  const present = existing?.data?.[accessKeyIdKey];
+  const otherIdentity =
+    present !== undefined &&
+    Buffer.from(present, 'base64').toString('utf8').trim() !== '' &&
+    present !== data[accessKeyIdKey];
+  if (otherIdentity && !options.rotate) {
     throw new EnsureError(
       resource,
       'replace the credentials',
       'Conflict',
       done,
       undefined,
-      'it already holds other credentials; replacing them is a rotation and needs the explicit rotation input (rotate: true)',
+      'it already holds the credentials of another access key; replacing them is a rotation and needs the explicit rotation input (rotate: true)',
     );
   }
   if (!same) {

@@ -159,8 +159,9 @@ export function storeReadiness(store: Store | undefined) {
  * Applies the rendered `aws-secrets-manager` ClusterSecretStore by
  * server-side apply and waits, bounded, until External Secrets reports it
  * Ready; when it does not, fails with External Secrets' own reason and
- * message. A store already there with another spec or for another
- * environment is replaced only with `rotate`.
+ * message. A store already there for another environment (or without the
+ * environment label) is replaced only with `rotate`; the environment's own
+ * store is brought back to the rendered spec.
  *
  * @public
  */
@@ -198,23 +199,22 @@ export async function ensureClusterSecretStore(
   if (!existing || !holds(existing.spec, store.spec)) {
     changes.push(existing ? 'update the store' : 'create the store');
   }
-  const otherEnvironment =
+  // A store of another environment (or of nobody we know) is replaced only
+  // by a rotation; our own store is brought back to what it must be.
+  const owner = existing?.metadata?.labels?.[ENVIRONMENT_LABEL];
+  if (
     existing &&
-    existing.metadata?.labels?.[ENVIRONMENT_LABEL] !==
-      store.metadata?.labels?.[ENVIRONMENT_LABEL];
-  if (existing && (changes.length > 0 || otherEnvironment) && !options.rotate) {
+    owner !== store.metadata?.labels?.[ENVIRONMENT_LABEL] &&
+    !options.rotate
+  ) {
     throw new EnsureError(
       resource,
       'replace the store',
       'Conflict',
       done,
       undefined,
-      `it already exists with ${
-        otherEnvironment
-          ? `the label of another environment (${
-              existing.metadata?.labels?.[ENVIRONMENT_LABEL] ?? 'none'
-            })`
-          : 'another spec'
+      `it already exists for ${
+        owner ? `the environment ${owner}` : 'no environment of ours'
       }; replacing it is a rotation and needs the explicit rotation input (rotate: true)`,
     );
   }

@@ -41,7 +41,7 @@ export function createEnsureSecretStoreAction(options: {
           z
             .boolean({
               description:
-                'Replace a store already there with another spec or for another environment (a rotation); without it a re-run never replaces it',
+                'Replace a store already there for another environment (a rotation); without it a re-run never replaces it',
             })
             .optional(),
         manifest: z =>

@@ -165,9 +165,9 @@ export function createRegisterArgoCdAction(options: {
         registerArgoApplications(
           cluster,
           objects,
-          // A new environment in a dry run has no record: then nothing may
-          // sync on its own but a development infrastructure.
-          { tier: record?.tier ?? 'production' },
+          // A new environment in a dry run has no record (and nothing is
+          // applied): its tier is unknown then.
+          { tier: record?.tier },
           { dryRun },
         );
       const results = ctx.isDryRun

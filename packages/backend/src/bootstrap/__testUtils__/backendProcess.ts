@@ -1,6 +1,6 @@
 /*
- * A test backend in a process of its own: the scaffolder, our module, a
- * catalog holding the given entities, and the given configuration (its
+ * A test backend in a process of its own: the scaffolder, our module, the
+ * logging-environments plugin, a catalog holding the given entities, and the given configuration (its
  * database included). Started by `startBackendProcess`, which can kill it
  * the way a crash does. Prints `listening <port>` once it serves; exits
  * when its standard input closes, so it never outlives the test.
@@ -8,8 +8,13 @@
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
+import loggingEnvironmentsPlugin from '@internal/plugin-logging-environments-backend';
 import scaffolderModule from '@internal/plugin-scaffolder-backend-module-logging-environments';
 import { readFileSync } from 'node:fs';
+import {
+  orgEntities,
+  userInfoFactory,
+} from '../../environments/__testUtils__/portalBackend';
 
 async function main() {
   process.stdin.on('end', () => process.exit(0));
@@ -21,6 +26,9 @@ async function main() {
     features: [
       scaffolderPlugin,
       scaffolderModule,
+      // The bootstrap claims the environment's record here.
+      loggingEnvironmentsPlugin,
+      userInfoFactory(orgEntities(), {}),
       catalogServiceMock.factory({ entities }),
       mockServices.rootConfig.factory({ data: config }),
     ],

@@ -46,7 +46,7 @@ export function orgEntities(): Entity[] {
  * Ownership refs from the org, as the catalog's sign-in resolver would
  * issue them, plus `extra` memberships by user entity ref.
  */
-function userInfoFactory(entities: Entity[], extra: Record<string, string[]>) {
+export function userInfoFactory(entities: Entity[], extra: Record<string, string[]>) {
   return createServiceFactory({
     service: coreServices.userInfo,
     deps: {},

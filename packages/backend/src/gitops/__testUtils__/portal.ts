@@ -1,9 +1,14 @@
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import loggingEnvironmentsPlugin from '@internal/plugin-logging-environments-backend';
 import { Sandbox } from '@internal/sandbox';
 import { portalConfig } from '@internal/sandbox/src/portalConfig';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  orgEntities,
+  userInfoFactory,
+} from '../../environments/__testUtils__/portalBackend';
 
 /**
  * The backend configuration `yarn start` uses for the sandbox (the
@@ -27,7 +32,12 @@ export async function sandboxConfig(
   };
 }
 
-/** A test backend with the given features on the sandbox configuration. */
+/**
+ * A test backend with the given features on the sandbox configuration,
+ * with the logging-environments plugin (the bootstrap claims and binds its
+ * records there) and users whose group memberships come from the example
+ * org.
+ */
 export async function startPortalBackend(
   sandbox: Sandbox,
   features: any[],
@@ -36,7 +46,9 @@ export async function startPortalBackend(
   const config = await sandboxConfig(sandbox);
   return startTestBackend({
     features: [
+      loggingEnvironmentsPlugin,
       ...features,
+      userInfoFactory(orgEntities(), {}),
       mockServices.rootConfig.factory({ data: { ...config, ...extraConfig } }),
     ],
   });
