@@ -64,6 +64,18 @@ describe('configuration', () => {
       '/auth/providers/demo',
     ],
     [
+      // No configuration allows the demo provider outside development.
+      {
+        auth: {
+          providers: {
+            demo: { users: ['x'], dangerouslyAllowOutsideDevelopment: true },
+          },
+        },
+      },
+      'must NOT have additional properties',
+      '/auth/providers/demo',
+    ],
+    [
       { app: { demoSignIn: { users: [{ name: 'x' }] } } },
       "must have required property 'title'",
       '/app/demoSignIn/users/0',

@@ -1,15 +1,16 @@
 import { createBackend } from '@backstage/backend-defaults';
-import { demoAuthProviderModule } from './modules/demoAuthProvider';
+import { demoSignIn } from './modules/demoSignIn';
 import { permissionPolicyModule } from './modules/permissionPolicy';
 
 const backend = createBackend();
 
 backend.add(import('@backstage/plugin-app-backend'));
 
-// Sign-in: the demo provider in the sandbox portal, a real provider
-// (GitHub here) in production; see app-config.production.yaml.
+// Sign-in: the demo provider in the sandbox portal (NODE_ENV=development
+// only; elsewhere the backend refuses to start while it is configured), a
+// real provider (GitHub here) in production; see app-config.production.yaml.
 backend.add(import('@backstage/plugin-auth-backend'));
-backend.add(demoAuthProviderModule);
+backend.add(demoSignIn());
 backend.add(import('@backstage/plugin-auth-backend-module-github-provider'));
 
 backend.add(import('@backstage/plugin-catalog-backend'));
@@ -30,4 +31,10 @@ backend.add(import('@backstage/plugin-signals-backend'));
 backend.add(import('@backstage/plugin-notifications-backend'));
 backend.add(import('@internal/plugin-logging-environments-backend'));
 
-backend.start();
+// Backstage only logs a failed startup and leaves the plugins that did start
+// serving; a plugin or module that refuses to start (the demo sign-in guard
+// among them) has to stop the process instead.
+backend.start().catch(error => {
+  process.stderr.write(`Backend startup failed: ${error?.stack ?? error}\n`);
+  process.exit(1);
+});

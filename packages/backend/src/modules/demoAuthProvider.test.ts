@@ -33,10 +33,17 @@ async function start(demo: object) {
 }
 
 describe('demo sign-in provider', () => {
+  const nodeEnv = process.env.NODE_ENV;
+  beforeEach(() => {
+    process.env.NODE_ENV = 'development';
+  });
+  afterEach(() => {
+    process.env.NODE_ENV = nodeEnv;
+  });
+
   it('signs in as the catalog user named in the header, with its groups', async () => {
     const { server } = await start({
       users: ['approver', 'viewer'],
-      dangerouslyAllowOutsideDevelopment: true,
     });
     const res = await request(server)
       .get('/api/auth/demo/refresh')
@@ -55,7 +62,6 @@ describe('demo sign-in provider', () => {
   it('refuses users that are not demo users, or no user at all', async () => {
     const { server } = await start({
       users: ['approver'],
-      dangerouslyAllowOutsideDevelopment: true,
     });
     const stranger = await request(server)
       .get('/api/auth/demo/refresh')
@@ -70,9 +76,16 @@ describe('demo sign-in provider', () => {
     expect(none.status).toBe(401);
   });
 
-  it('stops the backend from starting outside development unless explicitly allowed', async () => {
+  it('refuses to initialize outside development, even when added directly', async () => {
+    process.env.NODE_ENV = 'production';
     await expect(start({ users: ['approver'] })).rejects.toThrow(
-      /only allowed with NODE_ENV=development/,
+      /only allowed when the backend runs with NODE_ENV=development/,
+    );
+    // The former escape hatch is no more: no key turns it on.
+    await expect(
+      start({ users: ['approver'], dangerouslyAllowOutsideDevelopment: true }),
+    ).rejects.toThrow(
+      /only allowed when the backend runs with NODE_ENV=development/,
     );
   });
 });

@@ -1,10 +1,18 @@
 import { createBackendModule } from '@backstage/backend-plugin-api';
-import { AuthenticationError } from '@backstage/errors';
+import { AuthenticationError, NotAllowedError } from '@backstage/errors';
 import {
   authProvidersExtensionPoint,
   createProxyAuthProviderFactory,
   createProxyAuthenticator,
 } from '@backstage/plugin-auth-node';
+
+/**
+ * Why and where the demo provider is allowed, for the errors that refuse it.
+ * No configuration can widen it: one config layer must never be enough to
+ * turn password-less sign-in on in production.
+ */
+export const DEMO_SIGN_IN_RULE =
+  'auth.providers.demo lets anyone sign in as any demo user without a password, so it is only allowed when the backend runs with NODE_ENV=development';
 
 /** The request header that names the demo user to sign in as. */
 export const DEMO_USER_HEADER = 'x-demo-user';
@@ -18,13 +26,10 @@ export const demoAuthenticator = createProxyAuthenticator({
     profile: { displayName: result.user },
   }),
   initialize({ config }) {
-    const allowed =
-      process.env.NODE_ENV === 'development' ||
-      config.getOptionalBoolean('dangerouslyAllowOutsideDevelopment') === true;
-    if (!allowed) {
-      throw new Error(
-        'auth.providers.demo lets anyone sign in as any demo user; it is only allowed with NODE_ENV=development (or auth.providers.demo.dangerouslyAllowOutsideDevelopment: true)',
-      );
+    // The module is only added in development (see demoSignIn.ts); this
+    // refuses it if someone wires it into the backend directly.
+    if (process.env.NODE_ENV !== 'development') {
+      throw new NotAllowedError(DEMO_SIGN_IN_RULE);
     }
     return { users: new Set(config.getStringArray('users')) };
   },
@@ -45,7 +50,8 @@ export const demoAuthenticator = createProxyAuthenticator({
 /**
  * Auth module that adds the `demo` sign-in provider of the sandbox portal.
  * It signs in as the catalog User of the chosen name, so group membership
- * (and with it the approval roles) comes from the catalog.
+ * (and with it the approval roles) comes from the catalog. Development only:
+ * add it through {@link demoSignIn}, never directly.
  */
 export const demoAuthProviderModule = createBackendModule({
   pluginId: 'auth',
