@@ -236,6 +236,7 @@ describe('yarn start (scripts/start.js) on the sandbox', () => {
     expect(actions.map(a => a.id)).toEqual(
       expect.arrayContaining([
         'logging:environment:validate',
+        'logging:environment:claim',
         'logging:bucket:ensure',
         'logging:iam:ensure',
         'logging:secret:ensure',
@@ -243,7 +244,6 @@ describe('yarn start (scripts/start.js) on the sandbox', () => {
         'logging:secret-store:ensure',
         'logging:operators:ensure',
         'logging:argocd:register',
-        'logging:argocd:sync',
       ]),
     );
   });
@@ -273,7 +273,8 @@ describe('yarn start (scripts/start.js) on the sandbox', () => {
               {
                 id: 'operators',
                 action: 'logging:operators:ensure',
-                input: { cluster: 'sandbox' },
+                // A dry run of an environment not claimed yet.
+                input: { environment: 'quickstart', cluster: 'sandbox' },
               },
             ],
           },

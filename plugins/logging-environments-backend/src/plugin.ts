@@ -173,6 +173,12 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
           // The trusted records, never the catalog: a catalog entity cannot
           // make the scheduler sync anything.
           listEnvironments: () => environments.registered(),
+          getEnvironment: async ref => {
+            const [environment] = await environments.byRefs([ref]);
+            return environment?.state === 'registered'
+              ? environment
+              : undefined;
+          },
           onChange: ref => signal(ref, 'sync'),
           notify: async notification => {
             const [environment] = await environments.byRefs([

@@ -62,6 +62,11 @@ export interface Approval {
   comment: string;
   /** The Git revision the decision was made for. */
   revision: string;
+  /**
+   * Fingerprint of what the decision approved besides the commit: both
+   * Applications' source, project and sync policy. A change voids it.
+   */
+  binding?: string;
   createdAt: string;
   /** Set when a newer revision or a failing check voided the decision. */
   voidedReason?: string;

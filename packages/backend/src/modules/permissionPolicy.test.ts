@@ -12,13 +12,15 @@ import {
   isApproverForEnvironment,
   isEnvironmentOwner,
 } from '@internal/plugin-logging-environments-backend';
+import { actionExecutePermission } from '@backstage/plugin-scaffolder-common/alpha';
 import {
   DEFAULT_TIER_POLICIES,
   loggingEnvironmentApprovePermission,
+  loggingEnvironmentCreatePermission,
   loggingEnvironmentReadPermission,
   loggingEnvironmentSyncPermission,
 } from '@internal/plugin-logging-environments-common';
-import { LoggingEnvironmentsPolicy } from './permissionPolicy';
+import { LOGGING_ACTIONS, LoggingEnvironmentsPolicy } from './permissionPolicy';
 
 function user(name: string, groups: string[]): PolicyQueryUser {
   const userEntityRef = `user:default/${name}`;
@@ -39,9 +41,16 @@ const security = user('security-reviewer', [
   'group:default/security-reviewers',
 ]);
 const viewer = user('viewer', ['group:default/checkout-team']);
+const requester = user('requester', ['group:default/platform-team']);
+const admin = user('admin', [
+  'group:default/platform-team',
+  'group:default/platform-admins',
+]);
 
 describe('LoggingEnvironmentsPolicy', () => {
-  const policy = new LoggingEnvironmentsPolicy();
+  const policy = new LoggingEnvironmentsPolicy({
+    administrators: ['group:default/platform-admins'],
+  });
   const decide = async (permission: any, u?: PolicyQueryUser) =>
     (await policy.handle({ permission }, u)).result;
 
@@ -162,5 +171,67 @@ describe('LoggingEnvironmentsPolicy', () => {
       attributes: { action: 'read' },
     });
     expect(await decide(other, viewer)).toBe(AuthorizeResult.ALLOW);
+  });
+
+  describe('the logging:* scaffolder actions', () => {
+    const actionDecision = (u?: PolicyQueryUser) =>
+      policy.handle({ permission: actionExecutePermission }, u);
+    const rules = (criteria: any): any =>
+      criteria.rule
+        ? `${criteria.rule}(${Object.values(criteria.params).join(',')})`
+        : Object.fromEntries(
+            Object.entries(criteria).map(([k, v]: [string, any]) => [
+              k,
+              Array.isArray(v) ? v.map(rules) : rules(v),
+            ]),
+          );
+
+    it('lets only the platform team run them, and create environments', async () => {
+      const decision = await actionDecision(viewer);
+      expect(decision.result).toBe(AuthorizeResult.CONDITIONAL);
+      expect(rules((decision as ConditionalPolicyDecision).conditions)).toEqual(
+        { not: { anyOf: LOGGING_ACTIONS.map(a => `HAS_ACTION_ID(${a})`) } },
+      );
+      expect((await actionDecision(undefined)).result).toBe(
+        AuthorizeResult.DENY,
+      );
+      expect(await decide(loggingEnvironmentCreatePermission, requester)).toBe(
+        AuthorizeResult.ALLOW,
+      );
+      expect(await decide(loggingEnvironmentCreatePermission, viewer)).toBe(
+        AuthorizeResult.DENY,
+      );
+    });
+
+    it('leaves rotations to administrators', async () => {
+      const decision = await actionDecision(requester);
+      expect(rules((decision as ConditionalPolicyDecision).conditions)).toEqual(
+        {
+          not: {
+            anyOf: [
+              {
+                allOf: [
+                  'HAS_ACTION_ID(logging:cluster-credentials:apply)',
+                  'HAS_BOOLEAN_PROPERTY(rotate,true)',
+                ],
+              },
+              {
+                allOf: [
+                  'HAS_ACTION_ID(logging:secret-store:ensure)',
+                  'HAS_BOOLEAN_PROPERTY(rotate,true)',
+                ],
+              },
+              {
+                allOf: [
+                  'HAS_ACTION_ID(logging:iam:ensure)',
+                  'HAS_BOOLEAN_PROPERTY(rotateAccessKey,true)',
+                ],
+              },
+            ],
+          },
+        },
+      );
+      expect((await actionDecision(admin)).result).toBe(AuthorizeResult.ALLOW);
+    });
   });
 });

@@ -7,12 +7,13 @@
  */
 import { Entity } from '@backstage/catalog-model';
 import { Sandbox, startSandbox } from '@internal/sandbox';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import knexFactory, { Knex } from 'knex';
 import {
   bootstrapEnvironment,
+  copyRecords,
   openWorld,
 } from '../environments/__testUtils__/bootstrapEnvironment';
 import { recordReliability } from './__testUtils__/summary';
@@ -77,11 +78,14 @@ describe('a sync across backend crashes at random points', () => {
       }),
       { mode: 0o600 },
     );
+    mkdirSync(join(dir, 'db'));
     db = knexFactory({
       client: 'better-sqlite3',
       connection: join(dir, 'db', 'logging-environments.sqlite'),
       useNullAsDefault: true,
     });
+    // The bootstrap's record, in the database the plugin process opens.
+    await copyRecords(world, db);
     const latestRun = async () => {
       try {
         return await db('sync_runs').orderBy('started_at', 'desc').first();

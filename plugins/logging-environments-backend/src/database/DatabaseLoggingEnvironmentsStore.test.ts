@@ -54,13 +54,20 @@ function checklistRun(overrides: Partial<ChecklistRun> = {}): ChecklistRun {
   };
 }
 
-const approve = (overrides: Partial<{ actor: string; revision: string }>) => ({
+const approve = (
+  overrides: Partial<{ actor: string; revision: string; binding: string }>,
+) => ({
   decision: 'approve' as const,
   role: 'security',
   actor: ALICE,
   comment: 'Looks good',
   revision: 'rev-1',
+  binding: 'as-registered',
   ...overrides,
+});
+const at = (revision: string, binding = 'as-registered') => ({
+  revision,
+  binding,
 });
 
 it('runs on PostgreSQL as well as SQLite in CI', () => {
@@ -203,6 +210,7 @@ describe.each(databases.eachSupportedId())(
           actor: ALICE,
           comment: 'Looks good',
           revision: 'rev-1',
+          binding: 'as-registered',
           createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
         });
         expect(Date.parse(result.approval.createdAt)).toBeGreaterThanOrEqual(
@@ -286,8 +294,8 @@ describe.each(databases.eachSupportedId())(
 
         const voided = await store.voidDecisionsNotFor(
           ENV,
-          'rev-2',
-          'New revision rev-2',
+          at('rev-2'),
+          () => 'New revision rev-2',
         );
 
         expect(voided).toEqual([
@@ -305,7 +313,11 @@ describe.each(databases.eachSupportedId())(
 
         // Already voided ones are not voided again.
         expect(
-          await store.voidDecisionsNotFor(ENV, 'rev-3', 'New revision rev-3'),
+          await store.voidDecisionsNotFor(
+            ENV,
+            at('rev-3'),
+            () => 'New revision rev-3',
+          ),
         ).toEqual([
           { ...current.approval, voidedReason: 'New revision rev-3' },
         ]);
@@ -318,12 +330,39 @@ describe.each(databases.eachSupportedId())(
         ]);
       });
 
+      it("voids decisions for the same commit once the Applications' binding changed, with the reason for each", async () => {
+        const before = await store.addDecision(ENV, approve({}));
+        const kept = await store.addDecision(
+          ENV,
+          approve({ actor: BOB, binding: 'path-moved' }),
+        );
+        const voided = await store.voidDecisionsNotFor(
+          ENV,
+          at('rev-1', 'path-moved'),
+          d =>
+            d.revision === 'rev-1'
+              ? `binding ${d.binding} changed`
+              : 'new commit',
+        );
+        expect(voided).toEqual([
+          { ...before.approval, voidedReason: 'binding as-registered changed' },
+        ]);
+        expect(before.approval.binding).toBe('as-registered');
+        expect(
+          (await store.listDecisions(ENV)).filter(d => !d.voidedReason),
+        ).toEqual([kept.approval]);
+      });
+
       it('allows a new decision for the same actor, role and revision once voided', async () => {
         const first = await store.addDecision(
           ENV,
           approve({ revision: 'rev-1' }),
         );
-        await store.voidDecisionsNotFor(ENV, 'rev-2', 'New revision rev-2');
+        await store.voidDecisionsNotFor(
+          ENV,
+          at('rev-2'),
+          () => 'New revision rev-2',
+        );
 
         // The revision went back to rev-1 (a revert): approve it again.
         const second = await store.addDecision(

@@ -50,6 +50,7 @@ type DecisionRow = {
   actor: string;
   comment: string;
   revision: string;
+  binding: string | null;
   created_at: DbTimestamp;
   voided_at: DbTimestamp | null;
   voided_reason: string | null;
@@ -84,10 +85,18 @@ type HistoryRow = {
 /** The key of an active decision; a hash keeps it short and unambiguous. */
 function decisionKey(
   environmentRef: string,
-  d: { actor: string; role: string; revision: string },
+  d: { actor: string; role: string; revision: string; binding?: string },
 ): string {
   return createHash('sha256')
-    .update(JSON.stringify([environmentRef, d.actor, d.role, d.revision]))
+    .update(
+      JSON.stringify([
+        environmentRef,
+        d.actor,
+        d.role,
+        d.revision,
+        ...(d.binding ? [d.binding] : []),
+      ]),
+    )
     .digest('hex');
 }
 
@@ -110,6 +119,7 @@ function toApproval(row: DecisionRow): Approval {
     actor: row.actor,
     comment: row.comment,
     revision: row.revision,
+    ...(row.binding ? { binding: row.binding } : {}),
     createdAt: toIso(row.created_at),
     ...(row.voided_at !== null && {
       voidedReason: row.voided_reason ?? '',
@@ -224,6 +234,7 @@ export class DatabaseLoggingEnvironmentsStore
         actor: decision.actor,
         comment: decision.comment,
         revision: decision.revision,
+        binding: decision.binding ?? null,
         created_at: new Date(),
         voided_at: null,
         voided_reason: null,
@@ -261,28 +272,49 @@ export class DatabaseLoggingEnvironmentsStore
 
   async voidDecisionsNotFor(
     environmentRef: string,
-    revision: string,
-    reason: string,
+    current: { revision: string; binding: string },
+    reason: (voided: Approval) => string,
   ): Promise<Approval[]> {
-    const rows = (await this.db<DecisionRow>('decisions')
-      .where({ environment_ref: environmentRef })
-      .whereNotNull('active_key')
-      .whereNot({ revision })
-      .update({
-        active_key: null,
-        voided_at: new Date(),
-        voided_reason: reason,
-      })
-      .returning('*')) as (DecisionRow & { seq: number })[];
-    // Newest first, like listDecisions.
-    return rows
-      .map(row => ({ row, approval: toApproval(row) }))
-      .sort(
-        (a, b) =>
-          b.approval.createdAt.localeCompare(a.approval.createdAt) ||
-          b.row.seq - a.row.seq,
-      )
-      .map(({ approval }) => approval);
+    return this.db.transaction(async tx => {
+      const stale = await tx<DecisionRow & { seq: number }>('decisions')
+        .where({ environment_ref: environmentRef })
+        .whereNotNull('active_key')
+        .andWhere(q =>
+          q
+            .whereNot({ revision: current.revision })
+            .orWhereNull('binding')
+            .orWhereNot({ binding: current.binding }),
+        );
+      const voided: Array<{ row: DecisionRow & { seq: number }; approval: Approval }> = [];
+      const now = new Date();
+      for (const row of stale) {
+        const why = reason(toApproval(row));
+        // Only if it is still active: a concurrent call may have voided it.
+        const updated = await tx('decisions')
+          .where({ id: row.id })
+          .whereNotNull('active_key')
+          .update({ active_key: null, voided_at: now, voided_reason: why });
+        if (updated > 0) {
+          voided.push({
+            row,
+            approval: toApproval({
+              ...row,
+              active_key: null,
+              voided_at: now,
+              voided_reason: why,
+            }),
+          });
+        }
+      }
+      // Newest first, like listDecisions.
+      return voided
+        .sort(
+          (a, b) =>
+            b.approval.createdAt.localeCompare(a.approval.createdAt) ||
+            b.row.seq - a.row.seq,
+        )
+        .map(({ approval }) => approval);
+    });
   }
 
   async createSyncRun(

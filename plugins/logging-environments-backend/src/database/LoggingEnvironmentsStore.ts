@@ -47,13 +47,15 @@ export interface LoggingEnvironmentsStore {
   /** Every decision of an environment, newest first, voided ones included. */
   listDecisions(environmentRef: string): Promise<Approval[]>;
   /**
-   * Voids every active decision whose revision differs from `revision`
-   * (a newer revision voids earlier approvals). Returns the voided ones.
+   * Voids every active decision made for another revision or another
+   * binding than `current` (a new commit, or a change to the Applications'
+   * source, project or sync policy, voids earlier decisions). Returns the
+   * voided ones.
    */
   voidDecisionsNotFor(
     environmentRef: string,
-    revision: string,
-    reason: string,
+    current: { revision: string; binding: string },
+    reason: (voided: Approval) => string,
   ): Promise<Approval[]>;
 
   /**

@@ -1,5 +1,6 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import type { Request } from 'express';
+import type { CurrentRevision } from './revision/binding';
 import {
   ApplicationRole,
   ApplicationStatus,
@@ -97,10 +98,14 @@ export interface ChecklistService {
   run(environment: Environment, actor: string): Promise<ChecklistRun>;
 }
 
-/** The Git revision the environment's Applications would sync now. */
+/** The Git revision the environment's Applications would sync now, and what an approval binds to. */
 export interface RevisionSource {
-  /** The commit `targetRevision` resolves to, or undefined when unknown. */
-  currentRevision(environment: Environment): Promise<string | undefined>;
+  /**
+   * The commit `targetRevision` resolves to (undefined when unknown), the
+   * binding of both Applications (commit, source, project, sync policy),
+   * and what is wrong with them against the environment's record.
+   */
+  current(environment: Environment): Promise<CurrentRevision>;
 }
 
 /** The caller, as approval rules need it. */

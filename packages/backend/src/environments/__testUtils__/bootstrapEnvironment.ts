@@ -1,3 +1,4 @@
+import { mockServices } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import { ConfigReader } from '@backstage/config';
 import { JsonObject } from '@backstage/types';
@@ -19,6 +20,7 @@ import {
 // The records live in the plugin's database; tests write them the way the
 // bootstrap does, through the record service (no plugin imports the sandbox).
 /* eslint-disable @backstage/no-forbidden-package-imports */
+import { DatabaseEnvironmentRecordsStore } from '@internal/plugin-logging-environments-backend/src/database/DatabaseEnvironmentRecordsStore';
 import { localRecords } from '@internal/plugin-logging-environments-backend/src/services/records/__testUtils__/localRecords';
 /* eslint-enable @backstage/no-forbidden-package-imports */
 import { Sandbox } from '@internal/sandbox';
@@ -28,6 +30,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Knex } from 'knex';
 import yaml from 'yaml';
 import { REPO_ROOT } from '../../gitops/__testUtils__/kustomize';
 import {
@@ -247,6 +250,20 @@ export async function bootstrapEnvironment(
     ),
   );
   return { entity, revision };
+}
+
+/**
+ * Copies the records the world's bootstraps wrote into another database of
+ * the plugin (e.g. the file a backend in another process opens).
+ */
+export async function copyRecords(world: BootstrapWorld, knex: Knex) {
+  const target = await DatabaseEnvironmentRecordsStore.create({
+    database: mockServices.database({ knex, migrations: { skip: false } }),
+  });
+  for (const record of await world.records.records.list()) {
+    const { createdAt: _c, updatedAt: _u, ...rest } = record;
+    await target.create(rest);
+  }
 }
 
 /** Appends a line to a file of the clone (a new commit for Argo CD to see). */

@@ -25,6 +25,7 @@ import {
   RevisionSource,
 } from '@internal/plugin-logging-environments-backend/src/services/types';
 import { testEnvironment } from '@internal/plugin-logging-environments-backend/src/services/__testUtils__/environment';
+import { currentRevisionOf } from '@internal/plugin-logging-environments-backend/src/services/revision/binding';
 /* eslint-enable @backstage/no-forbidden-package-imports */
 import { Sandbox, startSandbox } from '@internal/sandbox';
 import { seedSandbox } from '@internal/sandbox/src/seed';
@@ -71,7 +72,7 @@ export class TestApprovals implements ApprovalService {
   }
 
   async state(environment: Environment): Promise<ApprovalState> {
-    const revision = await this.revisions.currentRevision(environment);
+    const { revision } = await this.revisions.current(environment);
     const approved =
       revision !== undefined &&
       this.approved.get(environment.entityRef) === revision;
@@ -311,8 +312,22 @@ export async function startSyncHarness(options: {
       name,
     });
 
-  /** The revision `main` resolves to, as the environment's Applications would sync it. */
-  const revisions: RevisionSource = { currentRevision: () => head() };
+  /**
+   * The revision `main` resolves to, as the environment's Applications
+   * would sync it, with the binding and problems of the Applications as
+   * the cluster holds them.
+   */
+  const revisions: RevisionSource = {
+    current: async environment =>
+      currentRevisionOf(
+        environment,
+        {
+          infrastructure: app(environment.applications.infrastructure),
+          forwarder: app(environment.applications.forwarder),
+        },
+        await head(),
+      ),
+  };
 
   /** Back to an empty cluster and AWS (the GitOps repository stays), seeded again. */
   const reset = async () => {

@@ -19,6 +19,7 @@ import {
 } from '@internal/plugin-logging-environments-common';
 import type { Request } from 'express';
 import { LoggingEnvironmentsStore } from '../../database/LoggingEnvironmentsStore';
+import { CurrentRevision } from '../revision/binding';
 import { ApprovalService, Caller, Environment, RevisionSource } from '../types';
 import {
   GateRole,
@@ -102,6 +103,25 @@ function notMemberReason(roles: GateRole[], decision: Decision): string {
   return `you are not a member of a group that may ${verb} this environment (${roles
     .map(r => `${r.title}: ${r.groups.join(' or ')}`)
     .join('; ')})`;
+}
+
+/** Why nothing may be decided while the Applications do not match the record. */
+function applicationsReason(current: CurrentRevision): string {
+  return `the Applications do not match the environment's record: ${current.problems.join(
+    '; ',
+  )}`;
+}
+
+/**
+ * Why nobody may approve an environment whose tier keeps the requester out
+ * when its requester is not known: four-eyes cannot be checked then.
+ */
+export function unknownRequesterReason(
+  environment: Pick<Environment, 'policy' | 'requester' | 'tier'>,
+): string | undefined {
+  return !environment.policy.requesterMayApprove && !environment.requester
+    ? `the requester of this ${environment.tier} environment is not known, so nobody can be checked against it; an administrator must set the requester in its record`
+    : undefined;
 }
 
 function toState(gate: GateSnapshot): ApprovalState {
@@ -195,8 +215,8 @@ export class DefaultApprovalService implements ApprovalService {
 
   /** {@inheritDoc ApprovalService.state} */
   async state(environment: Environment): Promise<ApprovalState> {
-    const revision = await this.#revisions.currentRevision(environment);
-    const { gate, voided } = await this.#snapshot(environment, revision, true);
+    const current = await this.#revisions.current(environment);
+    const { gate, voided } = await this.#snapshot(environment, current, true);
     if (voided.length > 0) {
       // Earlier approvals just stopped counting: the approvers have work again.
       await this.#notifySafely(environment, gate);
@@ -218,8 +238,9 @@ export class DefaultApprovalService implements ApprovalService {
       };
       return { approve: none, reject: none };
     }
-    const revision = await this.#revisions.currentRevision(environment);
-    const { gate } = await this.#snapshot(environment, revision, false);
+    const current = await this.#revisions.current(environment);
+    const revision = current.revision;
+    const { gate } = await this.#snapshot(environment, current, false);
     const approve: string[] = [];
     const reject: string[] = [];
 
@@ -229,10 +250,16 @@ export class DefaultApprovalService implements ApprovalService {
       );
       reject.push(approve[0]);
     }
-    if (!revision) {
+    if (current.problems.length > 0) {
+      const reason = applicationsReason(current);
+      approve.push(reason);
+      reject.push(reason);
+    } else if (!revision) {
       approve.push('the revision to sync is not known yet');
       reject.push('the revision to sync is not known yet');
     }
+    const unknown = unknownRequesterReason(environment);
+    if (unknown) approve.push(unknown);
     if (this.#requesterMayNotApprove(environment, caller)) {
       approve.push(this.#requesterReason(environment));
     }
@@ -310,8 +337,8 @@ export class DefaultApprovalService implements ApprovalService {
       };
     }
     try {
-      const revision = await this.#revisions.currentRevision(environment);
-      const { gate } = await this.#snapshot(environment, revision, true);
+      const current = await this.#revisions.current(environment);
+      const { gate } = await this.#snapshot(environment, current, true);
       return await this.#notifySafely(environment, gate);
     } catch (error) {
       assertError(error);
@@ -352,34 +379,44 @@ export class DefaultApprovalService implements ApprovalService {
    */
   async #snapshot(
     environment: Environment,
-    revision: string | undefined,
+    current: CurrentRevision,
     voidStale: boolean,
   ): Promise<{ gate: GateSnapshot; voided: Approval[] }> {
     const ref = environment.entityRef;
+    const { revision, binding } = current;
     let decisions = await this.#store.listDecisions(ref);
     let voided: Approval[] = [];
     if (
       revision &&
       voidStale &&
-      decisions.some(d => !d.voidedReason && d.revision !== revision)
+      decisions.some(
+        d =>
+          !d.voidedReason && (d.revision !== revision || d.binding !== binding),
+      )
     ) {
       voided = await this.#store.voidDecisionsNotFor(
         ref,
-        revision,
-        `superseded by revision ${shortRevision(revision)}`,
+        { revision, binding },
+        d =>
+          d.revision !== revision
+            ? `superseded by revision ${shortRevision(revision)}`
+            : "the Applications' source, project or sync policy changed",
       );
       if (voided.length > 0) {
         const previous = [
           ...new Set(voided.map(d => shortRevision(d.revision))),
         ];
+        const sameCommit = voided.every(d => d.revision === revision);
         await this.#store.addHistory(ref, {
           type: 'approvals-voided',
           actor: 'system',
           message: `${voided.length} decision${
             voided.length === 1 ? '' : 's'
-          } for revision ${previous.join(
-            ', ',
-          )} voided: superseded by revision ${shortRevision(revision)}`,
+          } for revision ${previous.join(', ')} voided: ${
+            sameCommit
+              ? "the Applications' source, project or sync policy changed"
+              : `superseded by revision ${shortRevision(revision)}`
+          }`,
           details: {
             revision,
             count: voided.length,
@@ -389,7 +426,7 @@ export class DefaultApprovalService implements ApprovalService {
         decisions = await this.#store.listDecisions(ref);
       }
     }
-    return { gate: computeGate(environment, revision, decisions), voided };
+    return { gate: computeGate(environment, current, decisions), voided };
   }
 
   #requesterMayNotApprove(environment: Environment, caller: Caller): boolean {
@@ -564,7 +601,11 @@ export class DefaultApprovalService implements ApprovalService {
       );
     }
 
-    const revision = await this.#revisions.currentRevision(environment);
+    const current = await this.#revisions.current(environment);
+    if (current.problems.length > 0) {
+      throw new ConflictError(applicationsReason(current));
+    }
+    const revision = current.revision;
     if (!revision) {
       throw new ConflictError('the revision to sync is not known yet');
     }
@@ -581,13 +622,17 @@ export class DefaultApprovalService implements ApprovalService {
         )}; re-run the checklist and review again`,
       );
     }
-    const { gate } = await this.#snapshot(environment, revision, true);
+    const { gate } = await this.#snapshot(environment, current, true);
 
     if (
       decision === 'approve' &&
       this.#requesterMayNotApprove(environment, caller)
     ) {
       throw new NotAllowedError(this.#requesterReason(environment));
+    }
+    const unknown = unknownRequesterReason(environment);
+    if (decision === 'approve' && unknown) {
+      throw new ConflictError(unknown);
     }
 
     const mine = rolesOfCaller(caller, roles);
@@ -677,6 +722,7 @@ export class DefaultApprovalService implements ApprovalService {
       actor: caller.userEntityRef,
       comment,
       revision,
+      binding: current.binding,
     });
     if (!result.created && result.approval.decision !== decision) {
       // An opposite decision won a race with this one.

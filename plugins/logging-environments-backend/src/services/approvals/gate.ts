@@ -206,8 +206,9 @@ export interface GateSnapshot {
 }
 
 /**
- * Computes the gate of an environment for a revision from its decisions
- * (newest first, as the store lists them).
+ * Computes the gate of an environment for what its Applications say now
+ * (commit, binding, problems) from its decisions (newest first, as the
+ * store lists them). Only decisions for this commit and this binding count.
  *
  * @remarks
  * Approvals count in the order they were given. With `distinctApprovers`
@@ -224,16 +225,22 @@ export function computeGate(
     Environment,
     'policy' | 'extraApprovers' | 'requester' | 'tier'
   >,
-  revision: string | undefined,
+  at: { revision?: string; binding?: string; problems?: string[] } | undefined,
   decisions: Approval[],
 ): GateSnapshot {
   const roles = gateRoles(environment);
   const { policy } = environment;
   const roleNames = new Set(roles.map(r => r.role));
+  const revision = at?.revision;
   const current = revision
     ? [...decisions]
         .reverse()
-        .filter(d => !d.voidedReason && d.revision === revision)
+        .filter(
+          d =>
+            !d.voidedReason &&
+            d.revision === revision &&
+            d.binding === at?.binding,
+        )
     : [];
 
   const filled = new Map<string, Approval>();
@@ -263,8 +270,14 @@ export function computeGate(
     groups: r.groups,
     approval: filled.get(r.role),
   }));
+  // Nothing passes while the Applications do not match the record, and a
+  // tier that keeps the requester out needs to know who that is.
+  const usable =
+    (at?.problems ?? []).length === 0 &&
+    (policy.requesterMayApprove || Boolean(environment.requester));
   const complete =
-    roles.length === 0 ||
-    (revision !== undefined && filled.size === roles.length && !rejected);
+    usable &&
+    (roles.length === 0 ||
+      (revision !== undefined && filled.size === roles.length && !rejected));
   return { revision, roles, decisions, current, required, rejected, complete };
 }

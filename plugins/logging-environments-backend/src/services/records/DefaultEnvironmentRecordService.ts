@@ -296,7 +296,10 @@ export class DefaultEnvironmentRecordService {
           `Application ${record.argocdNamespace}/${record.applications[role].name} is not registered`,
         );
       } else {
-        problems.push(...applicationProblems(apps[i], role, shape));
+        // A live Application may be syncing already (a development
+        // infrastructure syncs on its own): its operation is Argo CD's.
+        const { operation: _operation, ...registered } = apps[i];
+        problems.push(...applicationProblems(registered, role, shape));
       }
     });
     if (problems.length > 0) {

@@ -6,7 +6,10 @@ import {
   ArgoRevisionSource,
 } from './ArgoRevisionSource';
 
-const environment: Environment = testEnvironment({ cluster: 'prod-1' });
+const environment: Environment = testEnvironment({
+  cluster: 'prod-1',
+  gitops: { repoUrl: 'https://git.example.com/gitops.git', branch: 'main' },
+});
 
 const source = {
   repoURL: 'https://git.example.com/gitops.git',
@@ -22,13 +25,17 @@ const source = {
 function fakeCluster(
   app: any,
   argo: { compareAfterMs?: number; head: string },
+  forwarder: any = registered('forwarder'),
 ) {
   const patches: unknown[] = [];
   const client = {
     server: 'https://api.prod-1.example.com:6443',
     async get(ref: any) {
-      if (ref.name !== app?.metadata.name) return undefined;
-      return structuredClone(app);
+      if (ref.name === app?.metadata.name) return structuredClone(app);
+      if (ref.name === forwarder?.metadata.name) {
+        return structuredClone(forwarder);
+      }
+      return undefined;
     },
     async mergePatch(_ref: any, patch: any) {
       patches.push(patch);
@@ -55,16 +62,32 @@ function fakeCluster(
   return { provider: () => client as unknown as ClusterClient, patches };
 }
 
-const application = (status?: any) => ({
-  apiVersion: 'argoproj.io/v1alpha1',
-  kind: 'Application',
-  metadata: {
-    name: 'acme-prod-logging-infrastructure',
-    namespace: 'openshift-gitops',
-  },
-  spec: { source: { ...source } },
-  status,
-});
+/** One of the environment's Applications, as its bootstrap registers it. */
+function registered(
+  role: 'infrastructure' | 'forwarder',
+  status?: any,
+): Record<string, any> {
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: {
+      name: `acme-prod-logging-${role}`,
+      namespace: 'openshift-gitops',
+      labels: { 'logging-environments.io/environment': 'acme-prod' },
+    },
+    spec: {
+      project: 'acme-prod-logging',
+      source: { ...source, path: `environments/acme-prod/${role}` },
+      destination: {
+        server: 'https://kubernetes.default.svc',
+        namespace: 'openshift-logging',
+      },
+    },
+    status,
+  };
+}
+
+const application = (status?: any) => registered('infrastructure', status);
 
 describe('ArgoRevisionSource', () => {
   it('reads the compared revision without touching the Application', async () => {
@@ -79,8 +102,55 @@ describe('ArgoRevisionSource', () => {
       { head: 'bbb222' },
     );
     const revisions = new ArgoRevisionSource({ clusters: provider });
-    expect(await revisions.currentRevision(environment)).toBe('aaa111');
+    expect(await revisions.current(environment)).toEqual({
+      revision: 'aaa111',
+      binding: expect.stringMatching(/^[0-9a-f]{64}$/),
+      problems: [],
+    });
     expect(patches).toEqual([]);
+  });
+
+  it("binds approvals to both Applications' source and project, and names what does not match the record", async () => {
+    const compared = {
+      sync: { status: 'OutOfSync', revision: 'aaa111', comparedTo: { source } },
+    };
+    const read = (forwarder: any) =>
+      new ArgoRevisionSource({
+        clusters: fakeCluster(application(compared), { head: 'x' }, forwarder)
+          .provider,
+      }).current(environment);
+    const before = await read(registered('forwarder'));
+    const moved = registered('forwarder');
+    moved.spec.source.path = 'environments/evil/forwarder';
+    moved.spec.project = 'evil-logging';
+    const after = await read(moved);
+    expect(after.revision).toBe('aaa111');
+    expect(after.binding).not.toBe(before.binding);
+    expect(after.problems).toEqual([
+      'Application openshift-gitops/acme-prod-logging-forwarder: spec.project must be "acme-prod-logging"',
+      'Application openshift-gitops/acme-prod-logging-forwarder: spec.source.path must be "environments/acme-prod/forwarder"',
+    ]);
+    expect((await read(null)).problems).toEqual([
+      'Application openshift-gitops/acme-prod-logging-forwarder is not registered',
+    ]);
+  });
+
+  it("never refreshes an Application that is not the environment's own", async () => {
+    const foreign = application({
+      sync: { status: 'Synced', revision: 'aaa111', comparedTo: { source } },
+    });
+    foreign.metadata.labels['logging-environments.io/environment'] = 'c1-dev';
+    const { provider, patches } = fakeCluster(foreign, {
+      head: 'bbb222',
+      compareAfterMs: 10,
+    });
+    const reading = await new ArgoRevisionSource({
+      clusters: provider,
+    }).read(environment, { refresh: true });
+    expect(patches).toEqual([]);
+    expect(reading.note).toBe(
+      'not refreshed: Application openshift-gitops/acme-prod-logging-infrastructure: metadata.labels["logging-environments.io/environment"] must be "acme-prod", not "c1-dev"',
+    );
   });
 
   it('refreshes first when asked, and reads the new comparison', async () => {
@@ -95,7 +165,7 @@ describe('ArgoRevisionSource', () => {
       refresh: true,
       pollIntervalMs: 10,
     });
-    expect(await revisions.currentRevision(environment)).toBe('bbb222');
+    expect((await revisions.current(environment)).revision).toBe('bbb222');
     expect(patches).toEqual([
       {
         metadata: {
@@ -132,7 +202,7 @@ describe('ArgoRevisionSource', () => {
       await new ArgoRevisionSource({ clusters: never.provider }).read(
         environment,
       ),
-    ).toEqual({
+    ).toMatchObject({
       registered: true,
       refreshed: false,
       targetRevision: 'main',

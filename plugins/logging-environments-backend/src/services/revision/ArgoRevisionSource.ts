@@ -1,5 +1,10 @@
 import { ClusterClient } from '@internal/plugin-logging-environments-node';
 import { Environment, RevisionSource } from '../types';
+import {
+  CurrentRevision,
+  applicationProblemsOf,
+  currentRevisionOf,
+} from './binding';
 import { ClusterClientProvider } from './clusterClients';
 
 /** Argo CD's annotation that asks for a refresh (a compare, never a sync). */
@@ -54,6 +59,8 @@ export interface RevisionReading {
   refreshed: boolean;
   /** Why the revision is unknown or may be stale, in words. */
   note?: string;
+  /** The infrastructure Application as last read. */
+  application?: Record<string, any>;
 }
 
 function sameSource(
@@ -131,8 +138,18 @@ export class ArgoRevisionSource implements RevisionSource {
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
   }
 
-  async currentRevision(environment: Environment): Promise<string | undefined> {
-    return (await this.read(environment, { refresh: this.refresh })).revision;
+  async current(environment: Environment): Promise<CurrentRevision> {
+    const reading = await this.read(environment, { refresh: this.refresh });
+    const forwarder = await this.clusters(environment.cluster).get<any>({
+      ...APPLICATION,
+      name: environment.applications.forwarder,
+      namespace: environment.argocdNamespace,
+    });
+    return currentRevisionOf(
+      environment,
+      { infrastructure: reading.application, forwarder },
+      reading.revision,
+    );
   }
 
   /**
@@ -163,6 +180,19 @@ export class ArgoRevisionSource implements RevisionSource {
     let refreshed = false;
     let note: string | undefined;
     if (options.refresh) {
+      // Never touch an Application that is not the environment's own.
+      const problems = applicationProblemsOf(
+        environment,
+        'infrastructure',
+        found,
+      );
+      if (problems.length > 0) {
+        return {
+          ...readApplicationRevision(found),
+          application: found,
+          note: `not refreshed: ${problems.join('; ')}`,
+        };
+      }
       const result = await this.refreshAndWait(
         client,
         ref,
@@ -179,7 +209,12 @@ export class ArgoRevisionSource implements RevisionSource {
     }
     const reading = readApplicationRevision(app);
     // Argo CD's own reason the revision is unknown wins over ours.
-    return { ...reading, refreshed, note: reading.note ?? note };
+    return {
+      ...reading,
+      refreshed,
+      note: reading.note ?? note,
+      application: app as Record<string, any>,
+    };
   }
 
   private async refreshAndWait(

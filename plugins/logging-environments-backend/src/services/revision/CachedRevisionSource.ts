@@ -4,18 +4,19 @@ import {
   readApplicationRevision,
 } from './ArgoRevisionSource';
 import { SingleFlight } from '../util/singleFlight';
+import { CurrentRevision, currentRevisionOf } from './binding';
 
 /**
- * The revision an environment's Applications would sync, read from the
- * wave status watch cache, so a page view asks the cluster nothing. Falls
- * back to `fallback` (one GET) while the cache does not hold the
- * infrastructure Application (starting, or not registered yet); concurrent
- * fallbacks for one environment share one call.
+ * The revision an environment's Applications would sync and what an
+ * approval binds to, read from the wave status watch cache, so a page view
+ * asks the cluster nothing. Falls back to `fallback` (two GETs) while the
+ * cache does not hold both Applications (starting, or not registered yet);
+ * concurrent fallbacks for one environment share one call.
  *
  * @public
  */
 export class CachedRevisionSource implements RevisionSource {
-  readonly #fallbacks = new SingleFlight<string | undefined>();
+  readonly #fallbacks = new SingleFlight<CurrentRevision>();
 
   constructor(
     private readonly options: {
@@ -24,19 +25,26 @@ export class CachedRevisionSource implements RevisionSource {
     },
   ) {}
 
-  async currentRevision(environment: Environment): Promise<string | undefined> {
-    const app = this.options.waves.object(
-      environment.cluster,
-      'argoproj.io/v1alpha1',
-      'Application',
-      environment.argocdNamespace,
-      environment.applications.infrastructure,
-    ) as ArgoApplicationRevisionFields | undefined;
-    if (!app) {
+  async current(environment: Environment): Promise<CurrentRevision> {
+    const read = (name: string) =>
+      this.options.waves.object(
+        environment.cluster,
+        'argoproj.io/v1alpha1',
+        'Application',
+        environment.argocdNamespace,
+        name,
+      ) as (ArgoApplicationRevisionFields & Record<string, any>) | undefined;
+    const infrastructure = read(environment.applications.infrastructure);
+    const forwarder = read(environment.applications.forwarder);
+    if (!infrastructure || !forwarder) {
       return this.#fallbacks.run(environment.entityRef, () =>
-        this.options.fallback.currentRevision(environment),
+        this.options.fallback.current(environment),
       );
     }
-    return readApplicationRevision(app).revision;
+    return currentRevisionOf(
+      environment,
+      { infrastructure, forwarder },
+      readApplicationRevision(infrastructure).revision,
+    );
   }
 }

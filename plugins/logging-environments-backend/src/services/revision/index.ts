@@ -10,3 +10,10 @@ export type {
 export { CachedRevisionSource } from './CachedRevisionSource';
 export { registryClusterClients } from './clusterClients';
 export type { ClusterClientProvider } from './clusterClients';
+export {
+  applicationProblemsOf,
+  applicationsProblems,
+  currentRevisionOf,
+  expectedShape,
+} from './binding';
+export type { CurrentRevision } from './binding';

@@ -99,7 +99,12 @@ async function setup(
 ) {
   const env = testEnvironment({ name: 'acme-prod', tier });
   const argocd = new FakeArgoCd('acme-prod');
-  const revisions = { current: REV_NEW as string | undefined };
+  const revisions = {
+    current: REV_NEW as string | undefined,
+    /** Stands for both Applications' source, project and sync policy. */
+    binding: 'as-registered',
+    problems: [] as string[],
+  };
   const approvals = new FakeApprovals(revisions);
   if (options.approve !== false) approvals.approved = REV_NEW;
   const store = options.store ?? (await newStore());
@@ -110,7 +115,13 @@ async function setup(
     new DefaultSyncService({
       store,
       approvals,
-      revisions: { currentRevision: async () => revisions.current },
+      revisions: {
+        current: async () => ({
+          revision: revisions.current,
+          binding: revisions.binding,
+          problems: revisions.problems,
+        }),
+      },
       listEnvironments: async () => [env],
       logger,
       argocd,
@@ -156,6 +167,70 @@ async function setup(
 }
 
 describe('DefaultSyncService', () => {
+  describe('the gate, checked again right before each Argo CD operation', () => {
+    it('stops a requested sync when a rejection is filed before it starts', async () => {
+      const t = await setup('production');
+      await t.service.request(t.env, ALICE, {});
+      t.approvals.rejected = {
+        id: 'r',
+        decision: 'reject',
+        role: 'security-review',
+        actor: BOB,
+        comment: 'found a public bucket',
+        revision: REV_NEW,
+        createdAt: SECOND,
+      };
+      const { run, states } = await t.runToEnd();
+      expect(states).toEqual(['failed']);
+      expect(run.message).toBe(
+        `Stopped before syncing ${t.infrastructure}: Revision 2222222 was rejected by ${BOB}: found a public bucket`,
+      );
+      expect(t.argocd.callsOf('sync')).toEqual([]);
+    });
+
+    it("stops before the forwarder when the Applications' source changed during the infrastructure sync", async () => {
+      const t = await setup('production');
+      await t.service.request(t.env, ALICE, {});
+      let changed = false;
+      const { run } = await (async () => {
+        for (let i = 0; i < 30; i++) {
+          await t.service.tick();
+          const latest = await t.service.latest(t.env);
+          if (!changed && latest?.state === 'waiting-infrastructure') {
+            // Someone points the forwarder at another path meanwhile.
+            t.revisions.binding = 'forwarder-path-changed';
+            changed = true;
+          }
+          if (latest && FINAL.includes(latest.state)) return { run: latest };
+          t.argocd.reconcile();
+        }
+        throw new Error('no final state');
+      })();
+      expect(run.state).toBe('failed');
+      expect(run.message).toMatch(
+        new RegExp(
+          `^Stopped before syncing ${t.forwarder}: `,
+        ),
+      );
+      expect(t.argocd.callsOf('sync').map(c => c.app)).toEqual([
+        t.infrastructure,
+      ]);
+    });
+
+    it('never starts while the Applications do not match the record, even where no approval is needed', async () => {
+      const t = await setup('development');
+      t.revisions.problems = [
+        'Application openshift-gitops/acme-prod-logging-forwarder: spec.source.path must be "environments/acme-prod/forwarder"',
+      ];
+      await t.service.tick();
+      expect(await t.service.latest(t.env)).toBeUndefined();
+      await expect(t.service.request(t.env, ALICE, {})).rejects.toThrow(
+        "The Applications do not match the environment's record: Application openshift-gitops/acme-prod-logging-forwarder: spec.source.path",
+      );
+      expect(t.argocd.callsOf('sync')).toEqual([]);
+    });
+  });
+
   describe('the gate', () => {
     it('answers 409 (ConflictError) without approvals, after a rejection, for another revision, for a revision no longer current, and while a run is active', async () => {
       const t = await setup('production', { approve: false });

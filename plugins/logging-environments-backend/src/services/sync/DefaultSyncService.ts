@@ -71,8 +71,14 @@ export interface DefaultSyncServiceOptions {
   store: LoggingEnvironmentsStore;
   approvals: ApprovalService;
   revisions: RevisionSource;
-  /** Every environment, for the automatic syncs of the automatic tiers. */
+  /** Every environment (their records), for the automatic syncs of the automatic tiers. */
   listEnvironments: () => Promise<Environment[]>;
+  /**
+   * One environment by entity ref, from its record (default: looked up in
+   * `listEnvironments`); the gate is checked again with it right before
+   * every Argo CD operation.
+   */
+  getEnvironment?: (entityRef: string) => Promise<Environment | undefined>;
   logger: LoggerService;
   /** The clusters; Argo CD is reached through them unless `argocd` is given. */
   clusters?: ClusterRegistry;
@@ -264,6 +270,9 @@ export class DefaultSyncService implements SyncService {
   private readonly approvals: ApprovalService;
   private readonly revisions: RevisionSource;
   private readonly listEnvironments: () => Promise<Environment[]>;
+  private readonly getEnvironment: (
+    entityRef: string,
+  ) => Promise<Environment | undefined>;
   private readonly logger: LoggerService;
   private readonly argocd: ArgoCdApplications;
   private readonly notifyFn?: DefaultSyncServiceOptions['notify'];
@@ -276,6 +285,10 @@ export class DefaultSyncService implements SyncService {
     this.approvals = options.approvals;
     this.revisions = options.revisions;
     this.listEnvironments = options.listEnvironments;
+    this.getEnvironment =
+      options.getEnvironment ??
+      (async ref =>
+        (await this.listEnvironments()).find(e => e.entityRef === ref));
     this.logger = options.logger;
     if (options.argocd) this.argocd = options.argocd;
     else if (options.clusters) {
@@ -344,7 +357,7 @@ export class DefaultSyncService implements SyncService {
       revision: gate.revision,
       requestedBy: actor,
       message: 'Waiting for the scheduler to start the sync',
-      data: this.runData(environment),
+      data: { ...this.runData(environment), binding: gate.binding },
     });
     await this.history(run, 'sync-requested', actor, {
       message: `Sync of revision ${short(run.revision)} requested`,
@@ -374,7 +387,10 @@ export class DefaultSyncService implements SyncService {
 
   private async gate(
     environment: Environment,
-  ): Promise<{ ok: true; revision: string } | { ok: false; reason: string }> {
+  ): Promise<
+    | { ok: true; revision: string; binding: string }
+    | { ok: false; reason: string }
+  > {
     const state = await this.approvals.state(environment);
     if (state.rejected) {
       const r = state.rejected;
@@ -405,24 +421,58 @@ export class DefaultSyncService implements SyncService {
             )} is not complete`,
       };
     }
-    const current = await this.revisions.currentRevision(environment);
-    if (!current) {
+    const current = await this.revisions.current(environment);
+    if (current.problems.length > 0) {
+      return {
+        ok: false,
+        reason: `The Applications do not match the environment's record: ${current.problems.join(
+          '; ',
+        )}`,
+      };
+    }
+    if (!current.revision) {
       return {
         ok: false,
         reason: 'The current revision of the Applications cannot be read',
       };
     }
-    if (!sameRevision(current, state.revision)) {
+    if (!sameRevision(current.revision, state.revision)) {
       return {
         ok: false,
         reason: `The approvals are for revision ${short(
           state.revision,
         )}, but the Applications now track ${short(
-          current,
+          current.revision,
         )}: that revision needs approval`,
       };
     }
-    return { ok: true, revision: state.revision };
+    return { ok: true, revision: state.revision, binding: current.binding };
+  }
+
+  /**
+   * Why the run may not start an Argo CD operation now, or undefined when
+   * it may: the environment's record is gone, the gate no longer passes
+   * (a rejection, voided approvals, Applications that do not match the
+   * record), or the approved revision or binding changed since the run was
+   * requested.
+   */
+  private async recheck(run: StoredSyncRun): Promise<string | undefined> {
+    const environment = await this.getEnvironment(run.environmentRef);
+    if (!environment) {
+      return `${run.environmentRef} has no registered record any more`;
+    }
+    const gate = await this.gate(environment);
+    if (!gate.ok) return gate.reason;
+    if (!sameRevision(gate.revision, run.revision)) {
+      return `the approved revision is now ${short(gate.revision)}, not ${short(
+        run.revision,
+      )}`;
+    }
+    const binding = run.data?.binding;
+    if (typeof binding === 'string' && binding !== gate.binding) {
+      return "the Applications' source, project or sync policy changed since the sync was requested";
+    }
+    return undefined;
   }
 
   private runData(environment: Environment): RunData {
@@ -467,7 +517,7 @@ export class DefaultSyncService implements SyncService {
           revision: gate.revision,
           requestedBy: SYSTEM,
           message: 'Automatic sync about to start',
-          data: this.runData(environment),
+          data: { ...this.runData(environment), binding: gate.binding },
         });
         await this.history(run, 'sync-requested', SYSTEM, {
           message: `Automatic sync of revision ${short(run.revision)}: the ${
@@ -649,6 +699,15 @@ export class DefaultSyncService implements SyncService {
       current = saved;
     }
 
+    // The whole gate again, right before Argo CD is asked: a rejection
+    // filed, an approval voided or the Applications changed since the run
+    // was requested stop it here.
+    const still = await this.recheck(current);
+    if (still) {
+      return this.finish(current, 'failed', {
+        message: `Stopped before syncing ${target.name}: ${still}`,
+      });
+    }
     let method: 'api' | 'operation';
     try {
       method = await this.argocd.sync(target, {
@@ -915,6 +974,17 @@ export class DefaultSyncService implements SyncService {
     failure: string,
     app: ArgoApplication,
   ) {
+    const environment = await this.getEnvironment(run.environmentRef);
+    const problems = environment
+      ? (await this.revisions.current(environment)).problems
+      : [`${run.environmentRef} has no record any more`];
+    if (problems.length > 0) {
+      return this.finish(run, 'failed', {
+        message: `${failure}; not rolling back: ${problems.join('; ')}`,
+        historyType: 'rollback',
+        notifyType: 'rollback',
+      });
+    }
     let current: StoredSyncRun = run;
     const baseline = run.data?.rollbackBaseline;
     const fingerprint = operationFingerprint(app);

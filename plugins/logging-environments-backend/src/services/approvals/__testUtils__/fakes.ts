@@ -13,18 +13,36 @@ import {
   ChecklistRun,
   Tier,
 } from '@internal/plugin-logging-environments-common';
+import { CurrentRevision } from '../../revision/binding';
 import { Environment, RevisionSource } from '../../types';
 
 /** A revision source whose answer the test sets. */
 export class StaticRevisionSource implements RevisionSource {
-  readonly revisions = new Map<string, string | undefined>();
+  readonly revisions = new Map<string, CurrentRevision>();
 
-  set(env: Environment, revision: string | undefined) {
-    this.revisions.set(env.entityRef, revision);
+  /**
+   * What the Applications say now: the commit, and (by default unchanged)
+   * the binding of their source, project and sync policy, and no problem.
+   */
+  set(
+    env: Environment,
+    revision: string | undefined,
+    other: { binding?: string; problems?: string[] } = {},
+  ) {
+    this.revisions.set(env.entityRef, {
+      revision,
+      binding: other.binding ?? 'as-registered',
+      problems: other.problems ?? [],
+    });
   }
 
-  async currentRevision(env: Environment) {
-    return this.revisions.get(env.entityRef);
+  async current(env: Environment): Promise<CurrentRevision> {
+    return (
+      this.revisions.get(env.entityRef) ?? {
+        binding: 'as-registered',
+        problems: [],
+      }
+    );
   }
 }
 
