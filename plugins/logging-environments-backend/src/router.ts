@@ -456,6 +456,15 @@ export async function createRouter(
     res.json(record);
   });
 
+  router.post('/records/:namespace/:name/rotation', async (req, res) => {
+    const ref = recordRef(req.params);
+    res.json(
+      await audited(req, 'environment-rotation', { environment: ref }, async () =>
+        records.authorizeRotation(ref, await recordCaller(req)),
+      ),
+    );
+  });
+
   router.patch('/records/:namespace/:name', async (req, res) => {
     const ref = recordRef(req.params);
     const record = await audited(

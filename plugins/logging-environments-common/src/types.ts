@@ -254,6 +254,18 @@ export interface HistoryEvent {
 export interface EnvironmentDetails extends EnvironmentSummary {
   namespace: string;
   requester?: string;
+  /** Facts of the environment's trusted record, for people to see. */
+  record?: {
+    state: 'bootstrapping' | 'registered';
+    argocdNamespace: string;
+    applications: { infrastructure: string; forwarder: string };
+    region: string;
+    bucket: string;
+    secret: string;
+    gitopsPath: string;
+    /** Extra approver groups by role (only extendable roles count). */
+    extraApprovers: Record<string, string[]>;
+  };
   /** The last checklist run. */
   checklist?: ChecklistRun;
   approvals: ApprovalState;

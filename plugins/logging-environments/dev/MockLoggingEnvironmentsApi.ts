@@ -39,7 +39,9 @@ export type Scenario =
   | 'degraded'
   | 'awaiting-approval'
   | 'approver'
-  | 'blocked';
+  | 'blocked'
+  | 'unregistered'
+  | 'mismatch';
 
 const ME = 'user:default/approver';
 
@@ -54,6 +56,15 @@ const STEPS: Array<[WaveState[], WaveState[], SyncRun['state']]> = [
 ];
 
 const delay = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+/** An error as LoggingEnvironmentsClient throws it for a backend error answer. */
+function errorResponse(statusCode: number, message: string) {
+  return Object.assign(new Error(`Request failed with ${statusCode}, ${message}`), {
+    name: 'ResponseError',
+    statusCode,
+    body: { error: { name: statusCode === 404 ? 'NotFoundError' : 'ConflictError', message } },
+  });
+}
 const now = () => new Date().toISOString();
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 
@@ -126,6 +137,20 @@ export class MockLoggingEnvironmentsApi implements LoggingEnvironmentsApi {
 
   async getEnvironment(): Promise<EnvironmentDetails> {
     await delay(200);
+    // What the backend answers for an entity without a trusted record, and
+    // for one that disagrees with its record.
+    if (this.scenario === 'unregistered') {
+      throw errorResponse(
+        404,
+        'resource:default/c1-dev is not a registered logging environment: no trusted record exists for it. Records are written only by the bootstrap (the "New logging environment" template) and by administrators; a catalog entity alone never makes an environment.',
+      );
+    }
+    if (this.scenario === 'mismatch') {
+      throw errorResponse(
+        409,
+        'resource:default/acme-prod does not match its record, so nothing acts on it: annotation logging-environments.io/tier says "development", the record says "production"; annotation logging-environments.io/argocd-apps says "other-infrastructure,other-forwarder", the record says "acme-prod-logging-infrastructure,acme-prod-logging-forwarder"',
+      );
+    }
     return clone(this.env);
   }
 

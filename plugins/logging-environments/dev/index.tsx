@@ -210,17 +210,31 @@ createDevApp()
     ),
   })
   .addPage({
-    path: '/not-set-up',
-    title: 'Not set up',
+    path: '/not-registered',
+    title: 'Not registered',
     element: (
       <ScenarioPage
-        scenario="healthy"
-        title="Not set up"
-        subtitle="An environment entity without its annotations"
+        scenario="unregistered"
+        title="Not registered"
+        subtitle="A catalog entity of type logging-environment without a trusted record"
         entity={{
-          ...environmentEntity(),
-          metadata: { name: 'bare', namespace: 'default' },
+          ...environmentEntity('development'),
+          metadata: { name: 'c1-dev', namespace: 'default' },
         }}
+      >
+        <EntityLoggingEnvironmentContent />
+      </ScenarioPage>
+    ),
+  })
+  .addPage({
+    path: '/does-not-match',
+    title: 'Does not match',
+    element: (
+      <ScenarioPage
+        scenario="mismatch"
+        title="Does not match its record"
+        subtitle="An environment entity whose annotations were edited"
+        entity={environmentEntity('development')}
       >
         <EntityLoggingEnvironmentContent />
       </ScenarioPage>

@@ -145,11 +145,25 @@ describe('logging environments plugin, dev app', { timeout: 600_000 }, () => {
     await shot(page, '11-service-card-degraded');
   });
 
-  it('explains how to set up an environment without annotations', async () => {
+  it('shows an entity without a record as not registered, and one that disagrees with its record as such', async () => {
     await open(
-      '/not-set-up',
-      page.getByText('This logging environment is not set up'),
+      '/not-registered',
+      page.getByText('Not a registered logging environment'),
     );
-    await shot(page, '12-not-set-up');
+    await page.getByText(/no trusted record exists for it/).waitFor();
+    await shot(page, '12-not-registered');
+    await open(
+      '/does-not-match',
+      page.getByText("Does not match its environment's record"),
+    );
+    await page
+      .getByText(
+        'annotation logging-environments.io/tier says "development", the record says "production"',
+      )
+      .waitFor();
+    if ((await page.getByRole('button', { name: 'Approve' }).count()) > 0) {
+      throw new Error('an entity that does not match its record offers Approve');
+    }
+    await shot(page, '13-does-not-match');
   });
 });

@@ -33,6 +33,8 @@ describe('cluster bootstrap actions against the sandbox', () => {
   let records: Awaited<ReturnType<typeof localRecords>>;
   /** The same records, as a signed-in user who neither requested nor owns acme-prod. */
   let strangers: Awaited<ReturnType<typeof localRecords>>;
+  /** The same records, as a platform administrator. */
+  let admins: Awaited<ReturnType<typeof localRecords>>;
   // Every action checks its input with the environment's record.
   const deps = () => ({
     clusters,
@@ -96,6 +98,21 @@ describe('cluster bootstrap actions against the sandbox', () => {
           'group:default/checkout-team',
         ],
         mayCreate: true,
+      },
+    });
+    admins = await localRecords({
+      clusters,
+      gitops: { repoUrl: sandbox.git.url },
+      knex: records.knex,
+      administrators: ['group:default/platform-admins'],
+      caller: {
+        userEntityRef: 'user:default/admin',
+        ownershipEntityRefs: [
+          'user:default/admin',
+          'group:default/platform-admins',
+        ],
+        mayCreate: true,
+        mayAdminister: true,
       },
     });
     await records.api.claim(
@@ -379,8 +396,12 @@ describe('cluster bootstrap actions against the sandbox', () => {
     );
   });
 
-  it('replaces the External Secrets credentials only when asked to rotate', async () => {
+  it('replaces the External Secrets credentials only when asked to rotate, and for production only as an administrator', async () => {
     const action = createApplyClusterCredentialsAction(deps());
+    const asAdmin = createApplyClusterCredentialsAction({
+      ...deps(),
+      records: admins.api,
+    });
     const other = (input: object) =>
       context(input, {
         secrets: {
@@ -392,15 +413,24 @@ describe('cluster bootstrap actions against the sandbox', () => {
     await expect(action.handler(refused.ctx)).rejects.toThrow(
       'Secret external-secrets-system/aws-credentials: replace the credentials failed (Conflict): it already holds the credentials of another access key; replacing them is a rotation and needs the explicit rotation input (rotate: true)',
     );
+    // The requester of a production environment may not rotate it.
+    const byRequester = other({
+      environment: 'acme-prod',
+      cluster: 'sandbox',
+      rotate: true,
+    });
+    await expect(action.handler(byRequester.ctx)).rejects.toThrow(
+      'rotate: only an administrator may replace the External Secrets credentials of the production environment acme-prod',
+    );
     const rotated = other({
       environment: 'acme-prod',
       cluster: 'sandbox',
       rotate: true,
     });
-    await action.handler(rotated.ctx);
+    await asAdmin.handler(rotated.ctx);
     expect(rotated.outputs()).toContainEqual(['action', 'updated']);
     // And back, for the others.
-    await action.handler(
+    await asAdmin.handler(
       context({ environment: 'acme-prod', cluster: 'sandbox', rotate: true })
         .ctx,
     );
@@ -428,7 +458,6 @@ describe('cluster bootstrap actions against the sandbox', () => {
             cluster: 'sandbox',
             manifest:
               'environments/acme-prod/bootstrap/cluster-secret-store.yaml',
-            rotate: true,
           }).ctx,
         ),
       ).rejects.toThrow(
@@ -439,14 +468,46 @@ describe('cluster bootstrap actions against the sandbox', () => {
     }
   });
 
+  it("replaces another environment's ClusterSecretStore only by an administrator's rotation", async () => {
+    // What a cluster has when an earlier environment left its store there.
+    await kubectl(
+      dir,
+      'label',
+      'clustersecretstore',
+      'aws-secrets-manager',
+      'logging-environments.io/environment=old-env',
+      '--overwrite',
+    );
+    const input = {
+      environment: 'acme-prod',
+      cluster: 'sandbox',
+      manifest: 'environments/acme-prod/bootstrap/cluster-secret-store.yaml',
+    };
+    await expect(
+      createEnsureSecretStoreAction(deps()).handler(context(input).ctx),
+    ).rejects.toThrow(
+      'ClusterSecretStore aws-secrets-manager: replace the store failed (Conflict): it already exists for the environment old-env; replacing it is a rotation and needs the explicit rotation input (rotate: true)',
+    );
+    await expect(
+      createEnsureSecretStoreAction(deps()).handler(
+        context({ ...input, rotate: true }).ctx,
+      ),
+    ).rejects.toThrow('rotate: only an administrator may replace');
+    const run = context({ ...input, rotate: true });
+    await createEnsureSecretStoreAction({
+      ...deps(),
+      records: admins.api,
+    }).handler(run.ctx);
+    expect(run.outputs()).toContainEqual(['action', 'updated']);
+  });
+
   it('acts for nobody who may not run the environment\'s bootstrap, and nowhere but its cluster', async () => {
     await expect(
       createApplyClusterCredentialsAction({
         ...deps(),
         records: strangers.api,
       }).handler(
-        context({ environment: 'acme-prod', cluster: 'sandbox', rotate: true })
-          .ctx,
+        context({ environment: 'acme-prod', cluster: 'sandbox' }).ctx,
       ),
     ).rejects.toThrow(
       'only the requester of acme-prod (user:default/requester), members of its owner group (group:default/platform-team) or an administrator may run its bootstrap',

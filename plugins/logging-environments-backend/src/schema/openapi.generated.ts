@@ -166,7 +166,26 @@ export const spec = {
             $ref: '#/components/responses/Error',
           },
           '404': {
-            $ref: '#/components/responses/Error',
+            description:
+              'No such entity, or an entity without a trusted record (not a registered environment).',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Error',
+                },
+              },
+            },
+          },
+          '409': {
+            description:
+              "The entity disagrees with its environment's record; nothing acts on it.",
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Error',
+                },
+              },
+            },
           },
         },
       },
@@ -610,6 +629,50 @@ export const spec = {
         responses: {
           '200': {
             description: 'The record.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/EnvironmentRecord',
+                },
+              },
+            },
+          },
+          '403': {
+            $ref: '#/components/responses/Error',
+          },
+          '404': {
+            $ref: '#/components/responses/Error',
+          },
+        },
+      },
+    },
+    '/records/{namespace}/{name}/rotation': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/namespace',
+        },
+        {
+          $ref: '#/components/parameters/name',
+        },
+      ],
+      post: {
+        operationId: 'AuthorizeRotation',
+        description:
+          "Whether the caller may replace the environment's cluster-wide External Secrets credentials (a rotation): its bootstrappers for development, administrators only for staging and production.",
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'Allowed; the record.',
             content: {
               'application/json': {
                 schema: {
@@ -1369,6 +1432,61 @@ export const spec = {
           },
           requester: {
             type: 'string',
+          },
+          record: {
+            type: 'object',
+            required: [
+              'state',
+              'argocdNamespace',
+              'applications',
+              'region',
+              'bucket',
+              'secret',
+              'gitopsPath',
+              'extraApprovers',
+            ],
+            properties: {
+              state: {
+                type: 'string',
+                enum: ['bootstrapping', 'registered'],
+              },
+              argocdNamespace: {
+                type: 'string',
+              },
+              applications: {
+                type: 'object',
+                required: ['infrastructure', 'forwarder'],
+                properties: {
+                  infrastructure: {
+                    type: 'string',
+                  },
+                  forwarder: {
+                    type: 'string',
+                  },
+                },
+              },
+              region: {
+                type: 'string',
+              },
+              bucket: {
+                type: 'string',
+              },
+              secret: {
+                type: 'string',
+              },
+              gitopsPath: {
+                type: 'string',
+              },
+              extraApprovers: {
+                type: 'object',
+                additionalProperties: {
+                  type: 'array',
+                  items: {
+                    type: 'string',
+                  },
+                },
+              },
+            },
           },
           checklist: {
             $ref: '#/components/schemas/ChecklistRun',

@@ -199,14 +199,18 @@ export async function ensureClusterSecretStore(
   if (!existing || !holds(existing.spec, store.spec)) {
     changes.push(existing ? 'update the store' : 'create the store');
   }
+  const owner = existing?.metadata?.labels?.[ENVIRONMENT_LABEL];
+  const wantedOwner = store.metadata?.labels?.[ENVIRONMENT_LABEL];
+  if (existing && owner !== wantedOwner) {
+    changes.push(
+      `take the store over from ${
+        owner ? `the environment ${owner}` : 'an unlabelled store'
+      }`,
+    );
+  }
   // A store of another environment (or of nobody we know) is replaced only
   // by a rotation; our own store is brought back to what it must be.
-  const owner = existing?.metadata?.labels?.[ENVIRONMENT_LABEL];
-  if (
-    existing &&
-    owner !== store.metadata?.labels?.[ENVIRONMENT_LABEL] &&
-    !options.rotate
-  ) {
+  if (existing && owner !== wantedOwner && !options.rotate) {
     throw new EnsureError(
       resource,
       'replace the store',
@@ -232,6 +236,7 @@ export async function ensureClusterSecretStore(
   done.push(existing ? 'applied the store' : 'created the store');
   if (
     existing &&
+    owner === wantedOwner &&
     JSON.stringify(existing.spec) === JSON.stringify(applied.spec as any)
   ) {
     changes.length = 0;

@@ -45,6 +45,14 @@ export interface EnvironmentRecordsApi {
     options: { credentials: BackstageCredentials },
   ): Promise<EnvironmentRecord>;
   /**
+   * Asks the backend whether the caller may rotate the environment's
+   * cluster-wide External Secrets credentials; refused with the reason.
+   */
+  authorizeRotation(
+    name: string,
+    options: { credentials: BackstageCredentials },
+  ): Promise<EnvironmentRecord>;
+  /**
    * Asks the backend to bind the environment's registered Argo CD
    * Applications to its record: the backend reads them from the cluster
    * itself and checks them against what the template renders.
@@ -94,6 +102,18 @@ export class EnvironmentRecordsClient implements EnvironmentRecordsApi {
       'GET',
       `/records/default/${encodeURIComponent(name)}/bootstrap`,
       options.credentials,
+    );
+  }
+
+  async authorizeRotation(
+    name: string,
+    options: { credentials: BackstageCredentials },
+  ) {
+    return this.call<EnvironmentRecord>(
+      'POST',
+      `/records/default/${encodeURIComponent(name)}/rotation`,
+      options.credentials,
+      {},
     );
   }
 

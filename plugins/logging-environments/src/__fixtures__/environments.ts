@@ -212,6 +212,19 @@ function base(): EnvironmentDetails {
     policy: DEFAULT_TIER_POLICIES.production,
     namespace: 'openshift-logging',
     requester: 'user:default/requester',
+    record: {
+      state: 'registered',
+      argocdNamespace: 'openshift-gitops',
+      applications: {
+        infrastructure: 'acme-prod-logging-infrastructure',
+        forwarder: 'acme-prod-logging-forwarder',
+      },
+      region: 'us-east-2',
+      bucket: 'acme-prod-loki',
+      secret: 'logging/acme-prod/loki-s3',
+      gitopsPath: 'environments/acme-prod',
+      extraApprovers: {},
+    },
     checklist: checklist(),
     approvals: {
       revision: REVISION,

@@ -8,7 +8,7 @@ import {
 } from '@internal/plugin-logging-environments-node';
 import { clusterClient } from './cluster';
 import { examples } from './applyClusterCredentials.examples';
-import { recordForStep } from './records';
+import { authorizeRotation, recordForStep } from './records';
 import { ENVIRONMENT_PATTERN, runEnsure } from './util';
 
 /**
@@ -87,6 +87,9 @@ export function createApplyClusterCredentialsAction(options: {
         ctx.input.environment,
         { cluster: ctx.input.cluster },
       );
+      if (ctx.input.rotate) {
+        await authorizeRotation(ctx, options.records, ctx.input.environment);
+      }
       const cluster = clusterClient(options.clusters, ctx.input.cluster);
       await runEnsure(
         ctx,

@@ -60,6 +60,9 @@ function exampleRecords(): EnvironmentRecordsApi {
     bindApplications: async () => {
       throw new Error('not used');
     },
+    authorizeRotation: async () => {
+      throw new Error('not used');
+    },
     forBootstrap: async name => {
       const found = records.find(r => r.name === name);
       if (!found) throw new NotFoundError(`resource:default/${name} has no record`);

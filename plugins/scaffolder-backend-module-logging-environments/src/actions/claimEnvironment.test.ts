@@ -38,6 +38,9 @@ function backend() {
     bindApplications: async () => {
       throw new Error('not used');
     },
+    authorizeRotation: async () => {
+      throw new Error('not used');
+    },
   };
   return { api, claims };
 }

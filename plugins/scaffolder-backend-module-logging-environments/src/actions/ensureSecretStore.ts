@@ -8,7 +8,7 @@ import {
 } from '@internal/plugin-logging-environments-node';
 import { clusterClient, readWorkspaceManifests } from './cluster';
 import { examples } from './ensureSecretStore.examples';
-import { recordForStep } from './records';
+import { authorizeRotation, recordForStep } from './records';
 import { ENVIRONMENT_PATTERN, runEnsure } from './util';
 
 /**
@@ -88,6 +88,9 @@ export function createEnsureSecretStoreAction(options: {
             }'s record implies: ${problems.join('; ')}`,
           );
         }
+      }
+      if (ctx.input.rotate) {
+        await authorizeRotation(ctx, options.records, ctx.input.environment);
       }
       const cluster = clusterClient(options.clusters, ctx.input.cluster);
       await runEnsure(

@@ -42,3 +42,24 @@ export async function recordForStep(
   assertMatchesRecord(action, record, facts);
   return record;
 }
+
+/**
+ * Asks the backend whether the person running the task may rotate the
+ * environment's External Secrets credentials (its bootstrappers for
+ * development, administrators for staging and production); throws the
+ * refusal naming the rule.
+ */
+export async function authorizeRotation(
+  ctx: ActionContext<any, any, any>,
+  records: EnvironmentRecordsApi,
+  environment: string,
+): Promise<void> {
+  try {
+    await records.authorizeRotation(environment, {
+      credentials: await ctx.getInitiatorCredentials(),
+    });
+  } catch (error) {
+    if (ctx.isDryRun && error instanceof NotFoundError) return;
+    throw error;
+  }
+}

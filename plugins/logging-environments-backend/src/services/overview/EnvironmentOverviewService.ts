@@ -68,7 +68,11 @@ export class EnvironmentOverviewService {
     ]);
     return {
       ...summaryOf(environment),
-      phase: environmentPhase(applications, latest),
+      // Claimed, its Applications not bound yet: phase 1 is not done.
+      phase:
+        environment.state === 'bootstrapping'
+          ? 'bootstrap'
+          : environmentPhase(applications, latest),
       approvalsComplete: gate.complete,
       waves: Object.fromEntries(
         applications.map(app => [app.name, app.waves.map(w => w.state)]),
@@ -99,9 +103,23 @@ export class EnvironmentOverviewService {
       ]);
     return {
       ...summaryOf(environment),
-      phase: environmentPhase(applications, latest),
+      // Claimed, its Applications not bound yet: phase 1 is not done.
+      phase:
+        environment.state === 'bootstrapping'
+          ? 'bootstrap'
+          : environmentPhase(applications, latest),
       namespace: environment.namespace,
       ...(environment.requester ? { requester: environment.requester } : {}),
+      record: {
+        state: environment.state,
+        argocdNamespace: environment.argocdNamespace,
+        applications: environment.applications,
+        region: environment.region,
+        bucket: environment.bucket,
+        secret: environment.secret,
+        gitopsPath: environment.gitopsPath,
+        extraApprovers: environment.extraApprovers,
+      },
       ...(checklist ? { checklist } : {}),
       approvals: gate,
       ...(latest ? { sync: latest } : {}),

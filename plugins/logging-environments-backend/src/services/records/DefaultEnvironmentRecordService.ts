@@ -257,6 +257,27 @@ export class DefaultEnvironmentRecordService {
   }
 
   /**
+   * Allows a rotation (replacing the cluster's External Secrets credentials
+   * or another environment's ClusterSecretStore) for the caller, or says
+   * why not: those credentials decide which AWS account External Secrets
+   * reads, and nothing in Git (so no approval) covers them. A development
+   * environment's bootstrappers may rotate; a staging or production
+   * environment's only an administrator.
+   */
+  async authorizeRotation(
+    entityRef: string,
+    caller: RecordCaller,
+  ): Promise<EnvironmentRecord> {
+    const record = await this.forBootstrap(entityRef, caller);
+    if (record.tier !== 'development' && !this.isAdministrator(caller)) {
+      throw new NotAllowedError(
+        `rotate: only an administrator may replace the External Secrets credentials of the ${record.tier} environment ${record.name}: they decide which AWS account its logs' key is read from, and no approval covers them`,
+      );
+    }
+    return record;
+  }
+
+  /**
    * Binds the environment's Argo CD Applications: reads its AppProject and
    * Applications from the cluster, checks them against what the template
    * renders for the record, and stores their uids (state `registered`).

@@ -96,38 +96,59 @@ describe('EntityLoggingEnvironmentContent', () => {
     await waitFor(() => expect(getHistory).toHaveBeenCalledTimes(2));
   });
 
-  it('explains how to set up an environment with missing annotations', async () => {
-    const getEnvironment = jest.fn();
-    await renderWithApis(<EntityLoggingEnvironmentContent />, {
-      entity: { ...entity, metadata: { name: 'bare', namespace: 'default' } },
-      api: { getEnvironment },
+  /** What LoggingEnvironmentsClient throws for an error answer (ResponseError.fromResponse). */
+  const responseError = (statusCode: number, message: string) =>
+    Object.assign(new Error(`Request failed with ${statusCode}, ${message}`), {
+      name: 'ResponseError',
+      statusCode,
+      body: { error: { name: 'Error', message } },
     });
-    expect(
-      screen.getByText('This logging environment is not set up'),
-    ).toBeInTheDocument();
-    expect(
-      screen.getByText('annotation logging-environments.io/cluster is missing'),
-    ).toBeInTheDocument();
-    expect(getEnvironment).not.toHaveBeenCalled();
-  });
 
-  it('explains an environment the backend does not know yet', async () => {
-    // What LoggingEnvironmentsClient throws on a 404 (ResponseError.fromResponse).
-    const notFound = Object.assign(
-      new Error('Request failed with 404 Not Found'),
-      { name: 'ResponseError', statusCode: 404 },
-    );
+  it("shows an entity without a trusted record as not registered, in the backend's words", async () => {
     await renderWithApis(<EntityLoggingEnvironmentContent />, {
-      entity,
+      // No annotations at all: the page asks the backend all the same.
+      entity: { ...entity, metadata: { name: 'c1-dev', namespace: 'default' } },
       api: {
         getEnvironment: async () => {
-          throw notFound;
+          throw responseError(
+            404,
+            'resource:default/c1-dev is not a registered logging environment: no trusted record exists for it.',
+          );
         },
       },
     });
     expect(
-      await screen.findByText('The backend does not know this environment yet'),
+      await screen.findByText('Not a registered logging environment'),
     ).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        'resource:default/c1-dev is not a registered logging environment: no trusted record exists for it.',
+      ),
+    ).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Approve' })).toBeNull();
+  });
+
+  it('shows an entity that disagrees with its record as such, naming each fact', async () => {
+    await renderWithApis(<EntityLoggingEnvironmentContent />, {
+      entity: environmentEntity('development'),
+      api: {
+        getEnvironment: async () => {
+          throw responseError(
+            409,
+            'resource:default/acme-prod does not match its record, so nothing acts on it: annotation logging-environments.io/tier says "development", the record says "production"',
+          );
+        },
+      },
+    });
+    expect(
+      await screen.findByText("Does not match its environment's record"),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        'annotation logging-environments.io/tier says "development", the record says "production"',
+      ),
+    ).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Sync now' })).toBeNull();
   });
 
   it('shows the backend error', async () => {

@@ -1,5 +1,4 @@
 import {
-  EmptyState,
   Progress,
   ResponseErrorPanel,
   WarningPanel,
@@ -7,12 +6,8 @@ import {
 import { useEntity } from '@backstage/plugin-catalog-react';
 import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
-import {
-  ApplicationRole,
-  EnvironmentRef,
-  LOGGING_ANNOTATIONS,
-  readEnvironmentRef,
-} from '@internal/plugin-logging-environments-common';
+import { stringifyEntityRef } from '@backstage/catalog-model';
+import { ApplicationRole } from '@internal/plugin-logging-environments-common';
 import { useCallback, useState } from 'react';
 import { useEnvironment } from '../../hooks';
 import { ApprovalsCard } from '../ApprovalsCard';
@@ -20,34 +15,23 @@ import { ChecklistCard } from '../ChecklistCard';
 import { EnvironmentDetails } from '../EnvironmentDetails';
 import { FailureSummary, failuresOf } from '../FailureSummary';
 import { HistoryTable } from '../HistoryTable';
-import { MissingSetup } from '../MissingSetup';
+import { NotRegistered } from '../NotRegistered';
 import { PhaseHeader } from '../PhaseHeader';
 import { SyncCard } from '../SyncCard';
 import { WaveTimeline } from '../WaveTimeline';
 
-const SETUP_EXAMPLE = `apiVersion: backstage.io/v1alpha1
-kind: Resource
-metadata:
-  name: acme-prod
-  annotations:
-    ${LOGGING_ANNOTATIONS.cluster}: sandbox
-    ${LOGGING_ANNOTATIONS.tier}: production
-    ${LOGGING_ANNOTATIONS.argocdApps}: acme-prod-logging-infrastructure,acme-prod-logging-forwarder
-spec:
-  type: logging-environment
-  owner: group:default/platform-team`;
-
-function isNotFound(error: Error): boolean {
-  return (
-    error.name === 'ResponseError' &&
-    (error as Error & { statusCode?: number }).statusCode === 404
-  );
+/** The HTTP status of a backend error, and its message as the backend wrote it. */
+function backendError(error: Error): { status?: number; message: string } {
+  const e = error as Error & {
+    statusCode?: number;
+    body?: { error?: { message?: string } };
+  };
+  if (e.name !== 'ResponseError') return { message: error.message };
+  return { status: e.statusCode, message: e.body?.error?.message ?? e.message };
 }
 
-const EnvironmentPage = ({ environment }: { environment: EnvironmentRef }) => {
-  const { value, loading, error, refresh, tick } = useEnvironment(
-    environment.entityRef,
-  );
+const EnvironmentPage = ({ entityRef }: { entityRef: string }) => {
+  const { value, loading, error, refresh, tick } = useEnvironment(entityRef);
   // After the user's own action, re-read the history too.
   const [actions, setActions] = useState(0);
   const onChanged = useCallback(() => {
@@ -57,14 +41,12 @@ const EnvironmentPage = ({ environment }: { environment: EnvironmentRef }) => {
 
   if (loading) return <Progress />;
   if (!value) {
-    if (error && isNotFound(error)) {
-      return (
-        <EmptyState
-          missing="info"
-          title="The backend does not know this environment yet"
-          description={`The Logging Environments backend found no environment ${environment.entityRef}. It reads environments from the catalog: wait for the catalog to process the entity, then reload.`}
-        />
-      );
+    const failure = error ? backendError(error) : undefined;
+    if (failure?.status === 404) {
+      return <NotRegistered reason="unregistered" message={failure.message} />;
+    }
+    if (failure?.status === 409) {
+      return <NotRegistered reason="mismatch" message={failure.message} />;
     }
     return <ResponseErrorPanel error={error ?? new Error('No data')} />;
   }
@@ -100,7 +82,7 @@ const EnvironmentPage = ({ environment }: { environment: EnvironmentRef }) => {
         <SyncCard environment={value} onChanged={onChanged} />
       </Grid>
       <Grid item xs={12} md={6}>
-        <EnvironmentDetails environment={environment} applicationUrls={urls} />
+        <EnvironmentDetails environment={value} applicationUrls={urls} />
       </Grid>
       <Grid item xs={12}>
         <Typography variant="h5" component="h2" gutterBottom>
@@ -117,21 +99,13 @@ const EnvironmentPage = ({ environment }: { environment: EnvironmentRef }) => {
 
 /**
  * The Logging tab of a logging-environment entity: phases and tier policy,
- * checklist, approvals, sync, wave status and history, kept live.
+ * checklist, approvals, sync, wave status and history, kept live. What it
+ * shows comes from the environment's trusted record in the backend; an
+ * entity without one, or one that disagrees with it, is shown as such.
  *
  * @public
  */
 export const EntityLoggingEnvironmentContent = () => {
   const { entity } = useEntity();
-  const ref = readEnvironmentRef(entity);
-  if (!ref.ok) {
-    return (
-      <MissingSetup
-        title="This logging environment is not set up"
-        problems={ref.problems}
-        example={SETUP_EXAMPLE}
-      />
-    );
-  }
-  return <EnvironmentPage environment={ref.value} />;
+  return <EnvironmentPage entityRef={stringifyEntityRef(entity)} />;
 };

@@ -1,23 +1,10 @@
 import { renderInTestApp } from '@backstage/test-utils';
 import { screen } from '@testing-library/react';
-import { EnvironmentRef } from '@internal/plugin-logging-environments-common';
+import { awaitingApprovalEnvironment } from '../../__fixtures__/environments';
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
 import { EnvironmentDetails } from './EnvironmentDetails';
 
-const environment: EnvironmentRef = {
-  entityRef: 'resource:default/acme-prod',
-  name: 'acme-prod',
-  tier: 'production',
-  cluster: 'sandbox',
-  namespace: 'openshift-logging',
-  argocdNamespace: 'openshift-gitops',
-  applications: {
-    infrastructure: 'acme-prod-logging-infrastructure',
-    forwarder: 'acme-prod-logging-forwarder',
-  },
-  bucket: 'acme-prod-loki',
-  requester: 'user:default/requester',
-};
+const environment = awaitingApprovalEnvironment();
 
 describe('EnvironmentDetails', () => {
   it('links each Application to the Argo CD UI when the backend gives its page', async () => {
@@ -40,6 +27,32 @@ describe('EnvironmentDetails', () => {
       'https://argocd.example.com/applications/openshift-gitops/acme-prod-logging-forwarder',
     );
     expect(screen.getByText('acme-prod-loki')).toBeInTheDocument();
+  });
+
+  it("names the groups a role also takes, as the environment's record gives them", async () => {
+    const staging = awaitingApprovalEnvironment();
+    staging.policy = {
+      ...staging.policy,
+      tier: 'staging',
+      requiredApprovals: [
+        {
+          role: 'configuration-review',
+          title: 'Configuration review',
+          group: 'group:default/platform-approvers',
+          extendable: true,
+        },
+      ],
+    };
+    staging.record!.extraApprovers = {
+      'configuration-review': ['group:default/sre'],
+    };
+    await renderInTestApp(<EnvironmentDetails environment={staging} />, {
+      mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef },
+    });
+    expect(
+      screen.getByText(/^also gives the configuration review$/i),
+    ).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: 'sre' })).toBeInTheDocument();
   });
 
   it('shows plain names without an Argo CD UI', async () => {

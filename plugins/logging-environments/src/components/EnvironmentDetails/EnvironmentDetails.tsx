@@ -6,12 +6,12 @@ import {
 import { EntityRefLink } from '@backstage/plugin-catalog-react';
 import {
   ApplicationRole,
-  EnvironmentRef,
+  EnvironmentDetails as Details,
 } from '@internal/plugin-logging-environments-common';
 
 /** @internal */
 export interface EnvironmentDetailsProps {
-  environment: EnvironmentRef;
+  environment: Details;
   /** Each Application's page in the Argo CD UI, when the backend knows one. */
   applicationUrls?: Partial<Record<ApplicationRole, string>>;
 }
@@ -26,7 +26,7 @@ function argocdLink(app: string, url: string | undefined) {
 }
 
 /**
- * What the environment is made of, as its annotations say.
+ * What the environment is made of, as its trusted record says.
  *
  * @internal
  */
@@ -34,32 +34,59 @@ export const EnvironmentDetails = ({
   environment,
   applicationUrls = {},
 }: EnvironmentDetailsProps) => {
-  const { applications } = environment;
+  const { record } = environment;
   const metadata: Record<string, unknown> = {
     tier: environment.tier,
     cluster: environment.cluster,
     'logging namespace': environment.namespace,
-    'infrastructure application': argocdLink(
-      applications.infrastructure,
-      applicationUrls.infrastructure,
-    ),
-    'forwarder application': argocdLink(
-      applications.forwarder,
-      applicationUrls.forwarder,
-    ),
   };
-  if (environment.bucket) metadata.bucket = environment.bucket;
-  if (environment.region) metadata.region = environment.region;
-  if (environment.secret)
-    metadata['Secrets Manager secret'] = environment.secret;
-  if (environment.gitopsPath) metadata['GitOps path'] = environment.gitopsPath;
+  if (record) {
+    metadata['infrastructure application'] = argocdLink(
+      record.applications.infrastructure,
+      applicationUrls.infrastructure,
+    );
+    metadata['forwarder application'] = argocdLink(
+      record.applications.forwarder,
+      applicationUrls.forwarder,
+    );
+    metadata.bucket = record.bucket;
+    metadata.region = record.region;
+    metadata['Secrets Manager secret'] = record.secret;
+    metadata['GitOps path'] = record.gitopsPath;
+  }
+  if (environment.owner) {
+    metadata.owner = (
+      <EntityRefLink entityRef={environment.owner} defaultKind="group" />
+    );
+  }
   if (environment.requester) {
     metadata.requester = (
       <EntityRefLink entityRef={environment.requester} defaultKind="user" />
     );
   }
+  const extra = Object.entries(record?.extraApprovers ?? {}).filter(
+    ([, groups]) => groups.length > 0,
+  );
+  for (const [role, groups] of extra) {
+    const title =
+      environment.policy.requiredApprovals.find(r => r.role === role)?.title ??
+      role;
+    metadata[`also gives the ${title.toLocaleLowerCase('en-US')}`] = (
+      <>
+        {groups.map((g, i) => (
+          <span key={g}>
+            {i > 0 && ', '}
+            <EntityRefLink entityRef={g} defaultKind="group" />
+          </span>
+        ))}
+      </>
+    );
+  }
   return (
-    <InfoCard title="Environment">
+    <InfoCard
+      title="Environment"
+      subheader="As its record says: the bootstrap wrote it, only an administrator changes it"
+    >
       <StructuredMetadataTable metadata={metadata} />
     </InfoCard>
   );

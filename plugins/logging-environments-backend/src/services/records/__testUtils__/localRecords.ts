@@ -71,6 +71,7 @@ export async function localRecords(options: {
       service.claim(request, caller, { dryRun: o.dryRun }),
     forBootstrap: name => service.forBootstrap(ref(name), caller),
     bindApplications: name => service.bindApplications(ref(name), caller),
+    authorizeRotation: name => service.authorizeRotation(ref(name), caller),
   };
   return {
     api,
