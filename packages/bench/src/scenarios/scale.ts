@@ -471,6 +471,7 @@ export async function scaleScenario(o: ScaleOptions): Promise<ScenarioResult> {
       'An environment in the cache is its two Applications as the API server sends them (with status.resources and the last operation), held once by the informer and referenced by the cache.',
       "The list asks the permission backend once (a conditional decision); when reading is allowed outright it pages the trusted records in SQL (ordered by entity ref, limit and offset, with a count of all), reads the page's entities from the catalog by ref with the caller's credentials (an entity the caller cannot see, or one that does not match its record, is left out), and builds the page's items from the watch cache and the database.",
       'With one environment per cluster, the backend watches three kinds (Applications, LokiStacks, ClusterLogForwarders) on a cluster per environment: at start-up it lists and watches each, and holds three watch connections per environment; the baseline column shows what that costs before any Application exists.',
+      `The cost of a watched cluster is the difference of the baselines at ${largest.size} and at ${smallest.size} environments, divided by the difference in clusters; it also holds the larger size's extra records and entities, so it is an upper bound.`,
       ...(capped.length
         ? [
             `At ${capped
