@@ -126,18 +126,37 @@ describe('yarn bench --smoke', () => {
     const s = scenario('scale');
     expect(s.tables?.[0].rows.map(r => Number(r[0]))).toEqual(SMOKE.scaleSizes);
     for (const row of s.tables![0].rows) {
-      expect(Number(row[1])).toBeGreaterThan(0); // RSS MiB
+      // Clusters watched: one per environment, up to the cap.
+      expect(Number(row[1])).toBe(
+        Math.min(Number(row[0]), SMOKE.scaleWatchedMax),
+      );
+      expect(Number(row[2])).toBeGreaterThan(0); // RSS MiB, watching
+      expect(Number(row[3])).toBeGreaterThan(0); // RSS MiB, cache full
       // List p50 / p95 with the permission backend and with allow-all.
-      expect(row[5]).toMatch(/^\d+(\.\d)? \/ \d+(\.\d)?$/);
-      expect(row[6]).toMatch(/^\d+(\.\d)? \/ \d+(\.\d)?$/);
+      expect(row[7]).toMatch(/^\d+(\.\d)? \/ \d+(\.\d)?$/);
+      expect(row[8]).toMatch(/^\d+(\.\d)? \/ \d+(\.\d)?$/);
     }
     expect(finite(s.figures['KB of RSS per environment (largest size)'])).toBe(
       true,
     );
   });
 
-  it('puts the bootstrap beside its critical path', () => {
-    const f = scenario('bootstrap').figures;
+  it('puts the bootstrap, claim first, beside its critical path', () => {
+    const s = scenario('bootstrap');
+    const rows = s.tables![0].rows;
+    expect(rows.map(r => r[0]).slice(0, 2)).toEqual(['validate', 'claim']);
+    expect(rows.map(r => r[0])).not.toContain('sync');
+    // Every step but the validation waits for something (the claim).
+    expect(
+      rows.filter(r => r[0] !== 'validate' && r[1] === '—').map(r => r[0]),
+    ).toEqual([]);
+    // Both runs ran every step (the graph run leaves out the catalog
+    // registration): the steps without a duration.
+    expect(rows.filter(r => !/^\d+$/.test(r[2])).map(r => r[0])).toEqual([]);
+    expect(rows.filter(r => !/^\d+$/.test(r[4])).map(r => r[0])).toEqual([
+      'catalog',
+    ]);
+    const f = s.figures;
     const wall = f['template: submit to phase 1 done ms'] as number;
     const cp = f['template: critical path ms'] as number;
     const sum = f['template: sum of the steps ms'] as number;

@@ -7,31 +7,44 @@ import knexFactory, { Knex } from 'knex';
 /**
  * One in-memory SQLite database per plugin, as the test backend's default
  * gives, except that the benchmark closes them (the default leaves its
- * pools' timers behind, and the process would not exit).
+ * pools' timers behind, and the process would not exit) and can reach a
+ * plugin's database before the backend starts (to write the trusted
+ * records the logging-environments plugin reads).
  */
 export function createDatabases() {
-  const clients: Knex[] = [];
+  const clients = new Map<string, Knex>();
+  const client = (pluginId: string): Knex => {
+    let knex = clients.get(pluginId);
+    if (!knex) {
+      knex = knexFactory({
+        client: 'better-sqlite3',
+        connection: ':memory:',
+        useNullAsDefault: true,
+        pool: {
+          min: 1,
+          max: 1,
+          idleTimeoutMillis: Number.MAX_SAFE_INTEGER,
+        },
+      });
+      clients.set(pluginId, knex);
+    }
+    return knex;
+  };
   return {
+    /** The database of a plugin (created on first use). */
+    client,
     factory: createServiceFactory({
       service: coreServices.database,
-      deps: {},
-      factory: () => {
-        const knex = knexFactory({
-          client: 'better-sqlite3',
-          connection: ':memory:',
-          useNullAsDefault: true,
-          pool: {
-            min: 1,
-            max: 1,
-            idleTimeoutMillis: Number.MAX_SAFE_INTEGER,
-          },
-        });
-        clients.push(knex);
+      deps: { plugin: coreServices.pluginMetadata },
+      factory: ({ plugin }) => {
+        const knex = client(plugin.getId());
         return { getClient: async () => knex };
       },
     }),
     async destroy() {
-      await Promise.all(clients.splice(0).map(k => k.destroy()));
+      const all = [...clients.values()];
+      clients.clear();
+      await Promise.all(all.map(k => k.destroy()));
     },
   };
 }

@@ -1,29 +1,47 @@
 /**
- * What the benchmarks load into the sandbox and the catalog: environments
- * named `bench-<n>` spread over the clusters, each with its catalog entity
- * (as the template writes it) and its two Argo CD Applications (as the
- * template labels them, with the status Argo CD writes for a synced,
- * healthy environment, padded to the resource count asked for).
+ * What the benchmarks load into the sandbox, the catalog and the plugin's
+ * database: environments named `bench-<n>`, each on a cluster of its own
+ * (the trusted records allow one environment per cluster), each with its
+ * trusted record (as the bootstrap leaves it: claimed, Applications
+ * bound), its catalog entity (as the template writes it, matching the
+ * record) and its two Argo CD Applications (as the template labels them,
+ * with the status Argo CD writes for a synced, healthy environment, padded
+ * to the resource count asked for).
  */
 import { Entity } from '@backstage/catalog-model';
+import { ConfigReader } from '@backstage/config';
+import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   ApplicationRole,
-  DEFAULT_TIER_POLICIES,
+  EnvironmentRecord,
   Tier,
   applicationNames,
+  environmentLayout,
 } from '@internal/plugin-logging-environments-common';
-// The services take the backend plugin's own environment type.
-// eslint-disable-next-line @backstage/no-forbidden-package-imports
+// The services take the backend plugin's own environment type, made from
+// a record by the plugin's own catalog.
+/* eslint-disable @backstage/no-forbidden-package-imports */
+import { EnvironmentRecordsStore } from '@internal/plugin-logging-environments-backend/src/database/EnvironmentRecordsStore';
+import {
+  RecordEnvironmentCatalog,
+  readTierPolicies,
+} from '@internal/plugin-logging-environments-backend/src/services/environments';
 import { Environment } from '@internal/plugin-logging-environments-backend/src/services/types';
+/* eslint-enable @backstage/no-forbidden-package-imports */
 
 /** The namespace Argo CD's Applications live in. */
 export const ARGOCD_NAMESPACE = 'openshift-gitops';
 /** The namespace the logging stack is deployed into. */
 export const LOGGING_NAMESPACE = 'openshift-logging';
 /** The GitOps repository the Applications read (never fetched here). */
-const REPO_URL = 'http://git.example.com/gitops.git';
+export const REPO_URL = 'http://git.example.com/gitops.git';
+/** The portal's `loggingEnvironments.gitops` for the fixtures. */
+export const FIXTURE_GITOPS = { repoUrl: REPO_URL, branch: 'main' };
 /** The commit every fixture Application was compared and synced at. */
 export const FIXTURE_REVISION = '3c5f1e0d9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e';
+/** Who requested every fixture environment, and the group owning it. */
+const REQUESTER = 'user:default/requester';
+const OWNER = 'group:default/platform-team';
 
 // No development tier: its automatic first sync would start on the benchmark's
 // fresh database and, with no Argo CD controller to finish it, poll forever.
@@ -32,47 +50,94 @@ const TIERS: Tier[] = ['production', 'staging'];
 /** One benchmark environment: where it lives and what it is called. */
 export interface FixtureEnvironment {
   name: string;
+  /** Its own cluster: a record binds one environment to one cluster. */
   cluster: string;
   tier: Tier;
 }
 
-/** `count` environments, round-robin over the clusters and tiers. */
-export function fixtureEnvironments(
-  count: number,
-  clusters: string[],
-): FixtureEnvironment[] {
-  return Array.from({ length: count }, (_, i) => ({
-    name: `bench-${String(i).padStart(5, '0')}`,
-    cluster: clusters[i % clusters.length],
-    tier: TIERS[i % TIERS.length],
-  }));
+/** The uids of an environment's Applications, once they exist. */
+export type ApplicationUids = Partial<Record<ApplicationRole, string>>;
+
+/**
+ * `count` environments, each on a cluster of its own (`cluster-<n>`, as
+ * {@link startFleet} names them), alternating the tiers.
+ */
+export function fixtureEnvironments(count: number): FixtureEnvironment[] {
+  return Array.from({ length: count }, (_, i) => {
+    const n = String(i).padStart(5, '0');
+    return {
+      name: `bench-${n}`,
+      cluster: `cluster-${n}`,
+      tier: TIERS[i % TIERS.length],
+    };
+  });
 }
 
-/** The environment as the plugin's services see it (what the catalog gives them). */
-export function serviceEnvironment(env: FixtureEnvironment): Environment {
+/**
+ * The environment's trusted record as the bootstrap leaves it: claimed by
+ * the requester for platform-team, its Applications bound (with their uids
+ * when they exist already).
+ */
+export function fixtureRecord(
+  env: FixtureEnvironment,
+  uids: ApplicationUids = {},
+): Omit<EnvironmentRecord, 'createdAt' | 'updatedAt'> {
+  const layout = environmentLayout(env.name);
+  const app = (role: ApplicationRole) => ({
+    name: layout.applications[role],
+    ...(uids[role] ? { uid: uids[role] } : {}),
+  });
   return {
-    entityRef: `resource:default/${env.name}`,
+    entityRef: layout.entityRef,
     name: env.name,
-    title: `${env.name} logging`,
-    owner: 'group:default/platform-team',
     tier: env.tier,
     cluster: env.cluster,
-    namespace: LOGGING_NAMESPACE,
-    argocdNamespace: ARGOCD_NAMESPACE,
-    applications: applicationNames(env.name),
+    namespace: layout.namespace,
+    argocdNamespace: layout.argocdNamespace,
+    project: layout.project,
+    applications: {
+      infrastructure: app('infrastructure'),
+      forwarder: app('forwarder'),
+    },
+    owner: OWNER,
+    requester: REQUESTER,
     region: 'us-east-1',
     bucket: `${env.name}-loki`,
     secret: `logging/${env.name}/loki-s3`,
-    gitopsPath: `environments/${env.name}`,
-    requester: 'user:default/requester',
-    policy: DEFAULT_TIER_POLICIES[env.tier],
-    approverGroups: [],
+    gitopsPath: layout.gitopsPath,
+    extraApprovers: {},
+    state: 'registered',
+    updatedBy: REQUESTER,
   };
 }
 
-/** The environment's catalog entity, as the template's skeleton renders it. */
+/**
+ * The plugin's own view of records (only `toEnvironment` is used, which
+ * reads neither the catalog nor the store).
+ */
+const recordView = new RecordEnvironmentCatalog({
+  catalog: {} as CatalogService,
+  records: {} as EnvironmentRecordsStore,
+  policies: readTierPolicies(new ConfigReader({})),
+  gitops: FIXTURE_GITOPS,
+});
+
+/** The environment as the plugin's services see it: its record, through the plugin's catalog. */
+export function serviceEnvironment(
+  env: FixtureEnvironment,
+  uids: ApplicationUids = {},
+): Environment {
+  const at = '2026-01-01T00:00:00.000Z';
+  return recordView.toEnvironment(
+    { ...fixtureRecord(env, uids), createdAt: at, updatedAt: at },
+    environmentEntity(env),
+  );
+}
+
+/** The environment's catalog entity, as the template's skeleton renders it (matching its record). */
 export function environmentEntity(env: FixtureEnvironment): Entity {
-  const apps = applicationNames(env.name);
+  const record = fixtureRecord(env);
+  const apps = record.applications;
   return {
     apiVersion: 'backstage.io/v1alpha1',
     kind: 'Resource',
@@ -81,21 +146,21 @@ export function environmentEntity(env: FixtureEnvironment): Entity {
       namespace: 'default',
       title: `${env.name} logging`,
       annotations: {
-        'logging-environments.io/cluster': env.cluster,
-        'logging-environments.io/tier': env.tier,
-        'logging-environments.io/namespace': LOGGING_NAMESPACE,
-        'logging-environments.io/argocd-namespace': ARGOCD_NAMESPACE,
-        'logging-environments.io/argocd-apps': `${apps.infrastructure},${apps.forwarder}`,
-        'logging-environments.io/region': 'us-east-1',
-        'logging-environments.io/bucket': `${env.name}-loki`,
-        'logging-environments.io/secret': `logging/${env.name}/loki-s3`,
-        'logging-environments.io/gitops-path': `environments/${env.name}`,
-        'logging-environments.io/requester': 'user:default/requester',
+        'logging-environments.io/cluster': record.cluster,
+        'logging-environments.io/tier': record.tier,
+        'logging-environments.io/namespace': record.namespace,
+        'logging-environments.io/argocd-namespace': record.argocdNamespace,
+        'logging-environments.io/argocd-apps': `${apps.infrastructure.name},${apps.forwarder.name}`,
+        'logging-environments.io/region': record.region,
+        'logging-environments.io/bucket': record.bucket,
+        'logging-environments.io/secret': record.secret,
+        'logging-environments.io/gitops-path': record.gitopsPath,
+        'logging-environments.io/requester': record.requester,
       },
     },
     spec: {
       type: 'logging-environment',
-      owner: 'group:default/platform-team',
+      owner: record.owner,
       system: 'logging-platform',
     },
   };
@@ -274,7 +339,7 @@ export function applicationObject(
       },
     },
     spec: {
-      project: `${env.name}-logging`,
+      project: environmentLayout(env.name).project,
       source: {
         repoURL: REPO_URL,
         targetRevision: 'main',

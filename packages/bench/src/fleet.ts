@@ -28,10 +28,12 @@ import { KubeObject } from '@internal/sandbox/src/kube/types';
 import { randomBytes } from 'node:crypto';
 import {
   ARGOCD_NAMESPACE,
+  ApplicationUids,
   FixtureEnvironment,
   applicationObject,
   applicationStatus,
 } from './fixtures';
+import { waitFor } from './stats';
 
 /** One cluster of the fleet. */
 export interface FleetCluster {
@@ -61,8 +63,14 @@ export interface Fleet {
     serviceAccountToken: string;
     caData: string;
   }>;
-  /** Creates the environments' Applications with a synced, healthy status. */
-  seed(envs: FixtureEnvironment[], options: { resources: number }): void;
+  /**
+   * Creates the environments' Applications with a synced, healthy status;
+   * returns their uids by environment name (what a record binds).
+   */
+  seed(
+    envs: FixtureEnvironment[],
+    options: { resources: number },
+  ): Map<string, ApplicationUids>;
   /**
    * Writes a new status of one Application (LokiStack health and reconcile
    * time), as Argo CD does when the app's health changes.
@@ -75,6 +83,12 @@ export interface Fleet {
   ): void;
   /** Calls counted since the last `resetCalls`. */
   calls(): CallCount;
+  /**
+   * Waits until every cluster was asked, since the last `resetCalls`, to
+   * watch each of the kinds the plugin's watch cache watches: the cache is
+   * warm (its first lists came before the watches).
+   */
+  awaitWatches(timeoutMs: number): Promise<void>;
   resetCalls(): void;
   /** Adds a fault rule to every cluster. */
   addFault(rule: FaultRule): void;
@@ -91,18 +105,24 @@ function namespaceObject(name: string): KubeObject {
   };
 }
 
+/** What the plugin's watch cache watches on every cluster. */
+const WATCHED_KINDS = [
+  'watch:applications',
+  'watch:lokistacks',
+  'watch:clusterlogforwarders',
+];
+
 /**
- * Starts `count` clusters named `cluster-1` ... on free loopback ports,
- * over HTTPS with one self-signed certificate, as real API servers are
- * reached.
+ * Starts one cluster per name on free loopback ports, over HTTPS with one
+ * self-signed certificate, as real API servers are reached.
  */
-export async function startFleet(count: number): Promise<Fleet> {
+export async function startFleet(names: string[]): Promise<Fleet> {
   const types = [...BUILTIN_TYPES, ...loadCrdTypes()];
   const tls = selfSignedCertificate();
   const clusters: FleetCluster[] = [];
   const servers: KubeApiServer[] = [];
   try {
-    for (let i = 1; i <= count; i++) {
+    for (const name of names) {
       const admission = createCrdAdmission();
       const store = new MemoryObjectStore(types);
       for (const ns of INITIAL_NAMESPACES) {
@@ -120,7 +140,7 @@ export async function startFleet(count: number): Promise<Fleet> {
       });
       servers.push(server);
       clusters.push({
-        name: `cluster-${i}`,
+        name,
         url: server.url,
         token,
         caData: server.caData ?? '',
@@ -149,18 +169,21 @@ export async function startFleet(count: number): Promise<Fleet> {
         caData: c.caData,
       })),
     seed(envs, { resources }) {
+      const uids = new Map<string, ApplicationUids>();
       for (const env of envs) {
         const { store } = clusterOf(env);
+        const created: ApplicationUids = {};
         for (const role of ['infrastructure', 'forwarder'] as const) {
-          const created = store.create(
-            applicationObject(env, role) as KubeObject,
-          );
+          const app = store.create(applicationObject(env, role) as KubeObject);
           store.updateStatus({
-            ...created,
+            ...app,
             status: applicationStatus(env, role, { resources }),
           });
+          created[role] = app.metadata.uid;
         }
+        uids.set(env.name, created);
       }
+      return uids;
     },
     setHealth(env, role, health, { resources }) {
       const { store } = clusterOf(env);
@@ -191,6 +214,16 @@ export async function startFleet(count: number): Promise<Fleet> {
         }
       }
       return { total, byOperation };
+    },
+    async awaitWatches(timeoutMs) {
+      const watching = (c: FleetCluster) =>
+        WATCHED_KINDS.every(op => c.faults.calls.kube.includes(op));
+      await waitFor(
+        `watches of ${WATCHED_KINDS.length} kinds on ${clusters.length} clusters`,
+        () => (clusters.every(watching) ? true : undefined),
+        timeoutMs,
+        100,
+      );
     },
     resetCalls() {
       for (const c of clusters) c.faults.calls.kube.length = 0;

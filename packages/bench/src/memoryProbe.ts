@@ -1,11 +1,16 @@
 /**
  * A child process that runs the portal's backend (the real plugin in a test
- * backend) against the benchmark's clusters and reports its memory: once
- * started on empty clusters, and again once the parent has created the
+ * backend, with every environment's record and entity) against the
+ * benchmark's clusters and reports its memory: once started and watching
+ * the (still empty) clusters, and again once the parent has created the
  * environments' Applications and the watch cache holds them all. Run with
  * `--expose-gc` (see `measureBackendMemory`).
  */
-import { environmentEntity, fixtureEnvironments } from './fixtures';
+import {
+  environmentEntity,
+  fixtureEnvironments,
+  fixtureRecord,
+} from './fixtures';
 import { startPortal } from './portal';
 import { sleep, waitFor } from './stats';
 
@@ -17,6 +22,7 @@ export interface ProbeRequest {
     serviceAccountToken: string;
     caData: string;
   }>;
+  /** Environments with a record and an entity (the first ones are on `clusters`). */
   environments: number;
 }
 
@@ -63,21 +69,29 @@ function next(type: string): Promise<any> {
 
 async function main() {
   const request = (await next('start')) as ProbeRequest & { type: string };
-  const envs = fixtureEnvironments(
-    request.environments,
-    request.clusters.map(c => c.name),
-  );
+  const envs = fixtureEnvironments(request.environments);
+  const served = new Set(request.clusters.map(c => c.name));
   const portal = await startPortal({
     clusters: request.clusters,
+    // Recorded before their Applications exist, so without their uids.
+    records: envs.map(e => fixtureRecord(e)),
     entities: envs.map(environmentEntity),
   });
   try {
+    // The parent tells when every cluster is watched (it counts the calls).
+    const warm = next('warm');
+    await send({ type: 'started' });
+    await warm;
     const baseline = await sample();
     await send({ type: 'baseline', sample: baseline });
     await next('seeded');
     // Every environment whose Applications arrived is signalled once
     // (coalesced); wait for all of them, then for the stream to go quiet.
-    const wanted = new Set(envs.map(e => `resource:default/${e.name}`));
+    const wanted = new Set(
+      envs
+        .filter(e => served.has(e.cluster))
+        .map(e => `resource:default/${e.name}`),
+    );
     await waitFor(
       'the cache to hold every environment',
       () => {

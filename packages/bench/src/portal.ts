@@ -1,8 +1,9 @@
 /**
  * The portal's backend as the benchmarks drive it: the real
  * logging-environments plugin in a test backend (startTestBackend), with
- * the real permission backend and a policy like the portal's, the catalog
- * holding the environments' entities, SQLite databases, the real signals
+ * the real permission backend and a policy like the portal's, the
+ * environments' trusted records in the plugin's database and their
+ * entities in the catalog, SQLite databases, the real signals
  * service publishing to an in-process event bus (what the signals backend
  * subscribes to before writing to browsers' websockets), and a scheduler
  * the benchmark drives.
@@ -40,13 +41,22 @@ import loggingEnvironmentsPlugin, {
   loggingEnvironmentConditions,
 } from '@internal/plugin-logging-environments-backend';
 import {
+  EnvironmentRecord,
   loggingEnvironmentApprovePermission,
   loggingEnvironmentSyncPermission,
 } from '@internal/plugin-logging-environments-common';
+// The records are written as the bootstrap's claim and bind leave them,
+// through the plugin's own store, before the plugin starts.
+// eslint-disable-next-line @backstage/no-forbidden-package-imports
+import { DatabaseEnvironmentRecordsStore } from '@internal/plugin-logging-environments-backend/src/database/DatabaseEnvironmentRecordsStore';
 import { createDatabases } from './databases';
+import { FIXTURE_GITOPS } from './fixtures';
 
 /** Where the plugin's API is mounted. */
 export const API_BASE = '/api/logging-environments';
+
+/** The plugin's id (its database is the one the records go into). */
+const PLUGIN_ID = 'logging-environments';
 
 /** The id of the plugin's scheduled sync task. */
 const SYNC_TASK = 'logging-environments-sync';
@@ -180,6 +190,9 @@ export interface ReceivedSignal {
 export interface PortalOptions {
   /** `loggingEnvironments.clusters`. */
   clusters: object[];
+  /** The environments' trusted records, written before the plugin starts. */
+  records: Array<Omit<EnvironmentRecord, 'createdAt' | 'updatedAt'>>;
+  /** The catalog's entities (the environments', matching their records). */
   entities: Entity[];
   /** Extra `loggingEnvironments` configuration. */
   loggingEnvironments?: Record<string, unknown>;
@@ -225,6 +238,10 @@ export async function startPortal(options: PortalOptions): Promise<Portal> {
   // scheduler would on its interval).
   const tasks = new Map<string, SchedulerServiceTaskInvocationDefinition>();
   const databases = createDatabases();
+  const records = await DatabaseEnvironmentRecordsStore.create({
+    database: { getClient: async () => databases.client(PLUGIN_ID) },
+  });
+  for (const record of options.records) await records.create(record);
   const backend = await startTestBackend({
     features: [
       loggingEnvironmentsPlugin,
@@ -270,6 +287,7 @@ export async function startPortal(options: PortalOptions): Promise<Portal> {
         data: {
           permission: { enabled: options.permissions !== 'allow-all' },
           loggingEnvironments: {
+            gitops: FIXTURE_GITOPS,
             ...options.loggingEnvironments,
             clusters: options.clusters,
           },

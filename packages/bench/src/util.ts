@@ -24,12 +24,16 @@ export function quietLogger(sink: string[] = []): LoggerService {
   return logger;
 }
 
-/** The plugin's cluster registry over the fleet's clusters. */
-export function fleetRegistry(fleet: Fleet): ConfigClusterRegistry {
+/** The plugin's cluster registry over the fleet's clusters (or some of them). */
+export function fleetRegistry(
+  fleet: Fleet,
+  only?: string[],
+): ConfigClusterRegistry {
+  const clusters = fleet
+    .clusterConfig()
+    .filter(c => !only || only.includes(c.name));
   return ConfigClusterRegistry.fromConfig(
-    new ConfigReader({
-      loggingEnvironments: { clusters: fleet.clusterConfig() },
-    }),
+    new ConfigReader({ loggingEnvironments: { clusters } }),
   );
 }
 

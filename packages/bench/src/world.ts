@@ -2,7 +2,8 @@
  * The whole sandbox (Kubernetes API with the simulated operators, Argo CD,
  * the GitOps repository, AWS through moto behind the fault-injecting
  * proxy), seeded as `yarn sandbox` seeds it, with the portal's
- * configuration for it: what the checklist and bootstrap scenarios run on.
+ * configuration for it and the backend's trusted records: what the
+ * checklist and bootstrap scenarios run on.
  */
 import { ConfigReader } from '@backstage/config';
 import {
@@ -11,13 +12,17 @@ import {
 } from '@internal/plugin-logging-environments-node';
 import { Sandbox, startSandbox } from '@internal/sandbox';
 /* eslint-disable @backstage/no-forbidden-package-imports */
+// The backend's own helper for running bootstrap actions outside a backend
+// (its real record service on SQLite), as packages/backend's tests use it.
+// eslint-disable-next-line no-restricted-imports
+import { localRecords } from '@internal/plugin-logging-environments-backend/src/services/records/__testUtils__/localRecords';
 import { portalConfig } from '@internal/sandbox/src/portalConfig';
 import { seedSandbox } from '@internal/sandbox/src/seed';
 /* eslint-enable @backstage/no-forbidden-package-imports */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from './util';
+import { REPO_ROOT, quietLogger } from './util';
 
 /** A started, seeded sandbox and the portal's view of it. */
 export interface World {
@@ -26,9 +31,16 @@ export interface World {
   config: Record<string, any>;
   registry: ConfigClusterRegistry;
   aws: AwsClientFactory;
+  /**
+   * The logging-environments backend's trusted records (its record service
+   * on SQLite), which the bootstrap's claim writes and every later step
+   * reads; calls are made as the example org's requester, a member of
+   * platform-team.
+   */
+  records: Awaited<ReturnType<typeof localRecords>>;
   /** Latency on every AWS and Kubernetes call from now on (0: none). */
   setLatency(ms: number): void;
-  /** Empties the sandbox (AWS, Kubernetes) and seeds it again. */
+  /** Empties the sandbox (AWS, Kubernetes) and seeds it again, and forgets every record. */
   reset(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -54,11 +66,22 @@ export async function startWorld(): Promise<World> {
     const seed = () =>
       seedSandbox(sandbox, { manifestsDir: join(REPO_ROOT, 'manifests') });
     await seed();
+    const registry = ConfigClusterRegistry.fromConfig(reader);
+    const records = await localRecords({
+      clusters: registry,
+      gitops: {
+        repoUrl: config.loggingEnvironments.gitops.repoUrl,
+        branch: config.loggingEnvironments.gitops.branch,
+      },
+      // Its default logger is a jest mock; the benchmark runs outside jest.
+      logger: quietLogger(),
+    });
     return {
       sandbox,
       config,
-      registry: ConfigClusterRegistry.fromConfig(reader),
+      registry,
       aws: AwsClientFactory.fromConfig(reader),
+      records,
       setLatency(ms) {
         sandbox.faults.clear();
         if (ms <= 0) return;
@@ -74,8 +97,10 @@ export async function startWorld(): Promise<World> {
       async reset() {
         await sandbox.reset();
         await seed();
+        await records.clear();
       },
       async stop() {
+        await records.knex.destroy();
         await sandbox.stop();
         await rm(dir, { recursive: true, force: true });
       },

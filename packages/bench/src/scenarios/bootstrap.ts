@@ -1,7 +1,9 @@
 /**
  * Scenario 6: phase 1 (bootstrap) with latency on every call: the template
  * through the real scaffolder, against the critical path of the steps that
- * must run in order, and the same steps run as a dependency graph.
+ * must run in order, and the same steps run as a dependency graph. Both
+ * claim the environment's trusted record first (after the validation, which
+ * has no effect), as the template does; every later step reads it.
  */
 import {
   coreServices,
@@ -27,9 +29,11 @@ import {
 import {
   AwsClientFactory,
   ConfigClusterRegistry,
+  EnvironmentRecordsApi,
 } from '@internal/plugin-logging-environments-node';
 import {
   createApplyClusterCredentialsAction,
+  createClaimEnvironmentAction,
   createEnsureBucketAction,
   createEnsureIamAction,
   createEnsureOperatorsAction,
@@ -38,7 +42,6 @@ import {
   createPublishGitopsAction,
   createRegisterArgoCdAction,
   createRegisterCatalogAction,
-  createSyncArgoCdAction,
   createValidateEnvironmentAction,
 } from '@internal/plugin-scaffolder-backend-module-logging-environments';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -62,6 +65,7 @@ interface Span {
 /** The template's phase-1 steps, by step id, with the action each runs. */
 const STEP_ACTIONS: Record<string, string> = {
   validate: 'logging:environment:validate',
+  claim: 'logging:environment:claim',
   render: 'fetch:template',
   publish: 'logging:gitops:publish',
   bucket: 'logging:bucket:ensure',
@@ -81,27 +85,34 @@ const STEP_ACTIONS: Record<string, string> = {
  */
 export const STEP_DEPENDENCIES: Record<string, string[]> = {
   validate: [],
-  // The skeleton takes the validated names.
-  render: ['validate'],
+  // Takes the validated bucket name; writes the record every later step
+  // acts on (each asks the backend for it and checks its input against it).
+  claim: ['validate'],
+  // The skeleton takes the validated names and the requester the record
+  // names.
+  render: ['claim'],
   publish: ['render'],
-  bucket: ['validate'],
+  bucket: ['claim'],
   // The IAM policy names the bucket's ARN, not the bucket: it needs no
   // bucket. The access key goes into the Secrets Manager secret.
-  iam: ['validate'],
+  iam: ['claim'],
   // Writes the same secret as iam.
   secret: ['iam'],
-  operators: ['validate'],
+  operators: ['claim'],
   // Creates its namespace when missing.
-  credentials: ['validate'],
+  credentials: ['claim'],
   // The rendered store, the External Secrets operator, the credentials it
   // validates with.
   store: ['render', 'operators', 'credentials'],
   // The Applications read the published path; Argo CD must be installed.
+  // It also binds the registered Applications to the record.
   register: ['publish', 'operators'],
   catalog: ['publish'],
 };
 
 const WHY: Record<string, string> = {
+  claim:
+    'every later step acts only on the record it writes (render also takes its requester)',
   secret: 'iam writes the access key into the same secret',
   store: 'needs the rendered manifest, the operator and the credentials',
   register: 'needs the published path and Argo CD',
@@ -164,7 +175,7 @@ function timed<T extends TemplateAction<any, any, any>>(
  * (plugins/scaffolder-backend-module-logging-environments/src/module.ts),
  * each action timed.
  */
-function timedModule(spans: Span[]) {
+function timedModule(spans: Span[], records: EnvironmentRecordsApi) {
   return createBackendModule({
     pluginId: 'scaffolder',
     moduleId: 'bench-logging-environments',
@@ -181,17 +192,17 @@ function timedModule(spans: Span[]) {
           const gitops = gitopsOf(config);
           scaffolder.addActions(
             ...[
-              createValidateEnvironmentAction({ clusters, catalog, gitops }),
-              createPublishGitopsAction({ gitops }),
-              createRegisterCatalogAction({ catalog }),
-              createEnsureBucketAction({ aws }),
-              createEnsureIamAction({ aws }),
-              createEnsureSecretAction({ aws }),
-              createApplyClusterCredentialsAction({ clusters }),
-              createEnsureSecretStoreAction({ clusters }),
-              createEnsureOperatorsAction({ clusters }),
-              createRegisterArgoCdAction({ clusters }),
-              createSyncArgoCdAction({ clusters }),
+              createValidateEnvironmentAction({ clusters, gitops }),
+              createClaimEnvironmentAction({ records }),
+              createPublishGitopsAction({ gitops, records }),
+              createRegisterCatalogAction({ catalog, records }),
+              createEnsureBucketAction({ aws, records }),
+              createEnsureIamAction({ aws, records }),
+              createEnsureSecretAction({ aws, records }),
+              createApplyClusterCredentialsAction({ clusters, records }),
+              createEnsureSecretStoreAction({ clusters, records }),
+              createEnsureOperatorsAction({ clusters, records }),
+              createRegisterArgoCdAction({ clusters, records, gitops }),
             ].map(a => timed(a as TemplateAction<any, any, any>, spans)),
           );
         },
@@ -237,10 +248,11 @@ function stepDurations(spans: Span[]): Record<string, number> {
     const s = byAction.get(action);
     if (s) out[step] = s.end - s.start;
   }
-  const validate = byAction.get(STEP_ACTIONS.validate);
+  // The template renders between the claim and publish.
+  const claim = byAction.get(STEP_ACTIONS.claim);
   const publish = byAction.get(STEP_ACTIONS.publish);
-  if (validate && publish && out.render === undefined) {
-    out.render = publish.start - validate.end;
+  if (claim && publish && out.render === undefined) {
+    out.render = publish.start - claim.end;
   }
   return out;
 }
@@ -252,7 +264,7 @@ async function templateRun(world: World, name: string, latencyMs: number) {
   const backend = await startTestBackend({
     features: [
       scaffolderPlugin,
-      timedModule(spans),
+      timedModule(spans, world.records.api),
       catalogPlugin,
       catalogModelModule,
       databases.factory,
@@ -412,10 +424,12 @@ async function graphRun(world: World, name: string, latencyMs: number) {
   const clusters = world.registry;
   const aws = world.aws;
   const gitops = gitopsOf(config);
+  const records = world.records.api;
   const t = <A>(a: A) =>
     timed(a as any, spans) as TemplateAction<any, any, any>;
   const actions = {
     validate: t(createValidateEnvironmentAction({ clusters, gitops })),
+    claim: t(createClaimEnvironmentAction({ records })),
     render: t(
       createFetchTemplateAction({
         reader: {
@@ -426,14 +440,14 @@ async function graphRun(world: World, name: string, latencyMs: number) {
         integrations: ScmIntegrations.fromConfig(new ConfigReader({})),
       }),
     ),
-    publish: t(createPublishGitopsAction({ gitops })),
-    bucket: t(createEnsureBucketAction({ aws })),
-    iam: t(createEnsureIamAction({ aws })),
-    secret: t(createEnsureSecretAction({ aws })),
-    operators: t(createEnsureOperatorsAction({ clusters })),
-    credentials: t(createApplyClusterCredentialsAction({ clusters })),
-    store: t(createEnsureSecretStoreAction({ clusters })),
-    register: t(createRegisterArgoCdAction({ clusters })),
+    publish: t(createPublishGitopsAction({ gitops, records })),
+    bucket: t(createEnsureBucketAction({ aws, records })),
+    iam: t(createEnsureIamAction({ aws, records })),
+    secret: t(createEnsureSecretAction({ aws, records })),
+    operators: t(createEnsureOperatorsAction({ clusters, records })),
+    credentials: t(createApplyClusterCredentialsAction({ clusters, records })),
+    store: t(createEnsureSecretStoreAction({ clusters, records })),
+    register: t(createRegisterArgoCdAction({ clusters, records, gitops })),
   };
   const v = templateValues(name);
   const outputs: Record<string, Record<string, any>> = {};
@@ -450,6 +464,14 @@ async function graphRun(world: World, name: string, latencyMs: number) {
       tlsStrategy: v.tlsStrategy,
       requiredSecrets: ['awsAccessKeyId', 'awsSecretAccessKey'],
     }),
+    claim: () => ({
+      name,
+      tier: v.tier,
+      cluster: v.cluster,
+      owner: v.owner,
+      region: v.region,
+      bucketName: out('validate').bucketName,
+    }),
     render: () => ({
       url: './skeleton',
       targetPath: `./environments/${name}`,
@@ -462,7 +484,7 @@ async function graphRun(world: World, name: string, latencyMs: number) {
         bucket: out('validate').bucketName,
         secretName: out('validate').secretName,
         tlsStrategy: v.tlsStrategy,
-        requester: USER,
+        requester: out('claim').requester,
         repoUrl: out('validate').gitopsRepoUrl,
         targetRevision: out('validate').gitopsBranch,
         gitopsPath: `environments/${name}`,
@@ -470,6 +492,7 @@ async function graphRun(world: World, name: string, latencyMs: number) {
       },
     }),
     publish: () => ({
+      environment: name,
       sourcePath: `environments/${name}`,
       commitMessage: `Add logging environment ${name} (${v.tier})`,
     }),
@@ -486,15 +509,16 @@ async function graphRun(world: World, name: string, latencyMs: number) {
       region: v.region,
       secretName,
     }),
-    operators: () => ({ cluster: v.cluster }),
-    credentials: () => ({ cluster: v.cluster }),
+    operators: () => ({ environment: name, cluster: v.cluster }),
+    credentials: () => ({ environment: name, cluster: v.cluster }),
     store: () => ({
+      environment: name,
       cluster: v.cluster,
       manifest: `environments/${name}/bootstrap/cluster-secret-store.yaml`,
     }),
     register: () => ({
+      environment: name,
       cluster: v.cluster,
-      tier: v.tier,
       manifests: [
         `environments/${name}/argocd/appproject.yaml`,
         `environments/${name}/argocd/applications.yaml`,
@@ -601,8 +625,9 @@ export async function bootstrapScenario(
     title: '6. Bootstrap (phase 1)',
     method:
       `The template (templates/logging-environment, production tier, installOperators on a fresh sandbox cluster) is submitted to the real scaffolder (startTestBackend with the scaffolder, the catalog and the Logging Environments actions, each action's handler timed), with ${o.latencyMs} ms injected on every AWS and Kubernetes call; phase 1 is done when the task completes (the store waits for Ready, the operators for their CSVs). ` +
+      "The actions reach the backend's trusted records through the real record service on SQLite in this process (localRecords, calls made as the example requester, a member of platform-team), not over HTTP: the claim (the first step with an effect, after the validation) writes the record, every later step reads it and checks its input against it, and register binds the Applications. " +
       'The critical path is the longest chain through the steps that must be sequential (the dependency table below), at the durations the steps took. ' +
-      'Then, on a reset sandbox, the same steps with the same actions and inputs are run as a dependency graph (each started as soon as what it needs is done), to show what running them concurrently achieves.',
+      'Then, on a reset sandbox with the records forgotten, the same steps with the same actions and inputs, the claim first, are run as a dependency graph (each started as soon as what it needs is done), to show what running them concurrently achieves. The two runs take turns on the one sandbox cluster rather than sharing it: a record binds one environment to one cluster, and both runs should start from the same fresh cluster (no operators, no External Secrets credentials).',
     parameters: {
       'latency per call ms': o.latencyMs,
       tier: 'production',
@@ -665,7 +690,7 @@ export async function bootstrapScenario(
         .map(([k, v]) => `${k}: ${v}`)
         .join(
           '; ',
-        )}; bucket, iam, operators and credentials need only the validated request.`,
+        )}; bucket, iam, operators and credentials need only the claim (and through it the validated request).`,
       "What would meet the target: one action (or a scaffolder step that runs several actions) that starts the AWS chain (bucket; iam → secret) and the cluster chain (operators, credentials → store; register after publish) concurrently; Backstage's scaffolder has no parallel steps.",
       'The graph run leaves out the catalog registration, which needs the catalog backend and, like register, only waits for publish.',
     ],

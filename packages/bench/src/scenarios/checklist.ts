@@ -4,6 +4,7 @@
  * probes one after another.
  */
 import { ConfigReader } from '@backstage/config';
+import { CatalogService } from '@backstage/plugin-catalog-node';
 import { ChecklistRun } from '@internal/plugin-logging-environments-common';
 /* eslint-disable @backstage/no-forbidden-package-imports */
 import { DatabaseLoggingEnvironmentsStore } from '@internal/plugin-logging-environments-backend/src/database/DatabaseLoggingEnvironmentsStore';
@@ -12,9 +13,9 @@ import {
   DEFAULT_PROBES,
   DefaultChecklistService,
 } from '@internal/plugin-logging-environments-backend/src/services/checklist';
+import { RecordEnvironmentCatalog } from '@internal/plugin-logging-environments-backend/src/services/environments';
 /* eslint-enable @backstage/no-forbidden-package-imports */
 import knexFactory from 'knex';
-import { serviceEnvironment } from '../fixtures';
 import { ScenarioResult } from '../report';
 import { summarize } from '../stats';
 import { quietLogger, round1, round2 } from '../util';
@@ -44,12 +45,17 @@ export async function checklistScenario(
     const store = await DatabaseLoggingEnvironmentsStore.create({
       database: { getClient: async () => knex },
     });
-    const environment = serviceEnvironment({
-      name: o.environment,
-      cluster: 'sandbox',
-      tier: 'production',
-    });
     const config = new ConfigReader(world.config);
+    // The environment as its record (written by the template's claim and
+    // register steps) gives it; `byRefs` reads the record alone, not the
+    // catalog.
+    const [environment] = await RecordEnvironmentCatalog.fromConfig(config, {
+      catalog: {} as CatalogService,
+      records: world.records.records,
+    }).byRefs([`resource:default/${o.environment}`]);
+    if (!environment) {
+      throw new Error(`${o.environment} has no record: did the template run?`);
+    }
     let probeMs: Record<string, number> = {};
     const timed = (probe: ChecklistProbe): ChecklistProbe => ({
       ...probe,

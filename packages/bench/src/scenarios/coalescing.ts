@@ -38,7 +38,9 @@ export async function coalescingScenario(
   o: CoalescingOptions,
 ): Promise<ScenarioResult> {
   const { fleet } = o;
-  const clusters = fleetRegistry(fleet);
+  // The environment's own cluster: what its reads depend on (the caches of
+  // the other environments' clusters are not asked for them).
+  const clusters = fleetRegistry(fleet, [o.environment.cluster]);
   const env = serviceEnvironment(o.environment);
   const logger = quietLogger();
 
@@ -121,7 +123,7 @@ export async function coalescingScenario(
     id: 'coalescing',
     title: '2. Coalescing with a cold cache',
     method:
-      `A fresh WatchWaveStatusService is started while its first list of Applications is held back ${o.coldMs} ms (injected latency on list:applications), and ${o.concurrent} concurrent reads of one environment's page data (wave status + CachedRevisionSource) are made at once; then the same with a single read. ` +
+      `A fresh WatchWaveStatusService over the environment's cluster (its own: one environment per cluster) is started while its first list of Applications is held back ${o.coldMs} ms (injected latency on list:applications), and ${o.concurrent} concurrent reads of one environment's page data (wave status + CachedRevisionSource) are made at once; then the same with a single read. ` +
       'Requests are counted at the sandbox API servers; the cache’s own list and watch requests are counted apart (they do not depend on the number of readers). ' +
       'The naive design (FetchWaveStatusService + ArgoRevisionSource per request) is measured the same way. Measured at the services: the real router waits for the cache at start-up, so it never serves a cold cache.',
     parameters: {

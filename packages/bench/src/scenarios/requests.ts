@@ -13,20 +13,30 @@ import { WatchWaveStatusService } from '@internal/plugin-logging-environments-ba
 /* eslint-enable @backstage/no-forbidden-package-imports */
 import { ScenarioResult } from '../report';
 import {
+  ApplicationUids,
   FixtureEnvironment,
   environmentEntity,
+  fixtureRecord,
   serviceEnvironment,
 } from '../fixtures';
 import { Fleet } from '../fleet';
 import { startPortal } from '../portal';
-import { closedLoop, summarize } from '../stats';
-import { fleetRegistry, quietLogger, round2, seededRandom } from '../util';
+import { closedLoop, since, summarize } from '../stats';
+import {
+  fleetRegistry,
+  quietLogger,
+  round1,
+  round2,
+  seededRandom,
+} from '../util';
 
 /** Parameters of {@link requestsScenario}. */
 export interface RequestsOptions {
-  /** The fleet, seeded with `environments`. */
+  /** The fleet, seeded with `environments` (one cluster each). */
   fleet: Fleet;
   environments: FixtureEnvironment[];
+  /** The uids of their Applications, which their records bind. */
+  uids: Map<string, ApplicationUids>;
   resources: number;
   viewers: number;
   durationMs: number;
@@ -51,12 +61,19 @@ function describe(byOperation: Record<string, number>): string {
 export async function requestsScenario(
   o: RequestsOptions,
 ): Promise<ScenarioResult> {
-  const { fleet, environments } = o;
+  const { fleet, environments, uids } = o;
+  const warmUpMs = 60_000 + 200 * fleet.clusters.length;
   const logs: string[] = [];
   const logger = quietLogger(logs);
   const pick = seededRandom(1);
   const random = seededRandom(2);
   const envAt = () => environments[Math.floor(pick() * environments.length)];
+  // The services' view of each environment (its record), made before the
+  // timed views.
+  const serviceEnvs = new Map(
+    environments.map(e => [e.name, serviceEnvironment(e, uids.get(e.name))]),
+  );
+  const serviceEnvAt = () => serviceEnvs.get(envAt().name)!;
   const load = (view: () => Promise<unknown>) =>
     closedLoop({
       workers: o.viewers,
@@ -69,15 +86,23 @@ export async function requestsScenario(
   // 1. The real plugin: page views through its router, the sync task on
   // its schedule; every request the backend makes is counted.
   fleet.resetCalls();
+  const starting = performance.now();
   const portal = await startPortal({
     clusters: fleet.clusterConfig(),
+    records: environments.map(e => fixtureRecord(e, uids.get(e.name))),
     entities: environments.map(environmentEntity),
   });
-  const startup = fleet.calls();
   let pageLatencies: number[];
   let pageCalls;
+  let startup;
+  let warmUp: number;
   let ticks = 0;
   try {
+    // Steady state: the backend listed and watches every cluster (with
+    // many clusters that takes longer than its start-up waits).
+    await fleet.awaitWatches(warmUpMs);
+    warmUp = since(starting);
+    startup = fleet.calls();
     fleet.resetCalls();
     const ticker = setInterval(() => {
       ticks++;
@@ -100,10 +125,12 @@ export async function requestsScenario(
   // 2. The same services without the router: what a page view reads of the
   // clusters (wave status + the revision the gate is bound to).
   const waves = new WatchWaveStatusService({ clusters, logger });
+  fleet.resetCalls();
   await waves.start();
   let cachedLatencies: number[];
   let cachedCalls;
   try {
+    await fleet.awaitWatches(warmUpMs);
     const revisions = new CachedRevisionSource({
       waves,
       fallback: new ArgoRevisionSource({
@@ -112,7 +139,7 @@ export async function requestsScenario(
     });
     fleet.resetCalls();
     cachedLatencies = await load(async () => {
-      const env = serviceEnvironment(envAt());
+      const env = serviceEnvAt();
       waves.applications(env);
       await revisions.currentRevision(env);
     });
@@ -130,7 +157,7 @@ export async function requestsScenario(
   });
   fleet.resetCalls();
   const naiveLatencies = await load(async () => {
-    const env = serviceEnvironment(envAt());
+    const env = serviceEnvAt();
     await Promise.all([fetcher.applications(env), argo.currentRevision(env)]);
   });
   const naiveCalls = fleet.calls();
@@ -154,7 +181,7 @@ export async function requestsScenario(
     id: 'requests',
     title: '1. Upstream requests per page view',
     method:
-      `${environments.length} environments (2 Applications of ${o.resources} resources each) on ${fleet.clusters.length} sandbox clusters (the sandbox's Kubernetes API server and store, one per cluster). ` +
+      `${environments.length} environments (2 Applications of ${o.resources} resources each), each on a sandbox cluster of its own (${fleet.clusters.length} clusters: a trusted record binds one environment to one cluster; the sandbox's Kubernetes API server and store per cluster), each with its record in the plugin's database and its matching catalog entity. ` +
       `${
         o.viewers
       } simulated viewers each load a random environment's page, think for 0 to ${
@@ -162,7 +189,7 @@ export async function requestsScenario(
       } s, and load the next, for ${
         o.durationMs / 1000
       } s. Requests are counted at the clusters' API servers (the sandbox's call log, which its control API serves as GET /calls). ` +
-      'Ours is measured twice: through the real plugin (startTestBackend, GET /environments/:namespace/:name with the real permission backend, the sync task running every ' +
+      'Ours is measured in steady state, once the backend has listed and watches every cluster, twice: through the real plugin (startTestBackend, GET /environments/:namespace/:name with the real permission backend, the sync task running every ' +
       `${
         o.tickMs / 1000
       } s), and at the services (WatchWaveStatusService + CachedRevisionSource). ` +
@@ -222,6 +249,7 @@ export async function requestsScenario(
       'sync task runs during the page views': ticks,
       'requests at plugin start-up (list + watch per kind and cluster)':
         describe(startup.byOperation),
+      'plugin start to every cluster watched s': round1(warmUp / 1000),
       'views at the services (ours)': cachedViews,
       'views at the services (naive)': naiveViews,
       'requests during the views (naive)': describe(naiveCalls.byOperation),

@@ -8,9 +8,11 @@ import { FetchWaveStatusService } from '@internal/plugin-logging-environments-ba
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import {
+  ApplicationUids,
   FixtureEnvironment,
   environmentEntity,
   fixtureEnvironments,
+  fixtureRecord,
   serviceEnvironment,
 } from '../fixtures';
 import { Fleet, startFleet } from '../fleet';
@@ -23,7 +25,11 @@ import { fleetRegistry, round1, round2 } from '../util';
 /** Parameters of {@link scaleScenario}. */
 export interface ScaleOptions {
   sizes: number[];
-  clusters: number;
+  /**
+   * At most this many clusters (one per environment) are served and
+   * watched; the environments beyond have their record and entity only.
+   */
+  watchedMax: number;
   resources: number;
   /** List requests per size (one after another). */
   requests: number;
@@ -36,9 +42,13 @@ interface MemoryResult {
   cached: MemorySample;
 }
 
+/** How long a backend may take to list and watch every cluster. */
+const warmUpMs = (clusters: number) => 60_000 + 200 * clusters;
+
 /**
  * Runs the backend in a child process (so the fleet's own memory is not
- * counted) and measures it before and after the environments exist.
+ * counted) and measures it once it watches every cluster, and again after
+ * the environments' Applications exist.
  */
 async function measureBackendMemory(
   fleet: Fleet,
@@ -92,7 +102,11 @@ async function measureBackendMemory(
       clusters: fleet.clusterConfig(),
       environments,
     };
+    fleet.resetCalls();
     child.send({ type: 'start', ...request });
+    await receive('started');
+    await fleet.awaitWatches(warmUpMs(fleet.clusters.length));
+    child.send({ type: 'warm' });
     const baseline = (await receive('baseline')).sample as MemorySample;
     seed();
     child.send({ type: 'seeded' });
@@ -117,11 +131,14 @@ interface ListResult {
 async function measureList(
   fleet: Fleet,
   envs: FixtureEnvironment[],
+  uids: Map<string, ApplicationUids>,
   o: ScaleOptions,
   permissions: 'backend' | 'allow-all',
 ): Promise<ListResult> {
+  fleet.resetCalls();
   const portal = await startPortal({
     clusters: fleet.clusterConfig(),
+    records: envs.map(e => fixtureRecord(e, uids.get(e.name))),
     entities: envs.map(environmentEntity),
     permissions,
   });
@@ -129,6 +146,7 @@ async function measureList(
   const expected = Math.min(envs.length, o.pageSize);
   const list: number[] = [];
   try {
+    await fleet.awaitWatches(warmUpMs(fleet.clusters.length));
     for (let i = 0; i < 3; i++) await portal.get(path);
     for (let i = 0; i < o.requests; i++) {
       const start = performance.now();
@@ -167,38 +185,48 @@ export async function scaleScenario(o: ScaleOptions): Promise<ScenarioResult> {
   const latencies: Record<string, Summary> = {};
   const perSize: Array<{
     size: number;
+    watched: number;
     withBackend: ListResult;
     allowAll: ListResult;
     naive: Summary;
     naiveRequests: number;
     memory: MemoryResult;
   }> = [];
+  // The measured page (the first environments) must be on watched clusters.
+  if (o.sizes.some(size => Math.min(size, o.pageSize) > o.watchedMax)) {
+    throw new Error(
+      `a page of ${o.pageSize} needs at least ${o.pageSize} watched clusters`,
+    );
+  }
 
   for (const size of o.sizes) {
-    const fleet = await startFleet(o.clusters);
+    const envs = fixtureEnvironments(size);
+    const watched = envs.slice(0, Math.min(size, o.watchedMax));
+    const fleet = await startFleet(watched.map(e => e.cluster));
     try {
-      const envs = fixtureEnvironments(
-        size,
-        fleet.clusters.map(c => c.name),
-      );
+      let uids = new Map<string, ApplicationUids>();
       const memory = await measureBackendMemory(
         fleet,
-        () => fleet.seed(envs, { resources: o.resources }),
+        () => {
+          uids = fleet.seed(watched, { resources: o.resources });
+        },
         size,
       );
 
       // The list API through the real plugin, in this process: with the
       // real permission backend, and with permissions that allow all (the
       // list's own cost, whatever the permission backend does).
-      const withBackend = await measureList(fleet, envs, o, 'backend');
-      const allowAll = await measureList(fleet, envs, o, 'allow-all');
+      const withBackend = await measureList(fleet, envs, uids, o, 'backend');
+      const allowAll = await measureList(fleet, envs, uids, o, 'allow-all');
 
       // Naive: the page's wave status fetched per request (2 GETs per
       // environment on the page), without the rest of the list's work.
       const fetcher = new FetchWaveStatusService({
         clusters: fleetRegistry(fleet),
       });
-      const page = envs.slice(0, o.pageSize).map(serviceEnvironment);
+      const page = envs
+        .slice(0, o.pageSize)
+        .map(e => serviceEnvironment(e, uids.get(e.name)));
       const naive: number[] = [];
       await Promise.all(page.map(e => fetcher.applications(e)));
       fleet.resetCalls();
@@ -224,6 +252,7 @@ export async function scaleScenario(o: ScaleOptions): Promise<ScenarioResult> {
         naiveSummary;
       perSize.push({
         size,
+        watched: watched.length,
         withBackend,
         allowAll,
         naive: naiveSummary,
@@ -234,10 +263,16 @@ export async function scaleScenario(o: ScaleOptions): Promise<ScenarioResult> {
       const heapDelta = memory.cached.heapUsed - memory.baseline.heapUsed;
       rows.push([
         String(size),
+        String(watched.length),
+        round1(memory.baseline.rss / MiB).toString(),
         round1(memory.cached.rss / MiB).toString(),
         round1(delta / MiB).toString(),
-        size >= 100 ? round2(delta / 1024 / size).toString() : '—',
-        size >= 100 ? round2(heapDelta / 1024 / size).toString() : '—',
+        watched.length >= 100
+          ? round2(delta / 1024 / watched.length).toString()
+          : '—',
+        watched.length >= 100
+          ? round2(heapDelta / 1024 / watched.length).toString()
+          : '—',
         cell(withBackend),
         cell(allowAll),
       ]);
@@ -250,14 +285,31 @@ export async function scaleScenario(o: ScaleOptions): Promise<ScenarioResult> {
   const hundred =
     perSize.find(p => p.size === 100) ??
     perSize[Math.min(1, perSize.length - 1)];
+  const smallest = perSize[0];
   const kbPerEnv =
     (largest.memory.cached.rss - largest.memory.baseline.rss) /
     1024 /
-    largest.size;
+    largest.watched;
   const heapKbPerEnv =
     (largest.memory.cached.heapUsed - largest.memory.baseline.heapUsed) /
     1024 /
-    largest.size;
+    largest.watched;
+  // What watching one more cluster costs before any Application exists:
+  // the baselines of the largest and the smallest size.
+  const moreClusters = largest.watched - smallest.watched;
+  const kbPerCluster =
+    moreClusters > 0
+      ? (largest.memory.baseline.rss - smallest.memory.baseline.rss) /
+        1024 /
+        moreClusters
+      : NaN;
+  const heapKbPerCluster =
+    moreClusters > 0
+      ? (largest.memory.baseline.heapUsed - smallest.memory.baseline.heapUsed) /
+        1024 /
+        moreClusters
+      : NaN;
+  const capped = perSize.filter(p => p.watched < p.size);
   const failing = perSize.filter(p => p.withBackend.error);
   const backendEverywhere = failing.length === 0;
   // Flatness on the real permission backend where it answers at every
@@ -281,13 +333,17 @@ export async function scaleScenario(o: ScaleOptions): Promise<ScenarioResult> {
     id: 'scale',
     title: '5. Scale',
     method:
-      `For each size, ${o.clusters} sandbox clusters hold the environments' Applications (${o.resources} resources each). ` +
-      'Memory: the portal backend (the real plugin in a test backend, with the real permission backend and a catalog holding the environments) runs in a child process of its own; its RSS and heap are read after garbage collection, once started on empty clusters and again when the Applications exist and the watch cache holds them all; the difference is the cache. ' +
-      `Latency: GET /environments (a page of ${o.pageSize}, the default) through the real router, ${o.requests} requests one after another after 3 warm-up requests, once with the real permission backend (over HTTP, as in production) and once with the test backend's allow-all permissions (the list's own cost). ` +
+      `For each size, every environment has its trusted record (written through the plugin's DatabaseEnvironmentRecordsStore into its database before it starts) and its matching catalog entity, and a cluster of its own (a record binds one environment to one cluster); a sandbox cluster per environment holds its two Applications (${o.resources} resources each), for at most ${o.watchedMax} environments: beyond that the environments have their record and entity only, and their clusters are neither served nor configured (at 5,000 clusters the backend would hold 15,000 watch connections, as many as the API servers in this process, over this machine's limit of open files). ` +
+      'Memory: the portal backend (the real plugin in a test backend, with the real permission backend, the records and a catalog holding the entities) runs in a child process of its own; its RSS and heap are read after garbage collection, once it has listed and is watching every served cluster (still without Applications) and again when the Applications exist and the watch cache holds them all; the difference is the cache, per environment with Applications. ' +
+      `Latency: GET /environments (a page of ${o.pageSize}${
+        o.pageSize === 100 ? ', the default' : ''
+      }; the first page, whose environments are all on watched clusters) through the real router, once the backend watches every served cluster, ${
+        o.requests
+      } requests one after another after 3 warm-up requests, once with the real permission backend (over HTTP, as in production) and once with the test backend's allow-all permissions (the list's own cost). ` +
       "Naive: the page's wave status fetched per request (FetchWaveStatusService, all environments of the page at once), the cluster part alone of a naive list.",
     parameters: {
       sizes: o.sizes.join(', '),
-      clusters: o.clusters,
+      'clusters (one per environment) watched at most': o.watchedMax,
       'resources per Application': o.resources,
       'requests per size': o.requests,
       'page size': o.pageSize,
@@ -309,7 +365,9 @@ export async function scaleScenario(o: ScaleOptions): Promise<ScenarioResult> {
       {
         title: 'Backend memory and list latency by size',
         header: [
-          'Environments',
+          'Environments (records)',
+          'Clusters watched',
+          'Backend RSS, watching, no Applications (MiB)',
           'Backend RSS, cache full (MiB)',
           'RSS growth (MiB)',
           'KB RSS per environment',
@@ -321,11 +379,14 @@ export async function scaleScenario(o: ScaleOptions): Promise<ScenarioResult> {
       },
     ],
     figures: {
-      [`backend RSS with ${largest.size} environments cached MiB`]: round1(
-        largest.memory.cached.rss / MiB,
-      ),
+      [`backend RSS with ${largest.size} records, ${largest.watched} environments cached MiB`]:
+        round1(largest.memory.cached.rss / MiB),
       'KB of RSS per environment (largest size)': round2(kbPerEnv),
       'KB of heap per environment (largest size)': round2(heapKbPerEnv),
+      'KB of RSS per watched cluster, before its Applications':
+        round2(kbPerCluster),
+      'KB of heap per watched cluster, before its Applications':
+        round2(heapKbPerCluster),
       [`list p50 at ${largest.size} / at ${hundred.size} environments (${
         backendEverywhere ? 'permission backend' : 'allow-all permissions'
       })`]: round2(growth),
@@ -390,7 +451,7 @@ export async function scaleScenario(o: ScaleOptions): Promise<ScenarioResult> {
           : {
               note: `p95 grows ${round2(growth95)} × from ${hundred.size} to ${
                 largest.size
-              }: the plugin authorizes once (a conditional decision) and, when reading is allowed outright, asks the catalog for one page (queryEntities with limit and offset); what still grows is the catalog behind it, here the test backend's in-memory catalog, which filters and sorts every entity for each query. The real catalog backend answers a paged query from its database indexes; measuring against it (ingesting 5,000 entities) would show whether the page is flat, and is what is left`,
+              }. A request pages the records in SQL and reads only the page's entities, but two parts of it still grow with the number of environments: the count of all matching records (totalItems, a COUNT(*) per request) and, in this set-up, the test backend's in-memory catalog, which builds a map of every entity for each getEntitiesByRefs call (the real catalog backend reads entities by ref from its database)`,
             }),
       },
       {
@@ -398,13 +459,28 @@ export async function scaleScenario(o: ScaleOptions): Promise<ScenarioResult> {
           'memory linear in environments with a small constant (KB per environment reported)',
         measured: `${round2(kbPerEnv)} KB RSS (${round2(
           heapKbPerEnv,
-        )} KB heap) per environment at ${largest.size}`,
+        )} KB heap) per environment with ${
+          largest.watched
+        } cached; watching a cluster costs ${round2(
+          kbPerCluster,
+        )} KB RSS (${round2(heapKbPerCluster)} KB heap) before any Application`,
         met: Number.isFinite(kbPerEnv),
       },
     ],
     notes: [
       'An environment in the cache is its two Applications as the API server sends them (with status.resources and the last operation), held once by the informer and referenced by the cache.',
-      'The list authorizes every environment the catalog returns and sorts them before taking the page; only the page is built from the cache and the database.',
+      "The list asks the permission backend once (a conditional decision); when reading is allowed outright it pages the trusted records in SQL (ordered by entity ref, limit and offset, with a count of all), reads the page's entities from the catalog by ref with the caller's credentials (an entity the caller cannot see, or one that does not match its record, is left out), and builds the page's items from the watch cache and the database.",
+      'With one environment per cluster, the backend watches three kinds (Applications, LokiStacks, ClusterLogForwarders) on a cluster per environment: at start-up it lists and watches each, and holds three watch connections per environment; the baseline column shows what that costs before any Application exists.',
+      `The cost of a watched cluster is the difference of the baselines at ${largest.size} and at ${smallest.size} environments, divided by the difference in clusters; it also holds the larger size's extra records and entities, so it is an upper bound.`,
+      ...(capped.length
+        ? [
+            `At ${capped
+              .map(p => `${p.size} (${p.watched} watched)`)
+              .join(
+                ', ',
+              )} not every environment's cluster is served: the list's page and its items are complete (the page's environments are all watched), but the backend holds fewer watches than a real one with as many environments would.`,
+          ]
+        : []),
       'What an environment costs in memory could shrink: the informer keeps whole Applications (status.resources, the last operation with every resource result, history) where the portal reads a few fields of each; a transform that keeps only those would cut it several times.',
     ],
   };

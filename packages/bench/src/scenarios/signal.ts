@@ -8,8 +8,10 @@ import { FetchWaveStatusService } from '@internal/plugin-logging-environments-ba
 /* eslint-enable @backstage/no-forbidden-package-imports */
 import { ScenarioResult } from '../report';
 import {
+  ApplicationUids,
   FixtureEnvironment,
   environmentEntity,
+  fixtureRecord,
   serviceEnvironment,
 } from '../fixtures';
 import { Fleet } from '../fleet';
@@ -22,6 +24,8 @@ export interface SignalOptions {
   fleet: Fleet;
   /** The environments seeded in the fleet; the changes go to the first `changes`. */
   environments: FixtureEnvironment[];
+  /** The uids of their Applications, which their records bind. */
+  uids: Map<string, ApplicationUids>;
   resources: number;
   changes: number;
   /** Longest random pause between two changes. */
@@ -37,10 +41,20 @@ export async function signalScenario(
   const { fleet } = o;
   const random = seededRandom(4);
   const changed = o.environments.slice(0, o.changes);
+  fleet.resetCalls();
   const portal = await startPortal({
     clusters: fleet.clusterConfig(),
+    records: o.environments.map(e => fixtureRecord(e, o.uids.get(e.name))),
     entities: o.environments.map(environmentEntity),
   });
+  try {
+    // Changes are written (and pages polled) once the backend watches every
+    // cluster.
+    await fleet.awaitWatches(60_000 + 200 * fleet.clusters.length);
+  } catch (e) {
+    await portal.stop();
+    throw e;
+  }
   const fetcher = new FetchWaveStatusService({
     clusters: fleetRegistry(fleet),
   });
@@ -57,7 +71,9 @@ export async function signalScenario(
   const pollers = changed.map(async env => {
     await sleep(random() * o.pollMs);
     while (!stopPolling) {
-      const apps = await fetcher.applications(serviceEnvironment(env));
+      const apps = await fetcher.applications(
+        serviceEnvironment(env, o.uids.get(env.name)),
+      );
       polls++;
       const at = changedAt.get(env.name);
       if (
@@ -110,7 +126,7 @@ export async function signalScenario(
     id: 'signal',
     title: '4. Change to browser',
     method:
-      `The real plugin (startTestBackend) watches ${o.environments.length} environments on ${fleet.clusters.length} sandbox clusters. ` +
+      `The real plugin (startTestBackend) watches ${o.environments.length} environments, each on a sandbox cluster of its own (one environment per cluster, as the trusted records require), each with its record and matching catalog entity; changes start once it watches every cluster. ` +
       `${o.changes} times, one environment's infrastructure Application gets a new status in the sandbox (LokiStack Degraded, written to the store as Argo CD writes it), then a random pause of up to ${o.maxGapMs} ms. ` +
       "Measured: from the write to the signal arriving at a subscriber of the backend's event bus on the signals topic, which is where the signals backend picks it up for the browsers' websockets (the websocket write itself is not included). " +
       `Naive: each changed environment's page polls the per-request fetch (FetchWaveStatusService) every ${
