@@ -71,7 +71,7 @@ export async function coalescingScenario(
         Array.from({ length: n }, async () => {
           const start = performance.now();
           const apps = waves.applications(env);
-          const revision = await revisions.currentRevision(env);
+          const { revision } = await revisions.current(env);
           latencies.push(since(start));
           if (apps.every(a => a.health !== 'Unknown')) {
             complete++;
@@ -98,10 +98,7 @@ export async function coalescingScenario(
     await Promise.all(
       Array.from({ length: n }, async () => {
         const start = performance.now();
-        await Promise.all([
-          fetcher.applications(env),
-          argo.currentRevision(env),
-        ]);
+        await Promise.all([fetcher.applications(env), argo.current(env)]);
         latencies.push(since(start));
       }),
     );

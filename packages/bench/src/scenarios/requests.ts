@@ -141,7 +141,7 @@ export async function requestsScenario(
     cachedLatencies = await load(async () => {
       const env = serviceEnvAt();
       waves.applications(env);
-      await revisions.currentRevision(env);
+      await revisions.current(env);
     });
     cachedCalls = fleet.calls();
   } finally {
@@ -149,7 +149,8 @@ export async function requestsScenario(
   }
 
   // 3. The naive design: the same reads, fetched from the cluster on every
-  // view (one GET per Application, one for the revision), as the existing
+  // view (one GET per Application, two for the revision and its binding),
+  // as the existing
   // Argo CD plugins do.
   const fetcher = new FetchWaveStatusService({ clusters });
   const argo = new ArgoRevisionSource({
@@ -158,7 +159,7 @@ export async function requestsScenario(
   fleet.resetCalls();
   const naiveLatencies = await load(async () => {
     const env = serviceEnvAt();
-    await Promise.all([fetcher.applications(env), argo.currentRevision(env)]);
+    await Promise.all([fetcher.applications(env), argo.current(env)]);
   });
   const naiveCalls = fleet.calls();
 
@@ -169,8 +170,8 @@ export async function requestsScenario(
   const cachedPerView = perView(cachedCalls.total, cachedViews);
   const naivePerView = perView(naiveCalls.total, naiveViews);
   const naiveGets = naiveCalls.byOperation['get:applications'] ?? 0;
-  // Per view: one GET per Application for the wave status, one more for
-  // the revision (the infrastructure Application again).
+  // Per view: one GET per Application for the wave status, and both again
+  // for the revision and the binding approvals are made for.
   const naiveGetsPerView = naiveViews ? naiveGets / naiveViews : NaN;
   const pageLatency = summarize(pageLatencies);
   const cachedLatency = summarize(cachedLatencies);
@@ -193,7 +194,7 @@ export async function requestsScenario(
       `${
         o.tickMs / 1000
       } s), and at the services (WatchWaveStatusService + CachedRevisionSource). ` +
-      'The naive design reads the same at the services on every view: FetchWaveStatusService (one GET per Application) and ArgoRevisionSource (one GET).',
+      'The naive design reads the same at the services on every view: FetchWaveStatusService (one GET per Application) and ArgoRevisionSource (one GET per Application: the revision and the binding of both).',
     parameters: {
       environments: environments.length,
       clusters: fleet.clusters.length,
@@ -253,7 +254,7 @@ export async function requestsScenario(
       'views at the services (ours)': cachedViews,
       'views at the services (naive)': naiveViews,
       'requests during the views (naive)': describe(naiveCalls.byOperation),
-      'naive GETs per view (one per Application, one for the revision)':
+      'naive GETs per view (one per Application, both again for the revision and binding)':
         round2(naiveGetsPerView),
       'warnings logged': warnings.length,
     },
