@@ -1,5 +1,6 @@
 import {
   coreServices,
+  createBackendModule,
   createServiceFactory,
   LoggerService,
   SchedulerServiceTaskInvocationDefinition,
@@ -11,6 +12,8 @@ import {
 } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import permissionBackend from '@backstage/plugin-permission-backend';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
 import loggingEnvironmentsPlugin from '@internal/plugin-logging-environments-backend';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { notificationService } from '@backstage/plugin-notifications-node';
@@ -132,6 +135,24 @@ function recordingLogger(lines: string[]) {
   });
 }
 
+/** A permission policy that allows everything to everyone. */
+const allowAllPolicyModule = createBackendModule({
+  pluginId: 'permission',
+  moduleId: 'allow-all-policy',
+  register(reg) {
+    reg.registerInit({
+      deps: { policy: policyExtensionPoint },
+      async init({ policy }) {
+        policy.setPolicy({
+          async handle() {
+            return { result: AuthorizeResult.ALLOW };
+          },
+        });
+      },
+    });
+  },
+});
+
 /** Where the API is mounted. */
 export const API_BASE = '/api/logging-environments';
 
@@ -167,6 +188,11 @@ export async function startPortalBackend(options: {
    * records of `openWorld`); by default a new one in memory.
    */
   knex?: Knex;
+  /**
+   * The permission policy: the portal's (default), or one that allows
+   * everything, to show what the product's own checks hold without it.
+   */
+  policy?: 'bundled' | 'allow-all';
 }) {
   const knex: Knex = options.knex
     ? options.knex
@@ -195,7 +221,9 @@ export async function startPortalBackend(options: {
       features: [
         loggingEnvironmentsPlugin,
         permissionBackend,
-        permissionPolicyModule,
+        options.policy === 'allow-all'
+          ? allowAllPolicyModule
+          : permissionPolicyModule,
         ...(options.entities
           ? [catalogServiceMock.factory({ entities: options.entities })]
           : []),

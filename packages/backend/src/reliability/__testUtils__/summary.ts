@@ -8,7 +8,9 @@ export type ReliabilityMetric =
   | 'restarts survived'
   | 'inputs rejected'
   | 'matrix cells checked'
-  | 'secret surfaces searched';
+  | 'secret surfaces searched'
+  | 'attacks tried'
+  | 'attacks refused';
 
 /** Where tests append their counts; scripts/reliability-summary.js prints them. */
 export const RELIABILITY_SUMMARY_FILE = join(

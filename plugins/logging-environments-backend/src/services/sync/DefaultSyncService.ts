@@ -391,6 +391,15 @@ export class DefaultSyncService implements SyncService {
     | { ok: true; revision: string; binding: string }
     | { ok: false; reason: string }
   > {
+    const current = await this.revisions.current(environment);
+    if (current.problems.length > 0) {
+      return {
+        ok: false,
+        reason: `The Applications do not match the environment's record: ${current.problems.join(
+          '; ',
+        )}`,
+      };
+    }
     const state = await this.approvals.state(environment);
     if (state.rejected) {
       const r = state.rejected;
@@ -419,15 +428,6 @@ export class DefaultSyncService implements SyncService {
           : `The approval gate of revision ${short(
               state.revision,
             )} is not complete`,
-      };
-    }
-    const current = await this.revisions.current(environment);
-    if (current.problems.length > 0) {
-      return {
-        ok: false,
-        reason: `The Applications do not match the environment's record: ${current.problems.join(
-          '; ',
-        )}`,
       };
     }
     if (!current.revision) {
