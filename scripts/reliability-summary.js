@@ -50,7 +50,9 @@ for (const [metric, { count, sources }] of totals) {
 }
 if (tried && (refused?.count ?? 0) < tried.count) {
   console.error(
-    `\n${tried.count - (refused?.count ?? 0)} attack(s) on the trust boundary were not refused`,
+    `\n${
+      tried.count - (refused?.count ?? 0)
+    } attack(s) on the trust boundary were not refused`,
   );
   process.exitCode = 1;
 }

@@ -106,9 +106,10 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
           clusters,
           clusterClient: registryClusterClients(clusters),
           policies: readTierPolicies(config),
-          administrators: config.getOptionalStringArray(
-            'loggingEnvironments.administrators',
-          ) ?? [],
+          administrators:
+            config.getOptionalStringArray(
+              'loggingEnvironments.administrators',
+            ) ?? [],
           gitops: {
             repoUrl: config.getString('loggingEnvironments.gitops.repoUrl'),
             branch:

@@ -186,6 +186,14 @@ describe('createRouter', () => {
   it('refuses anonymous callers on every route but /health', async () => {
     const { app } = await setup();
     const anonymous = mockCredentials.none.header();
+    const bodies: Record<string, object> = {
+      '/environments/default/acme-prod/approvals': {
+        decision: 'approve',
+        comment: 'ok',
+      },
+      '/records': claimBody,
+      '/records/default/acme-prod': { reason: 'r' },
+    };
     const routes: Array<[string, string]> = [
       ['get', '/clusters'],
       ['get', '/environments'],
@@ -205,15 +213,7 @@ describe('createRouter', () => {
       const res = await (request(app) as any)
         [method](path)
         .set('authorization', anonymous)
-        .send(
-          path.endsWith('approvals')
-            ? { decision: 'approve', comment: 'ok' }
-            : path === '/records'
-            ? claimBody
-            : path === '/records/default/acme-prod'
-            ? { reason: 'r' }
-            : undefined,
-        );
+        .send(bodies[path]);
       expect({ path, status: res.status }).toEqual({ path, status: 401 });
     }
     const health = await request(app)
@@ -505,7 +505,10 @@ describe('createRouter', () => {
 
     const created = await request(app)
       .post('/records')
-      .set('authorization', mockCredentials.user.header('user:default/approver'))
+      .set(
+        'authorization',
+        mockCredentials.user.header('user:default/approver'),
+      )
       .send(claimBody);
     expect(created.status).toBe(201);
     // This test policy grants the approver everything but reading only.
@@ -520,7 +523,10 @@ describe('createRouter', () => {
     );
     const rerun = await request(app)
       .post('/records?dryRun=true')
-      .set('authorization', mockCredentials.user.header(VIEWER.principal.userEntityRef))
+      .set(
+        'authorization',
+        mockCredentials.user.header(VIEWER.principal.userEntityRef),
+      )
       .send({ ...claimBody, name: 'existing' });
     expect(rerun.status).toBe(200);
     expect(records.claim).toHaveBeenLastCalledWith(
@@ -534,18 +540,32 @@ describe('createRouter', () => {
         .filter(e => e.eventId === 'environment-claim')
         .map(e => [e.outcome, e.meta]),
     ).toEqual([
-      ['fail', { environment: 'acme-prod', tier: 'production', cluster: 'sandbox' }],
-      ['success', { environment: 'acme-prod', tier: 'production', cluster: 'sandbox' }],
+      [
+        'fail',
+        { environment: 'acme-prod', tier: 'production', cluster: 'sandbox' },
+      ],
       [
         'success',
-        { environment: 'existing', tier: 'production', cluster: 'sandbox', dryRun: 'true' },
+        { environment: 'acme-prod', tier: 'production', cluster: 'sandbox' },
+      ],
+      [
+        'success',
+        {
+          environment: 'existing',
+          tier: 'production',
+          cluster: 'sandbox',
+          dryRun: 'true',
+        },
       ],
     ]);
     expect(changes).toEqual(['resource:default/acme-prod:record']);
 
     const unknownField = await request(app)
       .post('/records')
-      .set('authorization', mockCredentials.user.header('user:default/approver'))
+      .set(
+        'authorization',
+        mockCredentials.user.header('user:default/approver'),
+      )
       .send({ ...claimBody, tierOverride: 'development' });
     expect(unknownField.status).toBe(400);
   });
@@ -557,7 +577,10 @@ describe('createRouter', () => {
     );
     const res = await request(app)
       .patch('/records/default/acme-prod')
-      .set('authorization', mockCredentials.user.header(VIEWER.principal.userEntityRef))
+      .set(
+        'authorization',
+        mockCredentials.user.header(VIEWER.principal.userEntityRef),
+      )
       .send({ tier: 'development', reason: 'cheaper' });
     expect(res.status).toBe(403);
     expect(res.body.error.message).toBe(
@@ -568,7 +591,10 @@ describe('createRouter', () => {
         .filter(e => e.eventId === 'environment-record-change')
         .map(e => [e.outcome, e.meta]),
     ).toEqual([
-      ['fail', { environment: 'resource:default/acme-prod', tier: 'development' }],
+      [
+        'fail',
+        { environment: 'resource:default/acme-prod', tier: 'development' },
+      ],
     ]);
   });
 });

@@ -426,8 +426,7 @@ export async function createRouter(
         cluster: String(body.cluster),
         ...(dryRun ? { dryRun: 'true' } : {}),
       },
-      async () =>
-        records.claim(body, await recordCaller(req), { dryRun }),
+      async () => records.claim(body, await recordCaller(req), { dryRun }),
     );
     if (result.created && !dryRun) {
       options.onChange?.(result.record.entityRef, 'record');
@@ -438,8 +437,11 @@ export async function createRouter(
   router.get('/records/:namespace/:name/bootstrap', async (req, res) => {
     const ref = recordRef(req.params);
     res.json(
-      await audited(req, 'environment-bootstrap-step', { environment: ref }, async () =>
-        records.forBootstrap(ref, await recordCaller(req)),
+      await audited(
+        req,
+        'environment-bootstrap-step',
+        { environment: ref },
+        async () => records.forBootstrap(ref, await recordCaller(req)),
       ),
     );
   });
@@ -459,8 +461,11 @@ export async function createRouter(
   router.post('/records/:namespace/:name/rotation', async (req, res) => {
     const ref = recordRef(req.params);
     res.json(
-      await audited(req, 'environment-rotation', { environment: ref }, async () =>
-        records.authorizeRotation(ref, await recordCaller(req)),
+      await audited(
+        req,
+        'environment-rotation',
+        { environment: ref },
+        async () => records.authorizeRotation(ref, await recordCaller(req)),
       ),
     );
   });
@@ -486,8 +491,16 @@ export async function createRouter(
 
   router.delete('/records/:namespace/:name', async (req, res) => {
     const ref = recordRef(req.params);
-    await audited(req, 'environment-record-release', { environment: ref }, async () =>
-      records.release(ref, await recordCaller(req), String(req.query.reason ?? '')),
+    await audited(
+      req,
+      'environment-record-release',
+      { environment: ref },
+      async () =>
+        records.release(
+          ref,
+          await recordCaller(req),
+          String(req.query.reason ?? ''),
+        ),
     );
     options.onChange?.(ref, 'record');
     res.status(204).end();

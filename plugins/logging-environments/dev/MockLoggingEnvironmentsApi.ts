@@ -59,11 +59,19 @@ const delay = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 /** An error as LoggingEnvironmentsClient throws it for a backend error answer. */
 function errorResponse(statusCode: number, message: string) {
-  return Object.assign(new Error(`Request failed with ${statusCode}, ${message}`), {
-    name: 'ResponseError',
-    statusCode,
-    body: { error: { name: statusCode === 404 ? 'NotFoundError' : 'ConflictError', message } },
-  });
+  return Object.assign(
+    new Error(`Request failed with ${statusCode}, ${message}`),
+    {
+      name: 'ResponseError',
+      statusCode,
+      body: {
+        error: {
+          name: statusCode === 404 ? 'NotFoundError' : 'ConflictError',
+          message,
+        },
+      },
+    },
+  );
 }
 const now = () => new Date().toISOString();
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));

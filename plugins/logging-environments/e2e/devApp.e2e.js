@@ -148,13 +148,17 @@ describe('logging environments plugin, dev app', { timeout: 600_000 }, () => {
   it('shows an entity without a record as not registered, and one that disagrees with its record as such', async () => {
     await open(
       '/not-registered',
-      page.getByText('Not a registered logging environment'),
+      page.getByRole('heading', {
+        name: 'Not a registered logging environment',
+      }),
     );
     await page.getByText(/no trusted record exists for it/).waitFor();
     await shot(page, '12-not-registered');
     await open(
       '/does-not-match',
-      page.getByText("Does not match its environment's record"),
+      page.getByRole('heading', {
+        name: "Does not match its environment's record",
+      }),
     );
     await page
       .getByText(
@@ -162,7 +166,9 @@ describe('logging environments plugin, dev app', { timeout: 600_000 }, () => {
       )
       .waitFor();
     if ((await page.getByRole('button', { name: 'Approve' }).count()) > 0) {
-      throw new Error('an entity that does not match its record offers Approve');
+      throw new Error(
+        'an entity that does not match its record offers Approve',
+      );
     }
     await shot(page, '13-does-not-match');
   });

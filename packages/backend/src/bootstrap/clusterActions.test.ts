@@ -7,6 +7,9 @@ import {
   createEnsureSecretStoreAction,
   createRegisterArgoCdAction,
 } from '@internal/plugin-scaffolder-backend-module-logging-environments';
+// The records are the backend plugin's; only this package may drive them
+// beside the sandbox.
+// eslint-disable-next-line @backstage/no-forbidden-package-imports
 import { localRecords } from '@internal/plugin-logging-environments-backend/src/services/records/__testUtils__/localRecords';
 import { Sandbox, startSandbox } from '@internal/sandbox';
 import { execFile } from 'node:child_process';
@@ -329,7 +332,7 @@ describe('cluster bootstrap actions against the sandbox', () => {
       'argocd/appproject.yaml',
       (text: string) =>
         text
-          .replace(/sourceRepos:\n    - .*\n/, "sourceRepos:\n    - '*'\n")
+          .replace(/sourceRepos:\n {4}- .*\n/, "sourceRepos:\n    - '*'\n")
           .replace(
             /destinations:\n(.*\n){2}/,
             "destinations:\n    - server: '*'\n      namespace: '*'\n",
@@ -501,14 +504,12 @@ describe('cluster bootstrap actions against the sandbox', () => {
     expect(run.outputs()).toContainEqual(['action', 'updated']);
   });
 
-  it('acts for nobody who may not run the environment\'s bootstrap, and nowhere but its cluster', async () => {
+  it("acts for nobody who may not run the environment's bootstrap, and nowhere but its cluster", async () => {
     await expect(
       createApplyClusterCredentialsAction({
         ...deps(),
         records: strangers.api,
-      }).handler(
-        context({ environment: 'acme-prod', cluster: 'sandbox' }).ctx,
-      ),
+      }).handler(context({ environment: 'acme-prod', cluster: 'sandbox' }).ctx),
     ).rejects.toThrow(
       'only the requester of acme-prod (user:default/requester), members of its owner group (group:default/platform-team) or an administrator may run its bootstrap',
     );

@@ -103,7 +103,10 @@ describe('the logging-environment template', () => {
       const res = await dryRun({
         values: { ...values, tier, name: `acme-${tier}` },
       });
-      expect([res.status, res.status === 200 ? '' : res.text]).toEqual([200, '']);
+      expect([res.status, res.status === 200 ? '' : res.text]).toEqual([
+        200,
+        '',
+      ]);
       const failed = res.body.log.filter(
         (l: any) => l.body.status === 'failed',
       );

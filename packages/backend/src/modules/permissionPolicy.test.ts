@@ -176,20 +176,20 @@ describe('LoggingEnvironmentsPolicy', () => {
   describe('the logging:* scaffolder actions', () => {
     const actionDecision = (u?: PolicyQueryUser) =>
       policy.handle({ permission: actionExecutePermission }, u);
-    const rules = (criteria: any): any =>
+    const named = (criteria: any): any =>
       criteria.rule
         ? `${criteria.rule}(${Object.values(criteria.params).join(',')})`
         : Object.fromEntries(
             Object.entries(criteria).map(([k, v]: [string, any]) => [
               k,
-              Array.isArray(v) ? v.map(rules) : rules(v),
+              Array.isArray(v) ? v.map(named) : named(v),
             ]),
           );
 
     it('lets only the platform team run them, and create environments', async () => {
       const decision = await actionDecision(viewer);
       expect(decision.result).toBe(AuthorizeResult.CONDITIONAL);
-      expect(rules((decision as ConditionalPolicyDecision).conditions)).toEqual(
+      expect(named((decision as ConditionalPolicyDecision).conditions)).toEqual(
         { not: { anyOf: LOGGING_ACTIONS.map(a => `HAS_ACTION_ID(${a})`) } },
       );
       expect((await actionDecision(undefined)).result).toBe(
@@ -205,7 +205,7 @@ describe('LoggingEnvironmentsPolicy', () => {
 
     it('leaves rotations to administrators', async () => {
       const decision = await actionDecision(requester);
-      expect(rules((decision as ConditionalPolicyDecision).conditions)).toEqual(
+      expect(named((decision as ConditionalPolicyDecision).conditions)).toEqual(
         {
           not: {
             anyOf: [

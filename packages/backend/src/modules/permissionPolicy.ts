@@ -76,16 +76,16 @@ type ActionCriteria = PermissionCriteria<
 const anyLoggingAction = (): ActionCriteria => ({
   anyOf: LOGGING_ACTIONS.map(actionId =>
     hasActionId({ actionId }),
-  ) as unknown as [
-    ActionCriteria,
-    ...ActionCriteria[],
-  ],
+  ) as unknown as [ActionCriteria, ...ActionCriteria[]],
 });
 
 /** Any of the actions with its rotation input set. */
 const anyRotation = (): ActionCriteria => ({
   anyOf: ROTATIONS.map(({ actionId, key }) => ({
-    allOf: [hasActionId({ actionId }), hasBooleanProperty({ key, value: true })],
+    allOf: [
+      hasActionId({ actionId }),
+      hasBooleanProperty({ key, value: true }),
+    ],
   })) as unknown as [ActionCriteria, ...ActionCriteria[]],
 });
 

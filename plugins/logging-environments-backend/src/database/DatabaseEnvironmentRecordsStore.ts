@@ -114,7 +114,9 @@ function toColumns(
  *
  * @internal
  */
-export class DatabaseEnvironmentRecordsStore implements EnvironmentRecordsStore {
+export class DatabaseEnvironmentRecordsStore
+  implements EnvironmentRecordsStore
+{
   private constructor(private readonly db: Knex) {}
 
   /** Connects to the plugin's database and runs the migrations unless skipped. */
@@ -160,7 +162,11 @@ export class DatabaseEnvironmentRecordsStore implements EnvironmentRecordsStore 
   }
 
   async list(
-    filter: { tier?: Tier; owner?: string; state?: EnvironmentRecordState } = {},
+    filter: {
+      tier?: Tier;
+      owner?: string;
+      state?: EnvironmentRecordState;
+    } = {},
   ): Promise<EnvironmentRecord[]> {
     const rows = await this.filtered(filter).orderBy('entity_ref', 'asc');
     return rows.map(toRecord);

@@ -65,7 +65,7 @@ const approve = (
   binding: 'as-registered',
   ...overrides,
 });
-const at = (revision: string, binding = 'as-registered') => ({
+const bound = (revision: string, binding = 'as-registered') => ({
   revision,
   binding,
 });
@@ -294,7 +294,7 @@ describe.each(databases.eachSupportedId())(
 
         const voided = await store.voidDecisionsNotFor(
           ENV,
-          at('rev-2'),
+          bound('rev-2'),
           () => 'New revision rev-2',
         );
 
@@ -315,7 +315,7 @@ describe.each(databases.eachSupportedId())(
         expect(
           await store.voidDecisionsNotFor(
             ENV,
-            at('rev-3'),
+            bound('rev-3'),
             () => 'New revision rev-3',
           ),
         ).toEqual([
@@ -338,7 +338,7 @@ describe.each(databases.eachSupportedId())(
         );
         const voided = await store.voidDecisionsNotFor(
           ENV,
-          at('rev-1', 'path-moved'),
+          bound('rev-1', 'path-moved'),
           d =>
             d.revision === 'rev-1'
               ? `binding ${d.binding} changed`
@@ -360,7 +360,7 @@ describe.each(databases.eachSupportedId())(
         );
         await store.voidDecisionsNotFor(
           ENV,
-          at('rev-2'),
+          bound('rev-2'),
           () => 'New revision rev-2',
         );
 

@@ -285,7 +285,10 @@ export class DatabaseLoggingEnvironmentsStore
             .orWhereNull('binding')
             .orWhereNot({ binding: current.binding }),
         );
-      const voided: Array<{ row: DecisionRow & { seq: number }; approval: Approval }> = [];
+      const voided: Array<{
+        row: DecisionRow & { seq: number };
+        approval: Approval;
+      }> = [];
       const now = new Date();
       for (const row of stale) {
         const why = reason(toApproval(row));

@@ -303,9 +303,9 @@ export function applicationProblems(
   ]);
   if (policyExtra.length) {
     problems.push(
-      `${what}: spec.syncPolicy.${policyExtra.join(
-        ', spec.syncPolicy.',
-      )} ${policyExtra.length === 1 ? 'is' : 'are'} not allowed`,
+      `${what}: spec.syncPolicy.${policyExtra.join(', spec.syncPolicy.')} ${
+        policyExtra.length === 1 ? 'is' : 'are'
+      } not allowed`,
     );
   }
   const mayAutomate = shape.tier === 'development' && role === 'infrastructure';

@@ -65,7 +65,8 @@ function exampleRecords(): EnvironmentRecordsApi {
     },
     forBootstrap: async name => {
       const found = records.find(r => r.name === name);
-      if (!found) throw new NotFoundError(`resource:default/${name} has no record`);
+      if (!found)
+        throw new NotFoundError(`resource:default/${name} has no record`);
       return found;
     },
   };
@@ -296,7 +297,9 @@ describe('AWS bootstrap actions', () => {
     // Nothing was created by the refused steps.
     const { iam: iamClient } = await moto.factory.clients('eu-west-1');
     await expect(
-      iamClient.send(new ListAccessKeysCommand({ UserName: 'loki-acme-stage' })),
+      iamClient.send(
+        new ListAccessKeysCommand({ UserName: 'loki-acme-stage' }),
+      ),
     ).rejects.toThrow();
   });
 });

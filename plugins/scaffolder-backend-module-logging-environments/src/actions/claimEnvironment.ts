@@ -29,8 +29,7 @@ export function createClaimEnvironmentAction(options: {
             .string({ description: 'Environment name (DNS-1123 label)' })
             .regex(new RegExp(ENVIRONMENT_PATTERN)),
         tier: z => z.string({ description: `Tier: ${TIERS.join(', ')}` }),
-        cluster: z =>
-          z.string({ description: 'Name of a configured cluster' }),
+        cluster: z => z.string({ description: 'Name of a configured cluster' }),
         owner: z => z.string({ description: 'Entity ref of the owning group' }),
         region: z => z.string({ description: 'AWS region' }),
         bucketName: z => z.string({ description: 'The S3 bucket for Loki' }),

@@ -28,7 +28,7 @@ export function createEnsureOperatorsAction(options: {
   return createTemplateAction({
     id: 'logging:operators:ensure',
     description:
-      'Ensures the OLM Subscriptions of the Loki Operator, Cluster Logging, External Secrets and OpenShift GitOps (or a subset), skipping operators already installed, and waits, bounded, for their ClusterServiceVersions to succeed, on the cluster of the environment\'s record.',
+      "Ensures the OLM Subscriptions of the Loki Operator, Cluster Logging, External Secrets and OpenShift GitOps (or a subset), skipping operators already installed, and waits, bounded, for their ClusterServiceVersions to succeed, on the cluster of the environment's record.",
     examples,
     supportsDryRun: true,
     schema: {

@@ -95,9 +95,9 @@ export function createEnsureSecretStoreAction(options: {
       const cluster = clusterClient(options.clusters, ctx.input.cluster);
       await runEnsure(
         ctx,
-        `logging:secret-store:ensure/${ctx.input.cluster}/${store.metadata?.name}${
-          ctx.input.rotate ? '/rotate' : ''
-        }`,
+        `logging:secret-store:ensure/${ctx.input.cluster}/${
+          store.metadata?.name
+        }${ctx.input.rotate ? '/rotate' : ''}`,
         dryRun =>
           ensureClusterSecretStore(cluster, store, {
             dryRun,

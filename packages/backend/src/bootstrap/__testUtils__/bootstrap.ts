@@ -38,6 +38,7 @@ import {
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+// eslint-disable-next-line @backstage/no-forbidden-package-imports
 import { localRecords } from '@internal/plugin-logging-environments-backend/src/services/records/__testUtils__/localRecords';
 import { renderSkeleton } from '../../gitops/__testUtils__/render';
 

@@ -49,7 +49,10 @@ export function orgEntities(): Entity[] {
  * Ownership refs from the org, as the catalog's sign-in resolver would
  * issue them, plus `extra` memberships by user entity ref.
  */
-export function userInfoFactory(entities: Entity[], extra: Record<string, string[]>) {
+export function userInfoFactory(
+  entities: Entity[],
+  extra: Record<string, string[]>,
+) {
   return createServiceFactory({
     service: coreServices.userInfo,
     deps: {},
@@ -194,20 +197,20 @@ export async function startPortalBackend(options: {
    */
   policy?: 'bundled' | 'allow-all';
 }) {
-  const knex: Knex = options.knex
-    ? options.knex
-    : options.databaseDir
-    ? knexFactory({
-        client: 'better-sqlite3',
-        connection: join(options.databaseDir, 'logging-environments.sqlite'),
-        useNullAsDefault: true,
-      })
-    : knexFactory({
-        client: 'better-sqlite3',
-        connection: ':memory:',
-        useNullAsDefault: true,
-        pool: { min: 1, max: 1, idleTimeoutMillis: Number.MAX_SAFE_INTEGER },
-      });
+  const openDatabase = (): Knex =>
+    options.databaseDir
+      ? knexFactory({
+          client: 'better-sqlite3',
+          connection: join(options.databaseDir, 'logging-environments.sqlite'),
+          useNullAsDefault: true,
+        })
+      : knexFactory({
+          client: 'better-sqlite3',
+          connection: ':memory:',
+          useNullAsDefault: true,
+          pool: { min: 1, max: 1, idleTimeoutMillis: Number.MAX_SAFE_INTEGER },
+        });
+  const knex: Knex = options.knex ?? openDatabase();
   const tasks = new Map<string, SchedulerServiceTaskInvocationDefinition>();
   const audit: Array<Record<string, any>> = [];
   const notifications: Array<Record<string, any>> = [];

@@ -58,8 +58,14 @@ export function testRecord(
     argocdNamespace: layout.argocdNamespace,
     project: layout.project,
     applications: {
-      infrastructure: { name: layout.applications.infrastructure, uid: `${name}-infra-uid` },
-      forwarder: { name: layout.applications.forwarder, uid: `${name}-fwd-uid` },
+      infrastructure: {
+        name: layout.applications.infrastructure,
+        uid: `${name}-infra-uid`,
+      },
+      forwarder: {
+        name: layout.applications.forwarder,
+        uid: `${name}-fwd-uid`,
+      },
     },
     owner: 'group:default/platform-team',
     requester: 'user:default/requester',

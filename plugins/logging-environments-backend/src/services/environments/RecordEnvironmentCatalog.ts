@@ -342,9 +342,7 @@ export class RecordEnvironmentCatalog implements EnvironmentCatalog {
     return records.map(r => this.toEnvironment(r));
   }
 
-  async byRefs(
-    entityRefs: string[],
-  ): Promise<Array<Environment | undefined>> {
+  async byRefs(entityRefs: string[]): Promise<Array<Environment | undefined>> {
     return Promise.all(
       entityRefs.map(async ref => {
         let key: string;
@@ -392,7 +390,9 @@ export class RecordEnvironmentCatalog implements EnvironmentCatalog {
       try {
         environments.push(this.view(entity, record));
       } catch (e) {
-        this.logger?.warn(`Not listing ${record.entityRef}: ${(e as Error).message}`);
+        this.logger?.warn(
+          `Not listing ${record.entityRef}: ${(e as Error).message}`,
+        );
       }
     });
     return environments;
@@ -443,12 +443,13 @@ export class RecordEnvironmentCatalog implements EnvironmentCatalog {
         e instanceof InputError ||
         e instanceof ConflictError
       ) {
-        const Err =
-          e instanceof NotFoundError
-            ? NotFoundError
-            : e instanceof ConflictError
-            ? ConflictError
-            : InputError;
+        let Err:
+          | typeof NotFoundError
+          | typeof ConflictError
+          | typeof InputError;
+        if (e instanceof NotFoundError) Err = NotFoundError;
+        else if (e instanceof ConflictError) Err = ConflictError;
+        else Err = InputError;
         throw new Err(
           `${serviceRef} names logging environment ${stringifyEntityRef(
             environmentRef,

@@ -191,7 +191,9 @@ export class DefaultEnvironmentRecordService {
       );
       if (unrecorded.length > 0) {
         throw new ConflictError(
-          `cluster: "${wanted.cluster}" already runs the logging environment ${unrecorded.join(
+          `cluster: "${
+            wanted.cluster
+          }" already runs the logging environment ${unrecorded.join(
             ', ',
           )}, which has no record; an administrator must adopt it before anyone bootstraps there`,
         );
@@ -223,7 +225,9 @@ export class DefaultEnvironmentRecordService {
       message: `Claimed as a ${created.tier} environment on cluster ${
         created.cluster
       }, owned by ${created.owner}, requested by ${created.requester}${
-        administrator && request.requester ? ' (adopted by an administrator)' : ''
+        administrator && request.requester
+          ? ' (adopted by an administrator)'
+          : ''
       }`,
       details: {
         tier: created.tier,
@@ -325,9 +329,9 @@ export class DefaultEnvironmentRecordService {
     });
     if (problems.length > 0) {
       throw new ConflictError(
-        `The Argo CD objects of ${record.name} are not what its bootstrap registers: ${problems.join(
-          '; ',
-        )}`,
+        `The Argo CD objects of ${
+          record.name
+        } are not what its bootstrap registers: ${problems.join('; ')}`,
       );
     }
     const uids = Object.fromEntries(
@@ -450,14 +454,14 @@ export class DefaultEnvironmentRecordService {
       if (JSON.stringify(extra) !== JSON.stringify(record.extraApprovers)) {
         patch.extraApprovers = extra;
         said.push(
-          `extra approver groups ${
-            groupsOf(extra).join(', ') || '(none)'
-          }`,
+          `extra approver groups ${groupsOf(extra).join(', ') || '(none)'}`,
         );
       }
     }
     if (problems.length > 0) {
-      throw new InputError(`Invalid record change: ${formatProblems(problems)}`);
+      throw new InputError(
+        `Invalid record change: ${formatProblems(problems)}`,
+      );
     }
     if (said.length === 0) return record;
     const updated = await this.options.records.update(
@@ -547,7 +551,10 @@ export class DefaultEnvironmentRecordService {
 
   private assertUnchanged(
     record: EnvironmentRecord,
-    wanted: Omit<EnvironmentRecord, 'requester' | 'state' | 'updatedBy' | 'createdAt' | 'updatedAt'>,
+    wanted: Omit<
+      EnvironmentRecord,
+      'requester' | 'state' | 'updatedBy' | 'createdAt' | 'updatedAt'
+    >,
   ) {
     const problems: string[] = [];
     if (wanted.tier !== record.tier) {
@@ -578,10 +585,7 @@ export class DefaultEnvironmentRecordService {
       );
     }
     if (
-      !sameSet(
-        groupsOf(wanted.extraApprovers),
-        groupsOf(record.extraApprovers),
-      )
+      !sameSet(groupsOf(wanted.extraApprovers), groupsOf(record.extraApprovers))
     ) {
       problems.push(
         `approverGroups: ${record.name} has the extra approver groups ${
@@ -626,7 +630,11 @@ export class DefaultEnvironmentRecordService {
         : ({ ok: false, problem: 'is required' } as const);
     if (!owner.ok) problems.push({ field: 'owner', message: owner.problem });
     const extraApprovers = isTier(request.tier)
-      ? this.extraApprovers(request.tier, request.approverGroups ?? [], problems)
+      ? this.extraApprovers(
+          request.tier,
+          request.approverGroups ?? [],
+          problems,
+        )
       : {};
     if (problems.length > 0) {
       throw new InputError(
@@ -720,7 +728,9 @@ export class DefaultEnvironmentRecordService {
     ];
     const unrecorded: string[] = [];
     for (const name of names) {
-      if (!(await this.options.records.get(environmentLayout(name).entityRef))) {
+      if (
+        !(await this.options.records.get(environmentLayout(name).entityRef))
+      ) {
         unrecorded.push(name);
       }
     }

@@ -208,9 +208,7 @@ describe('DefaultSyncService', () => {
       })();
       expect(run.state).toBe('failed');
       expect(run.message).toMatch(
-        new RegExp(
-          `^Stopped before syncing ${t.forwarder}: `,
-        ),
+        new RegExp(`^Stopped before syncing ${t.forwarder}: `),
       );
       expect(t.argocd.callsOf('sync').map(c => c.app)).toEqual([
         t.infrastructure,

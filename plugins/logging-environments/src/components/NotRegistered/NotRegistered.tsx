@@ -45,8 +45,8 @@ export const NotRegistered = ({ reason, message }: NotRegisteredProps) => {
             </Typography>
             <Typography variant="body1" component="span" display="block">
               Nothing here acts on this entity. To create the environment, run
-              the “New logging environment” template; an environment that
-              exists without a record is adopted by a platform administrator.
+              the “New logging environment” template; an environment that exists
+              without a record is adopted by a platform administrator.
             </Typography>
           </>
         }

@@ -22,7 +22,10 @@ import {
 /** The requester of the example org: a member of platform-team. */
 export const EXAMPLE_REQUESTER: RecordCaller = {
   userEntityRef: 'user:default/requester',
-  ownershipEntityRefs: ['user:default/requester', 'group:default/platform-team'],
+  ownershipEntityRefs: [
+    'user:default/requester',
+    'group:default/platform-team',
+  ],
   mayCreate: true,
 };
 
