@@ -126,7 +126,7 @@ async function setup() {
       record: { entityRef: `resource:default/${body.name}`, caller, opts },
       created: body.name !== 'existing',
     })),
-    forBootstrap: jest.fn(async (ref: string, caller: any) => ({
+    checkStep: jest.fn(async (ref: string, caller: any) => ({
       entityRef: ref,
       caller,
     })),
@@ -193,6 +193,7 @@ describe('createRouter', () => {
       },
       '/records': claimBody,
       '/records/default/acme-prod': { reason: 'r' },
+      '/records/default/acme-prod/steps': { action: 'logging:bucket:ensure' },
     };
     const routes: Array<[string, string]> = [
       ['get', '/clusters'],
@@ -204,7 +205,7 @@ describe('createRouter', () => {
       ['get', '/environments/default/acme-prod/history'],
       ['get', '/services/default/component/checkout/health'],
       ['post', '/records'],
-      ['get', '/records/default/acme-prod/bootstrap'],
+      ['post', '/records/default/acme-prod/steps'],
       ['post', '/records/default/acme-prod/applications'],
       ['patch', '/records/default/acme-prod'],
       ['delete', '/records/default/acme-prod?reason=gone'],

@@ -434,14 +434,18 @@ export async function createRouter(
     res.status(result.created ? 201 : 200).json(result);
   });
 
-  router.get('/records/:namespace/:name/bootstrap', async (req, res) => {
+  router.post('/records/:namespace/:name/steps', async (req, res) => {
     const ref = recordRef(req.params);
     res.json(
       await audited(
         req,
         'environment-bootstrap-step',
-        { environment: ref },
-        async () => records.forBootstrap(ref, await recordCaller(req)),
+        {
+          environment: ref,
+          action: String(req.body.action),
+          ...(req.body.rotate ? { rotate: 'true' } : {}),
+        },
+        async () => records.checkStep(ref, await recordCaller(req), req.body),
       ),
     );
   });
@@ -456,18 +460,6 @@ export async function createRouter(
     );
     options.onChange?.(ref, 'record');
     res.json(record);
-  });
-
-  router.post('/records/:namespace/:name/rotation', async (req, res) => {
-    const ref = recordRef(req.params);
-    res.json(
-      await audited(
-        req,
-        'environment-rotation',
-        { environment: ref },
-        async () => records.authorizeRotation(ref, await recordCaller(req)),
-      ),
-    );
   });
 
   router.patch('/records/:namespace/:name', async (req, res) => {

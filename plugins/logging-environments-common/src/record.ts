@@ -124,3 +124,26 @@ export function environmentLayout(name: string): {
  * @public
  */
 export const ENVIRONMENT_LABEL = 'logging-environments.io/environment';
+
+/**
+ * What a bootstrap step asks the backend to check before it acts: the
+ * action, the facts of its input the record decides, the objects it is
+ * about to apply (Argo CD objects, the ClusterSecretStore), and whether it
+ * replaces credentials (a rotation).
+ *
+ * @public
+ */
+export interface BootstrapStepCheck {
+  /** The action id, e.g. `logging:iam:ensure`. */
+  action: string;
+  facts?: {
+    cluster?: string;
+    region?: string;
+    bucket?: string;
+    secretName?: string;
+  };
+  /** The objects the step applies, as rendered. */
+  manifests?: object[];
+  /** The step replaces credentials already there. */
+  rotate?: boolean;
+}

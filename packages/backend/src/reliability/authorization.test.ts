@@ -117,7 +117,7 @@ const MATRIX: Record<string, Record<Caller, Outcome>> = {
   // its requester's, its owner group's (nobody else here) and
   // administrators'; changing or releasing a record administrators' only.
   'POST /records': bootstrappers(),
-  'GET /records/{namespace}/{name}/bootstrap': bootstrappers(),
+  'POST /records/{namespace}/{name}/steps': bootstrappers(),
   'POST /records/{namespace}/{name}/applications': bootstrappers(),
   'PATCH /records/{namespace}/{name}': administrators(),
   'DELETE /records/{namespace}/{name}': administrators(),
@@ -144,6 +144,10 @@ const BODIES: Record<string, object> = {
     bucket: 'acme-prod-loki',
   },
   'PATCH /records/{namespace}/{name}': { reason: 'matrix' },
+  'POST /records/{namespace}/{name}/steps': {
+    action: 'logging:bucket:ensure',
+    facts: { bucket: 'acme-prod-loki', region: 'us-east-2' },
+  },
 };
 const QUERIES: Record<string, string> = {
   'DELETE /records/{namespace}/{name}': '?reason=matrix',

@@ -613,40 +613,7 @@ export const spec = {
         },
       },
     },
-    '/records/{namespace}/{name}/bootstrap': {
-      parameters: [
-        {
-          $ref: '#/components/parameters/namespace',
-        },
-        {
-          $ref: '#/components/parameters/name',
-        },
-      ],
-      get: {
-        operationId: 'GetRecordForBootstrap',
-        description:
-          'The record, for a bootstrap step run by the caller: only its requester, members of its owner group and administrators get it.',
-        responses: {
-          '200': {
-            description: 'The record.',
-            content: {
-              'application/json': {
-                schema: {
-                  $ref: '#/components/schemas/EnvironmentRecord',
-                },
-              },
-            },
-          },
-          '403': {
-            $ref: '#/components/responses/Error',
-          },
-          '404': {
-            $ref: '#/components/responses/Error',
-          },
-        },
-      },
-    },
-    '/records/{namespace}/{name}/rotation': {
+    '/records/{namespace}/{name}/steps': {
       parameters: [
         {
           $ref: '#/components/parameters/namespace',
@@ -656,23 +623,63 @@ export const spec = {
         },
       ],
       post: {
-        operationId: 'AuthorizeRotation',
+        operationId: 'CheckBootstrapStep',
         description:
-          "Whether the caller may replace the environment's cluster-wide External Secrets credentials (a rotation): its bootstrappers for development, administrators only for staging and production.",
+          "Checks a bootstrap step the caller is about to run and returns the record: only its requester, members of its owner group and administrators may run its bootstrap; the step's facts and the objects it applies must be what the record implies; a rotation of a staging or production environment's credentials is an administrator's. Every answer is an audit event.",
         requestBody: {
-          required: false,
+          required: true,
           content: {
             'application/json': {
               schema: {
                 type: 'object',
                 additionalProperties: false,
+                required: ['action'],
+                properties: {
+                  action: {
+                    type: 'string',
+                    pattern: '^logging:[a-z:-]+$',
+                    maxLength: 100,
+                  },
+                  facts: {
+                    type: 'object',
+                    additionalProperties: false,
+                    properties: {
+                      cluster: {
+                        type: 'string',
+                        maxLength: 253,
+                      },
+                      region: {
+                        type: 'string',
+                        maxLength: 32,
+                      },
+                      bucket: {
+                        type: 'string',
+                        maxLength: 63,
+                      },
+                      secretName: {
+                        type: 'string',
+                        maxLength: 512,
+                      },
+                    },
+                  },
+                  manifests: {
+                    type: 'array',
+                    maxItems: 20,
+                    items: {
+                      type: 'object',
+                    },
+                  },
+                  rotate: {
+                    type: 'boolean',
+                  },
+                },
               },
             },
           },
         },
         responses: {
           '200': {
-            description: 'Allowed; the record.',
+            description: 'The step may run; the record.',
             content: {
               'application/json': {
                 schema: {
@@ -681,10 +688,16 @@ export const spec = {
               },
             },
           },
+          '400': {
+            $ref: '#/components/responses/Error',
+          },
           '403': {
             $ref: '#/components/responses/Error',
           },
           '404': {
+            $ref: '#/components/responses/Error',
+          },
+          '409': {
             $ref: '#/components/responses/Error',
           },
         },

@@ -12,6 +12,7 @@ import {
 } from '@backstage/errors';
 import {
   BootstrapRequest,
+  BootstrapStepCheck,
   EnvironmentRecord,
 } from '@internal/plugin-logging-environments-common';
 
@@ -36,20 +37,15 @@ export interface EnvironmentRecordsApi {
     options: { credentials: BackstageCredentials; dryRun?: boolean },
   ): Promise<{ record: EnvironmentRecord; created: boolean }>;
   /**
-   * The record of an environment, for a bootstrap step run by the caller:
-   * refused unless the caller is its requester, a member of its owner group
-   * or an administrator.
+   * Checks a bootstrap step run by the caller before it acts, and returns
+   * the environment's record: refused (and audited) unless the caller is
+   * its requester, a member of its owner group or an administrator, the
+   * step's facts and rendered objects are what the record implies, and a
+   * rotation is the caller's to make.
    */
-  forBootstrap(
+  checkStep(
     name: string,
-    options: { credentials: BackstageCredentials },
-  ): Promise<EnvironmentRecord>;
-  /**
-   * Asks the backend whether the caller may rotate the environment's
-   * cluster-wide External Secrets credentials; refused with the reason.
-   */
-  authorizeRotation(
-    name: string,
+    step: BootstrapStepCheck,
     options: { credentials: BackstageCredentials },
   ): Promise<EnvironmentRecord>;
   /**
@@ -94,26 +90,16 @@ export class EnvironmentRecordsClient implements EnvironmentRecordsApi {
     );
   }
 
-  async forBootstrap(
+  async checkStep(
     name: string,
-    options: { credentials: BackstageCredentials },
-  ) {
-    return this.call<EnvironmentRecord>(
-      'GET',
-      `/records/default/${encodeURIComponent(name)}/bootstrap`,
-      options.credentials,
-    );
-  }
-
-  async authorizeRotation(
-    name: string,
+    step: BootstrapStepCheck,
     options: { credentials: BackstageCredentials },
   ) {
     return this.call<EnvironmentRecord>(
       'POST',
-      `/records/default/${encodeURIComponent(name)}/rotation`,
+      `/records/default/${encodeURIComponent(name)}/steps`,
       options.credentials,
-      {},
+      step,
     );
   }
 

@@ -351,3 +351,57 @@ export function applicationBinding(
   };
   return JSON.stringify([part(apps.infrastructure), part(apps.forwarder)]);
 }
+
+/**
+ * What is wrong with a bootstrap's rendered Argo CD objects against the
+ * environment's shape: exactly its AppProject and its two Applications,
+ * each as the template renders it (see {@link appProjectProblems} and
+ * {@link applicationProblems}), and nothing else.
+ *
+ * @public
+ */
+export function argoManifestProblems(
+  objects: Obj[],
+  shape: ExpectedArgoShape,
+): string[] {
+  const roles: ApplicationRole[] = ['infrastructure', 'forwarder'];
+  const problems: string[] = [];
+  for (const o of objects.filter(
+    x => x?.kind !== 'AppProject' && x?.kind !== 'Application',
+  )) {
+    problems.push(
+      `${o?.kind ?? 'an object without a kind'} ${
+        o?.metadata?.name ?? ''
+      } is not an Argo CD AppProject or Application`,
+    );
+  }
+  const projects = objects.filter(o => o?.kind === 'AppProject');
+  if (projects.length !== 1) {
+    problems.push(
+      `there must be exactly one AppProject (${shape.project}), not ${projects.length}`,
+    );
+  } else {
+    problems.push(...appProjectProblems(projects[0], shape));
+  }
+  for (const role of roles) {
+    const name = shape.applications[role];
+    const apps = objects.filter(
+      o => o?.kind === 'Application' && o?.metadata?.name === name,
+    );
+    if (apps.length !== 1) {
+      problems.push(`there must be exactly one Application ${name}`);
+    } else {
+      problems.push(...applicationProblems(apps[0], role, shape));
+    }
+  }
+  for (const o of objects.filter(
+    x =>
+      x?.kind === 'Application' &&
+      !roles.some(r => shape.applications[r] === x?.metadata?.name),
+  )) {
+    problems.push(
+      `Application ${o?.metadata?.name} is not one of ${shape.name}'s Applications`,
+    );
+  }
+  return problems;
+}

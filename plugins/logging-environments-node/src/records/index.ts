@@ -3,6 +3,7 @@ export {
   IN_CLUSTER_SERVER,
   allowedClusterRoleBindings,
   appProjectProblems,
+  argoManifestProblems,
   applicationBinding,
   applicationProblems,
   sameRepoUrl,

@@ -8,7 +8,7 @@ import {
 } from '@internal/plugin-logging-environments-node';
 import { clusterClient } from './cluster';
 import { examples } from './applyClusterCredentials.examples';
-import { authorizeRotation, recordForStep } from './records';
+import { recordForStep } from './records';
 import { ENVIRONMENT_PATTERN, runEnsure } from './util';
 
 /**
@@ -80,16 +80,11 @@ export function createApplyClusterCredentialsAction(options: {
             .join('; ')}`,
         );
       }
-      await recordForStep(
-        ctx,
-        options.records,
-        'logging:cluster-credentials:apply',
-        ctx.input.environment,
-        { cluster: ctx.input.cluster },
-      );
-      if (ctx.input.rotate) {
-        await authorizeRotation(ctx, options.records, ctx.input.environment);
-      }
+      await recordForStep(ctx, options.records, ctx.input.environment, {
+        action: 'logging:cluster-credentials:apply',
+        facts: { cluster: ctx.input.cluster },
+        ...(ctx.input.rotate ? { rotate: true } : {}),
+      });
       const cluster = clusterClient(options.clusters, ctx.input.cluster);
       await runEnsure(
         ctx,

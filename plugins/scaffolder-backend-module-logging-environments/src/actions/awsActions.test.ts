@@ -7,7 +7,10 @@ import { JsonObject } from '@backstage/types';
 import { startMoto } from '@internal/plugin-logging-environments-node/testUtils';
 import { NotFoundError } from '@backstage/errors';
 import { EnvironmentRecord } from '@internal/plugin-logging-environments-common';
-import { EnvironmentRecordsApi } from '@internal/plugin-logging-environments-node';
+import {
+  EnvironmentRecordsApi,
+  assertMatchesRecord,
+} from '@internal/plugin-logging-environments-node';
 import yaml from 'yaml';
 import { createEnsureBucketAction } from './ensureBucket';
 import { examples as bucketExamples } from './ensureBucket.examples';
@@ -60,13 +63,14 @@ function exampleRecords(): EnvironmentRecordsApi {
     bindApplications: async () => {
       throw new Error('not used');
     },
-    authorizeRotation: async () => {
-      throw new Error('not used');
-    },
-    forBootstrap: async name => {
+    // The backend's answer: the record, once the step's facts are its own
+    // (the same check the backend runs).
+    checkStep: async (name, step) => {
       const found = records.find(r => r.name === name);
-      if (!found)
+      if (!found) {
         throw new NotFoundError(`resource:default/${name} has no record`);
+      }
+      assertMatchesRecord(step.action, found, step.facts ?? {});
       return found;
     },
   };

@@ -32,13 +32,10 @@ function backend() {
         } as EnvironmentRecord,
       };
     },
-    forBootstrap: async () => {
+    checkStep: async () => {
       throw new Error('not used');
     },
     bindApplications: async () => {
-      throw new Error('not used');
-    },
-    authorizeRotation: async () => {
       throw new Error('not used');
     },
   };

@@ -106,13 +106,10 @@ export function createEnsureBucketAction(options: {
         ...validateBucketName(bucket, 'bucket'),
         ...validateRegion(region, 'region'),
       ]);
-      await recordForStep(
-        ctx,
-        options.records,
-        'logging:bucket:ensure',
-        environment,
-        { bucket, region },
-      );
+      await recordForStep(ctx, options.records, environment, {
+        action: 'logging:bucket:ensure',
+        facts: { bucket, region },
+      });
       const clients = await options.aws.clients(region);
       await runEnsure(
         ctx,

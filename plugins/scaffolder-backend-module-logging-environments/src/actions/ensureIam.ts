@@ -98,17 +98,10 @@ export function createEnsureIamAction(options: {
       const secretName = ctx.input.secretName ?? names.secret;
       // The policy grants the record's bucket only: never another
       // environment's.
-      await recordForStep(
-        ctx,
-        options.records,
-        'logging:iam:ensure',
-        environment,
-        {
-          bucket,
-          region,
-          secretName,
-        },
-      );
+      await recordForStep(ctx, options.records, environment, {
+        action: 'logging:iam:ensure',
+        facts: { bucket, region, secretName },
+      });
       const clients = await options.aws.clients(region);
       await runEnsure(
         ctx,

@@ -71,13 +71,10 @@ export function createEnsureOperatorsAction(options: {
       },
     },
     async handler(ctx) {
-      await recordForStep(
-        ctx,
-        options.records,
-        'logging:operators:ensure',
-        ctx.input.environment,
-        { cluster: ctx.input.cluster },
-      );
+      await recordForStep(ctx, options.records, ctx.input.environment, {
+        action: 'logging:operators:ensure',
+        facts: { cluster: ctx.input.cluster },
+      });
       const cluster = clusterClient(options.clusters, ctx.input.cluster);
       const objects = operatorManifests({
         operators: ctx.input.operators as

@@ -83,13 +83,10 @@ export function createEnsureSecretAction(options: {
       ]);
       const secretName =
         ctx.input.secretName ?? awsNamesFor(environment).secret;
-      await recordForStep(
-        ctx,
-        options.records,
-        'logging:secret:ensure',
-        environment,
-        { bucket, region, secretName },
-      );
+      await recordForStep(ctx, options.records, environment, {
+        action: 'logging:secret:ensure',
+        facts: { bucket, region, secretName },
+      });
       const clients = await options.aws.clients(region);
       await runEnsure(
         ctx,

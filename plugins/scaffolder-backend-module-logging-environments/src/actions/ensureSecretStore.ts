@@ -1,14 +1,13 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { ConflictError, InputError } from '@backstage/errors';
+import { InputError } from '@backstage/errors';
 import {
   ClusterRegistry,
   EnvironmentRecordsApi,
-  clusterSecretStoreProblems,
   ensureClusterSecretStore,
 } from '@internal/plugin-logging-environments-node';
 import { clusterClient, readWorkspaceManifests } from './cluster';
 import { examples } from './ensureSecretStore.examples';
-import { authorizeRotation, recordForStep } from './records';
+import { recordForStep } from './records';
 import { ENVIRONMENT_PATTERN, runEnsure } from './util';
 
 /**
@@ -72,26 +71,14 @@ export function createEnsureSecretStoreAction(options: {
           `manifest: "${ctx.input.manifest}" must hold exactly one ClusterSecretStore`,
         );
       }
-      const record = await recordForStep(
-        ctx,
-        options.records,
-        'logging:secret-store:ensure',
-        ctx.input.environment,
-        { cluster: ctx.input.cluster },
-      );
-      if (record) {
-        const problems = clusterSecretStoreProblems(store, record);
-        if (problems.length > 0) {
-          throw new ConflictError(
-            `manifest: the ClusterSecretStore is not the one ${
-              record.name
-            }'s record implies: ${problems.join('; ')}`,
-          );
-        }
-      }
-      if (ctx.input.rotate) {
-        await authorizeRotation(ctx, options.records, ctx.input.environment);
-      }
+      // The backend checks the store is the one the record implies (only
+      // the environment's namespace, its region, aws-credentials).
+      await recordForStep(ctx, options.records, ctx.input.environment, {
+        action: 'logging:secret-store:ensure',
+        facts: { cluster: ctx.input.cluster },
+        manifests: [store],
+        ...(ctx.input.rotate ? { rotate: true } : {}),
+      });
       const cluster = clusterClient(options.clusters, ctx.input.cluster);
       await runEnsure(
         ctx,

@@ -134,8 +134,8 @@ export function createPublishGitopsAction(options: {
       const record = await recordForStep(
         ctx,
         options.records,
-        'logging:gitops:publish',
         ctx.input.environment,
+        { action: 'logging:gitops:publish' },
       );
       if (record && record.gitopsPath !== home) {
         throw new InputError(

@@ -1,18 +1,20 @@
 import { NotFoundError } from '@backstage/errors';
 import { ActionContext } from '@backstage/plugin-scaffolder-node';
-import { EnvironmentRecord } from '@internal/plugin-logging-environments-common';
 import {
-  EnvironmentRecordsApi,
-  RecordedFacts,
-  assertMatchesRecord,
-} from '@internal/plugin-logging-environments-node';
+  BootstrapStepCheck,
+  EnvironmentRecord,
+} from '@internal/plugin-logging-environments-common';
+import { EnvironmentRecordsApi } from '@internal/plugin-logging-environments-node';
 
 /**
- * The record of the environment a bootstrap step acts on, after the
- * backend checked that the person running the task may bootstrap it (its
- * requester, a member of its owner group or an administrator), with the
- * step's input checked against it: a step acts only on what the record
- * holds, whatever the template or the permission policy says.
+ * Asks the backend, on behalf of the person running the task, whether a
+ * bootstrap step may act, and returns the environment's record: the caller
+ * may run the environment's bootstrap (its requester, a member of its owner
+ * group or an administrator); the step's input (cluster, region, bucket,
+ * secret) is what the record holds; the objects it applies are what the
+ * template renders for the record; a rotation is the caller's to make. The
+ * backend audits every answer, and a refusal fails the step with its
+ * reason, whatever the template or the permission policy says.
  *
  * In a dry run of a new environment there is no record yet (the claim step
  * writes nothing in a dry run): then the step goes on without one and
@@ -21,13 +23,11 @@ import {
 export async function recordForStep(
   ctx: ActionContext<any, any, any>,
   records: EnvironmentRecordsApi,
-  action: string,
   environment: string,
-  facts: RecordedFacts = {},
+  step: BootstrapStepCheck,
 ): Promise<EnvironmentRecord | undefined> {
-  let record: EnvironmentRecord;
   try {
-    record = await records.forBootstrap(environment, {
+    return await records.checkStep(environment, step, {
       credentials: await ctx.getInitiatorCredentials(),
     });
   } catch (error) {
@@ -37,29 +37,6 @@ export async function recordForStep(
       );
       return undefined;
     }
-    throw error;
-  }
-  assertMatchesRecord(action, record, facts);
-  return record;
-}
-
-/**
- * Asks the backend whether the person running the task may rotate the
- * environment's External Secrets credentials (its bootstrappers for
- * development, administrators for staging and production); throws the
- * refusal naming the rule.
- */
-export async function authorizeRotation(
-  ctx: ActionContext<any, any, any>,
-  records: EnvironmentRecordsApi,
-  environment: string,
-): Promise<void> {
-  try {
-    await records.authorizeRotation(environment, {
-      credentials: await ctx.getInitiatorCredentials(),
-    });
-  } catch (error) {
-    if (ctx.isDryRun && error instanceof NotFoundError) return;
     throw error;
   }
 }

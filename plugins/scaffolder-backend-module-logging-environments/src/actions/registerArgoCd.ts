@@ -1,90 +1,13 @@
-import { ConflictError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import {
-  ApplicationRole,
-  EnvironmentRecord,
-} from '@internal/plugin-logging-environments-common';
 import {
   ClusterRegistry,
   EnvironmentRecordsApi,
-  appProjectProblems,
-  applicationProblems,
   registerArgoApplications,
 } from '@internal/plugin-logging-environments-node';
 import { clusterClient, readWorkspaceManifests } from './cluster';
 import { examples } from './registerArgoCd.examples';
 import { recordForStep } from './records';
 import { ENVIRONMENT_PATTERN } from './util';
-
-const ROLES: ApplicationRole[] = ['infrastructure', 'forwarder'];
-
-/**
- * What is wrong with the rendered Argo CD objects against the environment's
- * record: exactly its AppProject and its two Applications, each as the
- * template renders it for the record (see appProjectProblems and
- * applicationProblems).
- */
-function manifestProblems(
-  objects: any[],
-  record: EnvironmentRecord,
-  gitops: { repoUrl: string; branch: string },
-): string[] {
-  const shape = {
-    name: record.name,
-    tier: record.tier,
-    namespace: record.namespace,
-    argocdNamespace: record.argocdNamespace,
-    project: record.project,
-    applications: {
-      infrastructure: record.applications.infrastructure.name,
-      forwarder: record.applications.forwarder.name,
-    },
-    gitopsPath: record.gitopsPath,
-    repoUrl: gitops.repoUrl,
-    branch: gitops.branch,
-  };
-  const problems: string[] = [];
-  const projects = objects.filter(o => o?.kind === 'AppProject');
-  const others = objects.filter(
-    o => o?.kind !== 'AppProject' && o?.kind !== 'Application',
-  );
-  for (const o of others) {
-    problems.push(
-      `${o?.kind ?? 'an object without a kind'} ${
-        o?.metadata?.name ?? ''
-      } is not an Argo CD AppProject or Application`,
-    );
-  }
-  if (projects.length !== 1) {
-    problems.push(
-      `there must be exactly one AppProject (${record.project}), not ${projects.length}`,
-    );
-  } else {
-    problems.push(...appProjectProblems(projects[0], shape));
-  }
-  for (const role of ROLES) {
-    const name = shape.applications[role];
-    const apps = objects.filter(
-      o => o?.kind === 'Application' && o?.metadata?.name === name,
-    );
-    if (apps.length !== 1) {
-      problems.push(`there must be exactly one Application ${name}`);
-    } else {
-      problems.push(...applicationProblems(apps[0], role, shape));
-    }
-  }
-  const strangers = objects.filter(
-    o =>
-      o?.kind === 'Application' &&
-      !ROLES.some(r => shape.applications[r] === o?.metadata?.name),
-  );
-  for (const o of strangers) {
-    problems.push(
-      `Application ${o?.metadata?.name} is not one of ${record.name}'s Applications`,
-    );
-  }
-  return problems;
-}
 
 /**
  * Creates `logging:argocd:register`: the environment's AppProject and
@@ -139,27 +62,18 @@ export function createRegisterArgoCdAction(options: {
     },
     async handler(ctx) {
       const { environment } = ctx.input;
-      const record = await recordForStep(
-        ctx,
-        options.records,
-        'logging:argocd:register',
-        environment,
-        { cluster: ctx.input.cluster },
-      );
       const objects = await readWorkspaceManifests(
         ctx.workspacePath,
         ctx.input.manifests,
       );
-      if (record) {
-        const problems = manifestProblems(objects, record, options.gitops);
-        if (problems.length > 0) {
-          throw new ConflictError(
-            `manifests: not what ${environment}'s record implies: ${problems.join(
-              '; ',
-            )}`,
-          );
-        }
-      }
+      // The backend checks they are what the record implies: exactly the
+      // environment's AppProject and Applications, as the template renders
+      // them.
+      const record = await recordForStep(ctx, options.records, environment, {
+        action: 'logging:argocd:register',
+        facts: { cluster: ctx.input.cluster },
+        manifests: objects,
+      });
       const cluster = clusterClient(options.clusters, ctx.input.cluster);
       const register = (dryRun: boolean) =>
         registerArgoApplications(

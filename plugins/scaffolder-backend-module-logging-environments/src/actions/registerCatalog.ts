@@ -68,8 +68,8 @@ export function createRegisterCatalogAction(options: {
       const record = await recordForStep(
         ctx,
         options.records,
-        'logging:catalog:register',
         environment.metadata.name,
+        { action: 'logging:catalog:register' },
       );
       if (record && record.entityRef !== entityRef.toLocaleLowerCase('en-US')) {
         throw new InputError(

@@ -8,6 +8,7 @@ import {
 import {
   ApplicationRole,
   BootstrapRequest,
+  BootstrapStepCheck,
   ENVIRONMENT_LABEL,
   EnvironmentRecord,
   FieldProblem,
@@ -27,7 +28,10 @@ import {
   ExpectedArgoShape,
   appProjectProblems,
   applicationProblems,
+  argoManifestProblems,
+  assertMatchesRecord,
   awsNamesFor,
+  clusterSecretStoreProblems,
 } from '@internal/plugin-logging-environments-node';
 import { EnvironmentRecordsStore } from '../../database/EnvironmentRecordsStore';
 import { LoggingEnvironmentsStore } from '../../database/LoggingEnvironmentsStore';
@@ -261,19 +265,52 @@ export class DefaultEnvironmentRecordService {
   }
 
   /**
-   * Allows a rotation (replacing the cluster's External Secrets credentials
-   * or another environment's ClusterSecretStore) for the caller, or says
-   * why not: those credentials decide which AWS account External Secrets
-   * reads, and nothing in Git (so no approval) covers them. A development
-   * environment's bootstrappers may rotate; a staging or production
-   * environment's only an administrator.
+   * Checks a bootstrap step the caller is about to run, and returns the
+   * record: the caller may run the environment's bootstrap; the step's
+   * facts (cluster, region, bucket, secret) are the record's; the Argo CD
+   * objects it registers, or the ClusterSecretStore it applies, are what
+   * the template renders for the record; and a rotation (replacing the
+   * cluster's External Secrets credentials or another environment's store)
+   * is the caller's to make: a development environment's bootstrappers, a
+   * staging or production environment's administrators only, since those
+   * credentials decide which AWS account External Secrets reads and no
+   * approval covers them.
    */
-  async authorizeRotation(
+  async checkStep(
     entityRef: string,
     caller: RecordCaller,
+    step: BootstrapStepCheck,
   ): Promise<EnvironmentRecord> {
     const record = await this.forBootstrap(entityRef, caller);
-    if (record.tier !== 'development' && !this.isAdministrator(caller)) {
+    const action = String(step.action);
+    assertMatchesRecord(action, record, step.facts ?? {});
+    if (step.manifests !== undefined) {
+      const objects = Array.isArray(step.manifests) ? step.manifests : [];
+      let problems: string[];
+      let what: string;
+      if (action === 'logging:argocd:register') {
+        problems = argoManifestProblems(objects as any[], this.shape(record));
+        what = `manifests: not what ${record.name}'s record implies`;
+      } else if (action === 'logging:secret-store:ensure') {
+        problems =
+          objects.length === 1
+            ? clusterSecretStoreProblems(objects[0] as any, record)
+            : ['there must be exactly one ClusterSecretStore'];
+        what = `manifest: the ClusterSecretStore is not the one ${record.name}'s record implies`;
+      } else {
+        throw new InputError(
+          `manifests: ${action} applies no manifests the backend checks`,
+        );
+      }
+      if (problems.length > 0) {
+        throw new ConflictError(`${what}: ${problems.join('; ')}`);
+      }
+    }
+    if (
+      step.rotate &&
+      record.tier !== 'development' &&
+      !this.isAdministrator(caller)
+    ) {
       throw new NotAllowedError(
         `rotate: only an administrator may replace the External Secrets credentials of the ${record.tier} environment ${record.name}: they decide which AWS account its logs' key is read from, and no approval covers them`,
       );

@@ -72,9 +72,8 @@ export async function localRecords(options: {
   const api: EnvironmentRecordsApi = {
     claim: (request: BootstrapRequest, o: { dryRun?: boolean }) =>
       service.claim(request, caller, { dryRun: o.dryRun }),
-    forBootstrap: name => service.forBootstrap(ref(name), caller),
+    checkStep: (name, step) => service.checkStep(ref(name), caller, step),
     bindApplications: name => service.bindApplications(ref(name), caller),
-    authorizeRotation: name => service.authorizeRotation(ref(name), caller),
   };
   return {
     api,
