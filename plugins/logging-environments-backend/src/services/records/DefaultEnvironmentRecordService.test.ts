@@ -400,7 +400,9 @@ describe('DefaultEnvironmentRecordService', () => {
           action: 'logging:iam:ensure',
           facts: { bucket: 'someone-elses-loki' },
         }),
-      ).rejects.toThrow('logging:iam:ensure refused for acme-prod: bucketName');
+      ).rejects.toThrow(
+        'logging:iam:ensure refused for acme-prod: bucket: the record of acme-prod says "acme-prod-loki", not "someone-elses-loki"',
+      );
       await expect(
         service.checkStep(ref, viewer, { action: 'logging:bucket:ensure' }),
       ).rejects.toThrow(NotAllowedError);
