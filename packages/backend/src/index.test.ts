@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { recordReliability } from './reliability/__testUtils__/summary';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -35,7 +36,10 @@ describe('backend entry point outside development', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  // An attack on the trust boundary (issue 13): one configuration layer
+  // turning the password-less demo sign-in on outside development.
   it('exits with an error naming auth.providers.demo when the demo sign-in is configured', async () => {
+    recordReliability('attacks tried', 1, 'trust boundary (sign-in)');
     const port = await freePort();
     const portConfig = join(dir, 'port.yaml');
     writeFileSync(
@@ -89,5 +93,6 @@ describe('backend entry point outside development', () => {
     expect(output).toMatch(
       /Module 'demo-provider-guard' for plugin 'auth' startup failed; caused by NotAllowedError: auth\.providers\.demo is configured but NODE_ENV is "production": .*only allowed when the backend runs with NODE_ENV=development/,
     );
+    recordReliability('attacks refused', 1, 'trust boundary (sign-in)');
   });
 });
