@@ -63,9 +63,7 @@ describe('a development environment created from the template', () => {
       config: {
         ...config,
         catalog: {
-          rules: [
-            { allow: ['Component', 'Resource', 'Location', 'Template'] },
-          ],
+          rules: [{ allow: ['Component', 'Resource', 'Location', 'Template'] }],
           locations: [
             {
               type: 'file',
