@@ -14,6 +14,12 @@ import { AddressInfo, Socket, createServer as createNetServer } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { FaultAction, FaultInjector } from '../faults';
 import type { TlsCertificate } from '../kube/tls';
+import { motoPrincipals, simulatePrincipalPolicy } from './iamSimulation';
+import {
+  AwsWireResponse,
+  queryErrorResponse,
+  xmlEscape,
+} from './queryProtocol';
 import {
   clientPolicyText,
   motoPolicyView,
@@ -351,21 +357,8 @@ export function identifyAwsCall(
   };
 }
 
-const xmlEscape = (s: string) =>
-  s.replace(
-    /[<>&'"]/g,
-    c =>
-      ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' }[
-        c
-      ]!),
-  );
-
 /** An error answer in a protocol's wire format. */
-export interface AwsErrorResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
+export type AwsErrorResponse = AwsWireResponse;
 
 /** An S3 (restXml) error answer: `<Error><Code>..</Code><Message>..</Message>..</Error>`. */
 export function s3ErrorResponse(
@@ -462,15 +455,7 @@ export function awsErrorResponse(
         'Receiver',
       ];
     }
-    return {
-      status: httpStatus,
-      headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-      body:
-        `<ErrorResponse xmlns="https://${call.service}.amazonaws.com/doc/">` +
-        `<Error><Type>${type}</Type><Code>${code}</Code><Message>${xmlEscape(
-          message,
-        )}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
-    };
+    return queryErrorResponse(call.service, httpStatus, type, code, message);
   }
   let code: string;
   let message: string;
@@ -570,6 +555,8 @@ function rewritePutBucketPolicy(
  * With `tls`, the same port serves HTTPS too. Bucket policy statements
  * conditioned on `aws:SecureTransport` alone are evaluated here, per
  * request, on object calls (moto cannot): see transportPolicy.ts.
+ * `iam:SimulatePrincipalPolicy`, which moto lacks, is answered here too
+ * (after the faults, like any call): see iamSimulation.ts.
  */
 export async function startAwsProxy(
   options: AwsProxyOptions,
@@ -581,6 +568,7 @@ export async function startAwsProxy(
 
   const lock = new ReadWriteLock();
   const journal = options.journal;
+  const principals = motoPrincipals(options.target);
 
   // Sends to moto; `done` gets moto's status (undefined when unreachable)
   // once moto has answered, i.e. finished handling the call. `restore`
@@ -705,6 +693,31 @@ export async function startAwsProxy(
   ) => {
     const writes = journal ? changesState(call, req.method ?? 'GET') : false;
     const release = journal ? await lock.acquire(writes) : () => {};
+    if (
+      call.service === 'iam' &&
+      call.operation === 'SimulatePrincipalPolicy'
+    ) {
+      // moto has no policy simulator: answered here from moto's IAM state.
+      try {
+        const params = new URL(req.url ?? '/', 'http://proxy').searchParams;
+        if (
+          header(req.headers, 'content-type').includes(
+            'application/x-www-form-urlencoded',
+          )
+        ) {
+          for (const [k, v] of new URLSearchParams(body.toString('utf8'))) {
+            params.append(k, v);
+          }
+        }
+        answer(req, res, await simulatePrincipalPolicy(params, principals));
+      } catch {
+        // moto could not be read: what IAM answers for its own failures.
+        answer(req, res, awsErrorResponse(call, { type: 'error' }));
+      } finally {
+        release();
+      }
+      return;
+    }
     try {
       if (await refusedByTransport(req, call)) {
         release();
@@ -868,6 +881,7 @@ export async function startAwsProxy(
         httpsServer?.close();
         for (const s of sockets) s.destroy();
         agent.destroy();
+        principals.destroy();
       });
       return closed;
     },
