@@ -1,3 +1,5 @@
+export { accessKeyOwner, simulateAccess } from './access';
+export type { AccessKeyOwner, SimulatedDecision } from './access';
 export { AwsClientFactory, partitionOf } from './clients';
 export type { AwsClients } from './clients';
 export {
