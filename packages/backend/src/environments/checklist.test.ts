@@ -479,7 +479,7 @@ describe('the checklist against the sandbox', () => {
     );
   });
 
-  it('warns when the store may be used beyond the logging namespace', async () => {
+  it('fails the store when it may be used beyond the logging namespace', async () => {
     await cluster.mergePatch(
       {
         apiVersion: 'external-secrets.io/v1',
@@ -497,9 +497,9 @@ describe('the checklist against the sandbox', () => {
     );
     let { items } = await check();
     expect(items['secret-store']).toMatchObject({
-      status: 'warn',
+      status: 'fail',
       message:
-        'ClusterSecretStore aws-secrets-manager: may be used beyond openshift-logging: namespace team-a, namespaces matching .*',
+        'ClusterSecretStore aws-secrets-manager: may be used beyond openshift-logging, by whoever can create such a namespace: namespace team-a, namespaces matching .*',
     });
     await cluster.mergePatch(
       {
@@ -510,7 +510,7 @@ describe('the checklist against the sandbox', () => {
       { spec: { conditions: null } },
     );
     ({ items } = await check());
-    expect(items['secret-store'].status).toBe('warn');
+    expect(items['secret-store'].status).toBe('fail');
     expect(items['secret-store'].message).toContain(
       'has no spec.conditions: every namespace may read Secrets Manager through it',
     );

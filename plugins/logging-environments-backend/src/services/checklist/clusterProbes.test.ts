@@ -103,29 +103,49 @@ const application = (
 });
 
 describe('cluster probes', () => {
-  it('accepts the development store conditions the template renders, and nothing broader elsewhere', async () => {
-    const conditions = [
-      { namespaces: ['openshift-logging'] },
-      { namespaceRegexes: ['^logging-dev-[a-z0-9-]+$'] },
-    ];
-    const development = await probeRun(
-      secretStoreProbe,
-      testEnvironment({ name: 'team-dev', tier: 'development' }),
-      [readyStore(conditions)],
-    );
-    expect(development.status).toBe('pass');
-    const production = await probeRun(secretStoreProbe, testEnvironment(), [
-      readyStore(conditions),
-    ]);
-    expect(production).toMatchObject({
-      status: 'warn',
-      message:
-        'ClusterSecretStore aws-secrets-manager: may be used beyond openshift-logging: namespaces matching ^logging-dev-[a-z0-9-]+$',
-    });
-    const selector = await probeRun(secretStoreProbe, testEnvironment(), [
-      readyStore([{ namespaceSelector: { matchLabels: { a: 'b' } } }]),
-    ]);
-    expect(selector.message).toContain('a namespaceSelector');
+  it('passes a store serving only the logging namespace, and fails anything broader in every tier', async () => {
+    for (const tier of ['development', 'staging', 'production'] as const) {
+      const environment = testEnvironment({ name: `acme-${tier}`, tier });
+      const run = (conditions?: unknown) =>
+        probeRun(secretStoreProbe, environment, [readyStore(conditions)]);
+      expect(await run([{ namespaces: ['openshift-logging'] }])).toMatchObject({
+        status: 'pass',
+      });
+      // What the template rendered for development before: scratch
+      // namespaces anyone could create, reading production's key.
+      expect(
+        await run([
+          { namespaces: ['openshift-logging'] },
+          { namespaceRegexes: ['^logging-dev-[a-z0-9-]+$'] },
+        ]),
+      ).toMatchObject({
+        status: 'fail',
+        message:
+          'ClusterSecretStore aws-secrets-manager: may be used beyond openshift-logging, by whoever can create such a namespace: namespaces matching ^logging-dev-[a-z0-9-]+$',
+      });
+      expect(
+        await run([{ namespaces: ['openshift-logging', 'team-a'] }]),
+      ).toMatchObject({
+        status: 'fail',
+        message: expect.stringContaining(': namespace team-a'),
+      });
+      expect(
+        await run([{ namespaceSelector: { matchLabels: { a: 'b' } } }]),
+      ).toMatchObject({
+        status: 'fail',
+        message: expect.stringContaining('a namespaceSelector'),
+      });
+      expect(await run()).toMatchObject({
+        status: 'fail',
+        message:
+          'ClusterSecretStore aws-secrets-manager: has no spec.conditions: every namespace may read Secrets Manager through it (the bootstrap limits it to openshift-logging)',
+      });
+      expect(await run([{ namespaces: [] }])).toMatchObject({
+        status: 'fail',
+        message:
+          'ClusterSecretStore aws-secrets-manager: does not serve openshift-logging (its spec.conditions name no namespace)',
+      });
+    }
   });
 
   it('fails a store reading another region, and one that does not exist', async () => {

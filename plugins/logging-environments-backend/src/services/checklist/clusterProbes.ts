@@ -132,17 +132,13 @@ export const clusterCredentialsProbe: ChecklistProbe = {
 };
 
 /**
- * The namespace conditions a store of this tier may carry: the logging
- * namespace, and in development the scratch namespaces `logging-dev-*`
- * (what the template renders).
- */
-const DEVELOPMENT_SCRATCH_REGEX = '^logging-dev-[a-z0-9-]+$';
-
-/**
  * `secret-store`: the `aws-secrets-manager` ClusterSecretStore is Ready
  * (External Secrets' reason and message when not), reads Secrets Manager
- * in the environment's region, and its `spec.conditions` limit it to the
- * logging namespace (warn when broader).
+ * in the environment's region, and its `spec.conditions` limit it to
+ * exactly the logging namespace, in every tier: anyone who can create a
+ * namespace the store serves (a regex, a selector, another name, or no
+ * conditions at all) can read whatever its credentials can, so anything
+ * broader fails.
  *
  * @public
  */
@@ -220,7 +216,7 @@ export const secretStoreProbe: ChecklistProbe = {
     }
     if (conditions.length === 0) {
       findings.add(
-        'warn',
+        'fail',
         `has no spec.conditions: every namespace may read Secrets Manager through it (the bootstrap limits it to ${environment.namespace})`,
       );
     } else {
@@ -230,21 +226,24 @@ export const secretStoreProbe: ChecklistProbe = {
           if (ns !== environment.namespace) broader.push(`namespace ${ns}`);
         }
         for (const re of c.namespaceRegexes ?? []) {
-          if (
-            !(
-              environment.tier === 'development' &&
-              re === DEVELOPMENT_SCRATCH_REGEX
-            )
-          ) {
-            broader.push(`namespaces matching ${re}`);
-          }
+          broader.push(`namespaces matching ${re}`);
         }
         if (c.namespaceSelector) broader.push('a namespaceSelector');
       }
+      const serves = conditions.some(c =>
+        (c.namespaces ?? []).includes(environment.namespace),
+      );
       if (broader.length) {
         findings.add(
-          'warn',
-          `may be used beyond ${environment.namespace}: ${broader.join(', ')}`,
+          'fail',
+          `may be used beyond ${
+            environment.namespace
+          }, by whoever can create such a namespace: ${broader.join(', ')}`,
+        );
+      } else if (!serves) {
+        findings.add(
+          'fail',
+          `does not serve ${environment.namespace} (its spec.conditions name no namespace)`,
         );
       }
     }
