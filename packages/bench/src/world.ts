@@ -5,6 +5,11 @@
  * configuration for it and the backend's trusted records: what the
  * checklist and bootstrap scenarios run on.
  */
+import {
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  PutUserPolicyCommand,
+} from '@aws-sdk/client-iam';
 import { ConfigReader } from '@backstage/config';
 import {
   AwsClientFactory,
@@ -38,6 +43,15 @@ export interface World {
    * platform-team.
    */
   records: Awaited<ReturnType<typeof localRecords>>;
+  /**
+   * The access key of an External Secrets identity for `environment`, made
+   * as a platform team does from the docs: an IAM user that may read only
+   * `logging/<environment>/*` (what the template is given).
+   */
+  externalSecretsKey(
+    environment: string,
+    region: string,
+  ): Promise<{ accessKeyId: string; secretAccessKey: string }>;
   /** Latency on every AWS and Kubernetes call from now on (0: none). */
   setLatency(ms: number): void;
   /** Empties the sandbox (AWS, Kubernetes) and seeds it again, and forgets every record. */
@@ -76,12 +90,45 @@ export async function startWorld(): Promise<World> {
       // Its default logger is a jest mock; the benchmark runs outside jest.
       logger: quietLogger(),
     });
+    const aws = AwsClientFactory.fromConfig(reader);
     return {
       sandbox,
       config,
       registry,
-      aws: AwsClientFactory.fromConfig(reader),
+      aws,
       records,
+      async externalSecretsKey(environment, region) {
+        const { iam } = await aws.clients(region);
+        const UserName = `external-secrets-${environment}`;
+        const { User } = await iam.send(new CreateUserCommand({ UserName }));
+        const account = /^arn:aws:iam::(\d+):/.exec(User!.Arn!)![1];
+        await iam.send(
+          new PutUserPolicyCommand({
+            UserName,
+            PolicyName: 'read-logging-secrets',
+            PolicyDocument: JSON.stringify({
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Effect: 'Allow',
+                  Action: [
+                    'secretsmanager:GetSecretValue',
+                    'secretsmanager:DescribeSecret',
+                  ],
+                  Resource: `arn:aws:secretsmanager:${region}:${account}:secret:logging/${environment}/*`,
+                },
+              ],
+            }),
+          }),
+        );
+        const { AccessKey } = await iam.send(
+          new CreateAccessKeyCommand({ UserName }),
+        );
+        return {
+          accessKeyId: AccessKey!.AccessKeyId!,
+          secretAccessKey: AccessKey!.SecretAccessKey!,
+        };
+      },
       setLatency(ms) {
         sandbox.faults.clear();
         if (ms <= 0) return;

@@ -44,6 +44,8 @@ const BASE_URL = (process.env.E2E_BASE_URL ?? 'http://localhost:3000').replace(
   '',
 );
 const NAME = 'acme-prod';
+/** The template's default region, which the journey keeps. */
+const REGION = 'us-east-2';
 const SKIP_TEMPLATE = process.env.E2E_SKIP_TEMPLATE === '1';
 const SERVICE = {
   path: '/catalog/default/component/checkout',
@@ -120,7 +122,10 @@ describe('logging environments, full portal', { timeout: 900_000 }, () => {
     async () => {
       // The platform team's preparation outside the portal: an AWS
       // identity for External Secrets, whose key the requester is given.
-      const key = await externalSecretsKey(readSandbox());
+      const key = await externalSecretsKey(readSandbox(), {
+        environment: NAME,
+        region: REGION,
+      });
 
       requester = await signIn('requester', { screenshot: '01-sign-in' });
       await requester

@@ -2,9 +2,10 @@
  * What the portal journey needs from the sandbox the portal runs on: its
  * description (`.sandbox/sandbox.json`, under SANDBOX_ROOT when set, as
  * `yarn start` and `yarn sandbox` write it) and the one thing a platform
- * team prepares outside the portal before its first environment: an AWS
- * identity for External Secrets, whose access key the requester types into
- * the template (the sandbox's External Secrets accepts only keys that work).
+ * team prepares outside the portal before an environment: an AWS identity
+ * for External Secrets that may read only that environment's secrets,
+ * whose access key the requester types into the template (the sandbox's
+ * External Secrets accepts only keys that work, and enforces their policy).
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -35,16 +36,18 @@ function iamSdk() {
   }));
 }
 
-const USER = 'external-secrets';
-
 /**
- * Creates (or reuses) the IAM user `external-secrets` in the sandbox's AWS
- * with read access to Secrets Manager, as the platform team would, and
- * returns a fresh access key for it (older keys are deleted: a user has at
- * most two, and the template stores the one it is given).
+ * Creates (or reuses) the IAM user `external-secrets-<environment>` in the
+ * sandbox's AWS, as the platform team would following the scaffolder
+ * module's README: it may read only `logging/<environment>/*` in the
+ * environment's region (Secrets Manager appends a random suffix to the
+ * secret's name in its ARN, hence the `*`). Returns a fresh access key for
+ * it (older keys are deleted: a user has at most two, and the template
+ * stores the one it is given).
  */
-async function externalSecretsKey(sandbox) {
+async function externalSecretsKey(sandbox, { environment, region }) {
   const sdk = iamSdk();
+  const USER = `external-secrets-${environment}`;
   const iam = new sdk.IAMClient({
     endpoint: sandbox.aws.url,
     region: sandbox.aws.region,
@@ -58,10 +61,12 @@ async function externalSecretsKey(sandbox) {
   } catch (e) {
     if (e.name !== 'EntityAlreadyExistsException') throw e;
   }
+  const { User } = await iam.send(new sdk.GetUserCommand({ UserName: USER }));
+  const account = /^arn:aws:iam::(\d+):/.exec(User.Arn)[1];
   await iam.send(
     new sdk.PutUserPolicyCommand({
       UserName: USER,
-      PolicyName: 'read-logging-secrets',
+      PolicyName: `read-${environment}-logging-secrets`,
       PolicyDocument: JSON.stringify({
         Version: '2012-10-17',
         Statement: [
@@ -70,10 +75,8 @@ async function externalSecretsKey(sandbox) {
             Action: [
               'secretsmanager:GetSecretValue',
               'secretsmanager:DescribeSecret',
-              'secretsmanager:ListSecrets',
-              'sts:GetCallerIdentity',
             ],
-            Resource: '*',
+            Resource: `arn:aws:secretsmanager:${region}:${account}:secret:logging/${environment}/*`,
           },
         ],
       }),

@@ -28,6 +28,7 @@ describe('the logging-environments API on the sandbox', () => {
   let sandbox: Sandbox;
   let world: BootstrapWorld;
   let portal: PortalBackend;
+  let esoKey: { accessKeyId: string; secretAccessKey: string };
   const call: PortalBackend['call'] = (...args) => portal.call(...args);
 
   const details = async (who = 'viewer') => {
@@ -56,10 +57,11 @@ describe('the logging-environments API on the sandbox', () => {
   beforeAll(async () => {
     sandbox = await startSandbox({ profile: 'fast' });
     world = await openWorld(sandbox);
-    const { entity } = await bootstrapEnvironment(world, {
+    const { entity, externalSecrets } = await bootstrapEnvironment(world, {
       name: 'acme-prod',
       tier: 'production',
     });
+    esoKey = externalSecrets;
     const entities: Entity[] = [...orgEntities(), entity];
     portal = await startPortalBackend({
       config: world.config,
@@ -307,6 +309,8 @@ describe('the logging-environments API on the sandbox', () => {
     const secrets = [
       sandbox.aws.accessKeyId,
       sandbox.aws.secretAccessKey,
+      esoKey.accessKeyId,
+      esoKey.secretAccessKey,
       sandbox.kube.token,
       ...Object.values(
         await readSecretValue(sandbox, 'logging/acme-prod/loki-s3'),

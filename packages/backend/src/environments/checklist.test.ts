@@ -45,6 +45,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import yaml from 'yaml';
+import {
+  createExternalSecretsIdentity,
+  ExternalSecretsIdentity,
+} from '../__testUtils__/externalSecretsIdentity';
 import { REPO_ROOT } from '../gitops/__testUtils__/kustomize';
 import { renderSkeleton } from '../gitops/__testUtils__/render';
 
@@ -117,14 +121,19 @@ describe('the checklist against the sandbox', () => {
     records: records.api,
     gitops: { repoUrl: sandbox.git.url, branch: 'main' },
   });
+  /** The External Secrets identity, made as the docs say (logging/acme-prod/*). */
+  let eso: ExternalSecretsIdentity;
 
-  const actionContext = (input: any) => {
+  const actionContext = (
+    input: any,
+    key: { accessKeyId: string; secretAccessKey: string } = eso,
+  ) => {
     const ctx = createMockActionContext({
       input,
       workspacePath: workspace,
       secrets: {
-        awsAccessKeyId: sandbox.aws.accessKeyId,
-        awsSecretAccessKey: sandbox.aws.secretAccessKey,
+        awsAccessKeyId: key.accessKeyId,
+        awsSecretAccessKey: key.secretAccessKey,
       },
     });
     for (const level of ['info', 'warn', 'error'] as const) {
@@ -132,9 +141,12 @@ describe('the checklist against the sandbox', () => {
     }
     return ctx;
   };
-  const applyCredentials = () =>
+  const applyCredentials = (key?: {
+    accessKeyId: string;
+    secretAccessKey: string;
+  }) =>
     createApplyClusterCredentialsAction(deps()).handler(
-      actionContext({ environment: 'acme-prod', cluster: 'sandbox' }),
+      actionContext({ environment: 'acme-prod', cluster: 'sandbox' }, key),
     );
   const applyStore = () =>
     createEnsureSecretStoreAction(deps()).handler(
@@ -277,7 +289,10 @@ describe('the checklist against the sandbox', () => {
       environment: 'acme-prod',
       bucket,
     });
-    // Phase 1, cluster.
+    // Phase 1, cluster, with the External Secrets key a platform team made.
+    eso = await createExternalSecretsIdentity(sandbox, {
+      environment: 'acme-prod',
+    });
     await installOperators();
     await applyCredentials();
     await applyStore();
@@ -402,6 +417,10 @@ describe('the checklist against the sandbox', () => {
       sandbox.aws.secretAccessKey,
       Buffer.from(sandbox.aws.accessKeyId).toString('base64'),
       Buffer.from(sandbox.aws.secretAccessKey).toString('base64'),
+      eso.accessKeyId,
+      eso.secretAccessKey,
+      Buffer.from(eso.accessKeyId).toString('base64'),
+      Buffer.from(eso.secretAccessKey).toString('base64'),
       lokiSecret.access_key_id,
       lokiSecret.access_key_secret,
       sandbox.kube.token,

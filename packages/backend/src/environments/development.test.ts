@@ -16,6 +16,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import { createExternalSecretsIdentity } from '../__testUtils__/externalSecretsIdentity';
 import { REPO_ROOT } from '../gitops/__testUtils__/kustomize';
 import { sandboxConfig } from '../gitops/__testUtils__/portal';
 import {
@@ -102,6 +103,11 @@ describe('a development environment created from the template', () => {
 
   it('completes the bootstrap, then goes live on its own, forwarder after the health check', async () => {
     const user = userHeader('requester');
+    // The key the platform team gave the requester: an identity that may
+    // read only this environment's secrets.
+    const key = await createExternalSecretsIdentity(sandbox, {
+      environment: NAME,
+    });
     const created = await request(portal.server())
       .post('/api/scaffolder/v2/tasks')
       .set('authorization', user)
@@ -116,8 +122,8 @@ describe('a development environment created from the template', () => {
           installOperators: true,
         },
         secrets: {
-          awsAccessKeyId: sandbox.aws.accessKeyId,
-          awsSecretAccessKey: sandbox.aws.secretAccessKey,
+          awsAccessKeyId: key.accessKeyId,
+          awsSecretAccessKey: key.secretAccessKey,
         },
       });
     expect(created.status).toBe(201);

@@ -9,12 +9,6 @@
  * logs and outputs, every database table, every API response, audit
  * events, the Git history, the catalog entity.
  */
-import {
-  CreateAccessKeyCommand,
-  CreateUserCommand,
-  IAMClient,
-  PutUserPolicyCommand,
-} from '@aws-sdk/client-iam';
 import { mockCredentials } from '@backstage/backend-test-utils';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import catalogModelModule from '@backstage/plugin-catalog-backend-module-scaffolder-entity-model';
@@ -30,6 +24,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import knexFactory from 'knex';
 import request from 'supertest';
+import { createExternalSecretsIdentity } from '../__testUtils__/externalSecretsIdentity';
 import { readSecretValue } from '../environments/__testUtils__/bootstrapEnvironment';
 import {
   orgEntities,
@@ -47,48 +42,11 @@ const run = promisify(execFile);
 
 /**
  * What the template's form sends as task secrets: the access key of an IAM
- * user made for External Secrets (as a platform team would), planted to be
- * searched for afterwards.
+ * user made for External Secrets (as a platform team following the docs
+ * would: it may read logging/acme-prod/* only), planted to be searched for
+ * afterwards.
  */
 const PLANTED = { awsAccessKeyId: '', awsSecretAccessKey: '' };
-
-async function createExternalSecretsIdentity(sandbox: Sandbox) {
-  const iam = new IAMClient({
-    endpoint: sandbox.aws.url,
-    region: sandbox.aws.region,
-    credentials: {
-      accessKeyId: sandbox.aws.accessKeyId,
-      secretAccessKey: sandbox.aws.secretAccessKey,
-    },
-  });
-  await iam.send(new CreateUserCommand({ UserName: 'external-secrets' }));
-  await iam.send(
-    new PutUserPolicyCommand({
-      UserName: 'external-secrets',
-      PolicyName: 'read-logging-secrets',
-      PolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: [
-              'secretsmanager:GetSecretValue',
-              'secretsmanager:DescribeSecret',
-              'secretsmanager:ListSecrets',
-              'sts:GetCallerIdentity',
-            ],
-            Resource: '*',
-          },
-        ],
-      }),
-    }),
-  );
-  const { AccessKey } = await iam.send(
-    new CreateAccessKeyCommand({ UserName: 'external-secrets' }),
-  );
-  PLANTED.awsAccessKeyId = AccessKey!.AccessKeyId!;
-  PLANTED.awsSecretAccessKey = AccessKey!.SecretAccessKey!;
-}
 
 const values = {
   name: 'acme-prod',
@@ -174,9 +132,14 @@ describe('create -> verify -> approve -> sync under faults, with nothing leaked'
     });
     // The platform manifests and Argo CD's health checks, as `yarn start` seeds them.
     await seedSandbox(sandbox, { manifestsDir: join(REPO_ROOT, 'manifests') });
-    await createExternalSecretsIdentity(sandbox);
     // The sandbox's inventory covers its own region.
     values.region = sandbox.aws.region;
+    const eso = await createExternalSecretsIdentity(sandbox, {
+      environment: values.name,
+      region: values.region,
+    });
+    PLANTED.awsAccessKeyId = eso.accessKeyId;
+    PLANTED.awsSecretAccessKey = eso.secretAccessKey;
     const config = await sandboxConfig(sandbox);
     portal = await startPortalBackend({
       config: {

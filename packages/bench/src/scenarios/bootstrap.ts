@@ -310,6 +310,10 @@ async function templateRun(world: World, name: string, latencyMs: number) {
       60_000,
       200,
     );
+    const key = await world.externalSecretsKey(
+      name,
+      templateValues(name).region,
+    );
     world.setLatency(latencyMs);
     const submitted = performance.now();
     const created = await fetch(`${base}/api/scaffolder/v2/tasks`, {
@@ -319,8 +323,8 @@ async function templateRun(world: World, name: string, latencyMs: number) {
         templateRef: 'template:default/logging-environment',
         values: templateValues(name),
         secrets: {
-          awsAccessKeyId: world.sandbox.aws.accessKeyId,
-          awsSecretAccessKey: world.sandbox.aws.secretAccessKey,
+          awsAccessKeyId: key.accessKeyId,
+          awsSecretAccessKey: key.secretAccessKey,
         },
       }),
     });
@@ -380,15 +384,15 @@ async function templateRun(world: World, name: string, latencyMs: number) {
 function actionContext(
   input: Record<string, unknown>,
   workspacePath: string,
-  world: World,
+  externalSecrets: { accessKeyId: string; secretAccessKey: string },
   outputs: Record<string, unknown>,
 ) {
   return {
     input,
     workspacePath,
     secrets: {
-      awsAccessKeyId: world.sandbox.aws.accessKeyId,
-      awsSecretAccessKey: world.sandbox.aws.secretAccessKey,
+      awsAccessKeyId: externalSecrets.accessKeyId,
+      awsSecretAccessKey: externalSecrets.secretAccessKey,
     },
     logger: quietLogger(),
     output: (key: string, value: unknown) => {
@@ -526,6 +530,7 @@ async function graphRun(world: World, name: string, latencyMs: number) {
     }),
   };
   const workspace = await mkdtemp(join(tmpdir(), 'bench-workspace-'));
+  const key = await world.externalSecretsKey(name, v.region);
   world.setLatency(latencyMs);
   const started = performance.now();
   try {
@@ -540,7 +545,7 @@ async function graphRun(world: World, name: string, latencyMs: number) {
               .map(d => run(d as keyof typeof actions)),
           );
           await actions[step].handler(
-            actionContext(inputs[step](), workspace, world, out(step)),
+            actionContext(inputs[step](), workspace, key, out(step)),
           );
         })();
         done.set(step, p);

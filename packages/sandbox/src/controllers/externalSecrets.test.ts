@@ -26,7 +26,8 @@ const CSS = {
 };
 const ES = { apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret' };
 
-const READ_LOGGING_SECRETS = {
+/** The External Secrets identity's policy the docs give: one environment's secrets. */
+const READ_ACME_PROD_SECRETS = {
   Version: '2012-10-17',
   Statement: [
     {
@@ -36,7 +37,7 @@ const READ_LOGGING_SECRETS = {
         'secretsmanager:DescribeSecret',
       ],
       Resource:
-        'arn:aws:secretsmanager:us-east-1:123456789012:secret:logging/*',
+        'arn:aws:secretsmanager:us-east-1:123456789012:secret:logging/acme-prod/*',
     },
   ],
 };
@@ -133,11 +134,11 @@ describe('startExternalSecretsController', () => {
     moto = await startTestMoto();
     clients = adminClients(moto.url);
     reader = await createIamUser(clients.iam, 'eso-reader', {
-      inline: READ_LOGGING_SECRETS,
+      inline: READ_ACME_PROD_SECRETS,
     });
     await clients.sm.send(
       new CreateSecretCommand({
-        Name: 'logging/acme-prod',
+        Name: 'logging/acme-prod/loki-s3',
         SecretString: JSON.stringify(lokiSecret),
       }),
     );
@@ -250,11 +251,14 @@ describe('startExternalSecretsController', () => {
     controller = startExternalSecretsController(ctx);
     const es = store.create(
       externalSecret('openshift-logging', 'logging-loki-s3', {
-        dataFrom: [{ extract: { key: 'logging/acme-prod' } }],
+        dataFrom: [{ extract: { key: 'logging/acme-prod/loki-s3' } }],
         data: [
           {
             secretKey: 'bucket',
-            remoteRef: { key: 'logging/acme-prod', property: 'bucketnames' },
+            remoteRef: {
+              key: 'logging/acme-prod/loki-s3',
+              property: 'bucketnames',
+            },
           },
         ],
       }),
@@ -332,7 +336,10 @@ describe('startExternalSecretsController', () => {
     store.create(
       externalSecret('openshift-logging', 'missing-key', {
         data: [
-          { secretKey: 'x', remoteRef: { key: 'logging/does-not-exist' } },
+          {
+            secretKey: 'x',
+            remoteRef: { key: 'logging/acme-prod/does-not-exist' },
+          },
         ],
       }),
     );
@@ -341,7 +348,7 @@ describe('startExternalSecretsController', () => {
         data: [
           {
             secretKey: 'x',
-            remoteRef: { key: 'logging/acme-prod', property: 'nope' },
+            remoteRef: { key: 'logging/acme-prod/loki-s3', property: 'nope' },
           },
         ],
       }),
@@ -350,11 +357,11 @@ describe('startExternalSecretsController', () => {
     for (const [name, detail] of [
       [
         'missing-key',
-        'error retrieving secret at .data[0], key: logging/does-not-exist, err: Secret does not exist',
+        'error retrieving secret at .data[0], key: logging/acme-prod/does-not-exist, err: Secret does not exist',
       ],
       [
         'missing-property',
-        'error retrieving secret at .data[0], key: logging/acme-prod, err: key nope does not exist in secret logging/acme-prod',
+        'error retrieving secret at .data[0], key: logging/acme-prod/loki-s3, err: key nope does not exist in secret logging/acme-prod/loki-s3',
       ],
     ]) {
       const c = await waitFor(() =>
@@ -398,7 +405,9 @@ describe('startExternalSecretsController', () => {
       }),
     );
     controller = startExternalSecretsController(ctx);
-    const spec = { dataFrom: [{ extract: { key: 'logging/acme-prod' } }] };
+    const spec = {
+      dataFrom: [{ extract: { key: 'logging/acme-prod/loki-s3' } }],
+    };
     store.create(externalSecret('other', 'denied', spec));
     store.create(externalSecret('openshift-logging', 'allowed', spec));
     store.create(
@@ -455,7 +464,7 @@ describe('startExternalSecretsController', () => {
     controller = startExternalSecretsController(ctx);
     store.create(
       externalSecret('openshift-logging', 'early', {
-        dataFrom: [{ extract: { key: 'logging/acme-prod' } }],
+        dataFrom: [{ extract: { key: 'logging/acme-prod/loki-s3' } }],
       }),
     );
     await waitFor(() =>
@@ -483,7 +492,7 @@ describe('startExternalSecretsController', () => {
     controller = startExternalSecretsController(ctx);
     store.create(
       externalSecret('openshift-logging', 'forbidden', {
-        dataFrom: [{ extract: { key: 'logging/acme-prod' } }],
+        dataFrom: [{ extract: { key: 'logging/acme-prod/loki-s3' } }],
       }),
     );
     const event = await waitFor(() =>
@@ -492,7 +501,7 @@ describe('startExternalSecretsController', () => {
       ),
     );
     expect(event.message).toMatch(
-      /^AccessDeniedException: User: arn:aws:iam::123456789012:user\/eso-no-policy is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:123456789012:secret:logging\/acme-prod-\w+ because no identity-based policy allows the secretsmanager:GetSecretValue action$/,
+      /^AccessDeniedException: User: arn:aws:iam::123456789012:user\/eso-no-policy is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:123456789012:secret:logging\/acme-prod\/loki-s3-\w+ because no identity-based policy allows the secretsmanager:GetSecretValue action$/,
     );
   });
 
@@ -500,7 +509,7 @@ describe('startExternalSecretsController', () => {
     const { store, ctx } = setup();
     await clients.sm.send(
       new CreateSecretCommand({
-        Name: 'logging/rotating',
+        Name: 'logging/acme-prod/rotating',
         SecretString: JSON.stringify({ token: 'one' }),
       }),
     );
@@ -510,7 +519,7 @@ describe('startExternalSecretsController', () => {
     store.create(
       externalSecret('openshift-logging', 'rotating', {
         refreshInterval: '100ms',
-        dataFrom: [{ extract: { key: 'logging/rotating' } }],
+        dataFrom: [{ extract: { key: 'logging/acme-prod/rotating' } }],
       }),
     );
     const secretRef = {
@@ -522,7 +531,7 @@ describe('startExternalSecretsController', () => {
     await waitFor(() => decoded(store.get(secretRef)).token === 'one');
     await clients.sm.send(
       new PutSecretValueCommand({
-        SecretId: 'logging/rotating',
+        SecretId: 'logging/acme-prod/rotating',
         SecretString: JSON.stringify({ token: 'two' }),
       }),
     );

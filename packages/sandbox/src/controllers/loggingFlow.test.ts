@@ -68,7 +68,7 @@ describe('the logging stack flow', () => {
             Effect: 'Allow',
             Action: 'secretsmanager:GetSecretValue',
             Resource:
-              'arn:aws:secretsmanager:us-east-1:123456789012:secret:logging/*',
+              'arn:aws:secretsmanager:us-east-1:123456789012:secret:logging/acme-prod/*',
           },
         ],
       },

@@ -32,6 +32,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Knex } from 'knex';
 import yaml from 'yaml';
+import {
+  createExternalSecretsIdentity,
+  ExternalSecretsIdentity,
+} from '../../__testUtils__/externalSecretsIdentity';
 import { REPO_ROOT } from '../../gitops/__testUtils__/kustomize';
 import {
   renderSkeleton,
@@ -129,15 +133,21 @@ export interface BootstrappedEnvironment {
   entity: Entity;
   /** The Git revision the environment was published at. */
   revision: string;
+  /** The External Secrets identity whose key the template was given. */
+  externalSecrets: ExternalSecretsIdentity;
 }
 
-function quietContext(input: any, workspace: string, sandbox: Sandbox) {
+function quietContext(
+  input: any,
+  workspace: string,
+  key: { accessKeyId: string; secretAccessKey: string },
+) {
   const ctx = createMockActionContext({
     input,
     workspacePath: workspace,
     secrets: {
-      awsAccessKeyId: sandbox.aws.accessKeyId,
-      awsSecretAccessKey: sandbox.aws.secretAccessKey,
+      awsAccessKeyId: key.accessKeyId,
+      awsSecretAccessKey: key.secretAccessKey,
     },
   });
   for (const level of ['info', 'warn', 'error'] as const) {
@@ -151,6 +161,8 @@ function quietContext(input: any, workspace: string, sandbox: Sandbox) {
  * skeleton, publishes it to the GitOps repository, then the real -node
  * ensure functions for AWS and the real scaffolder actions for the cluster
  * (operators, credentials and the store are cluster-wide and idempotent).
+ * The External Secrets key the template is given is that of an identity
+ * made first as the platform team would: allowed `logging/<name>/*` only.
  */
 export async function bootstrapEnvironment(
   world: BootstrapWorld,
@@ -192,7 +204,10 @@ export async function bootstrapEnvironment(
   await ensureLokiIamUser(aws, { environment: name, bucket, secretName });
   await ensureLokiSecret(aws, { name: secretName, environment: name, bucket });
 
-  const ctx = (input: any) => quietContext(input, workspace, sandbox);
+  const externalSecrets = await createExternalSecretsIdentity(sandbox, {
+    environment: name,
+  });
+  const ctx = (input: any) => quietContext(input, workspace, externalSecrets);
   const deps = {
     clusters: registry,
     records: world.records.api,
@@ -249,7 +264,7 @@ export async function bootstrapEnvironment(
       'utf8',
     ),
   );
-  return { entity, revision };
+  return { entity, revision, externalSecrets };
 }
 
 /**
