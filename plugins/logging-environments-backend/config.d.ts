@@ -72,8 +72,8 @@ export interface Config {
       probeTimeoutSeconds?: number;
       /**
        * Per-probe timeouts in seconds, by probe id (`bucket`, `iam-policy`,
-       * `secret`, `cluster-credentials`, `secret-store`, `operators`,
-       * `applications`, `revision`), over `probeTimeoutSeconds`.
+       * `secret`, `cluster-credentials`, `secret-store`, `secret-scope`,
+       * `operators`, `applications`, `revision`), over `probeTimeoutSeconds`.
        */
       probeTimeouts?: { [probeId: string]: number };
       /**

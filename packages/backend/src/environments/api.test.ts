@@ -109,7 +109,15 @@ describe('the logging-environments API on the sandbox', () => {
     );
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('pass');
-    expect(res.body.items).toHaveLength(8);
+    expect(res.body.items).toHaveLength(9);
+    // The External Secrets identity the fixture made as the docs say
+    // (logging/acme-prod/* only) passes the scope check.
+    expect(
+      res.body.items.find((i: { id: string }) => i.id === 'secret-scope'),
+    ).toMatchObject({
+      status: 'pass',
+      evidence: { user: 'external-secrets-acme-prod' },
+    });
     expect((await details()).checklist?.id).toBe(res.body.id);
     // Approvers of both roles hear that their review is due.
     await waitFor(() => portal.notifications.length > 0);

@@ -16,6 +16,7 @@ import {
   AwsClients,
   ClusterClient,
   ConfigClusterRegistry,
+  ensureClusterCredentials,
   ensureLokiBucket,
   ensureLokiIamUser,
   ensureLokiSecret,
@@ -124,16 +125,13 @@ describe('the checklist against the sandbox', () => {
   /** The External Secrets identity, made as the docs say (logging/acme-prod/*). */
   let eso: ExternalSecretsIdentity;
 
-  const actionContext = (
-    input: any,
-    key: { accessKeyId: string; secretAccessKey: string } = eso,
-  ) => {
+  const actionContext = (input: any) => {
     const ctx = createMockActionContext({
       input,
       workspacePath: workspace,
       secrets: {
-        awsAccessKeyId: key.accessKeyId,
-        awsSecretAccessKey: key.secretAccessKey,
+        awsAccessKeyId: eso.accessKeyId,
+        awsSecretAccessKey: eso.secretAccessKey,
       },
     });
     for (const level of ['info', 'warn', 'error'] as const) {
@@ -141,12 +139,9 @@ describe('the checklist against the sandbox', () => {
     }
     return ctx;
   };
-  const applyCredentials = (key?: {
-    accessKeyId: string;
-    secretAccessKey: string;
-  }) =>
+  const applyCredentials = () =>
     createApplyClusterCredentialsAction(deps()).handler(
-      actionContext({ environment: 'acme-prod', cluster: 'sandbox' }, key),
+      actionContext({ environment: 'acme-prod', cluster: 'sandbox' }),
     );
   const applyStore = () =>
     createEnsureSecretStoreAction(deps()).handler(
@@ -345,6 +340,7 @@ describe('the checklist against the sandbox', () => {
           'secret',
           'cluster-credentials',
           'secret-store',
+          'secret-scope',
           'operators',
           'applications',
           'revision',
@@ -374,6 +370,14 @@ describe('the checklist against the sandbox', () => {
       credentials: 'external-secrets-system/aws-credentials',
       namespaces: 'openshift-logging',
     });
+    expect(items['secret-scope'].evidence).toEqual({
+      credentials: 'Secret external-secrets-system/aws-credentials',
+      user: 'external-secrets-acme-prod',
+      allowedPattern: `arn:aws:secretsmanager:${sandbox.aws.region}:123456789012:secret:logging/acme-prod/*`,
+      ownSecret: 'logging/acme-prod/loki-s3: allowed',
+      otherEnvironmentSecret: 'logging/acme-prod-other/loki-s3: implicitDeny',
+      allLoggingSecrets: 'logging/*: implicitDeny',
+    });
     expect(items.operators.evidence['loki-operator']).toMatch(
       /^loki-operator\.v6\.2\.\d+ Succeeded$/,
     );
@@ -391,7 +395,7 @@ describe('the checklist against the sandbox', () => {
     );
     const [event] = await store.listHistory(environment.entityRef);
     expect(event.message).toBe(
-      `Checklist pass: 8 of 8 passed (revision ${head})`,
+      `Checklist pass: 9 of 9 passed (revision ${head})`,
     );
 
     // A benchmark-style line: the probes overlap, so the wall time is far
@@ -498,6 +502,31 @@ describe('the checklist against the sandbox', () => {
     );
   });
 
+  it("fails the scope for a key that is no IAM user's (the sandbox admin's), never naming it", async () => {
+    // Put there by hand, as a cluster administrator could (the template's
+    // step would need a rotation).
+    await ensureClusterCredentials(
+      cluster,
+      {
+        accessKeyId: sandbox.aws.accessKeyId,
+        secretAccessKey: sandbox.aws.secretAccessKey,
+      },
+      { rotate: true },
+    );
+    const { result, items } = await check();
+    expect(items['secret-scope']).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(
+        /^The access key in Secret external-secrets-system\/aws-credentials is not an IAM user's key in the portal's AWS account/,
+      ),
+      evidence: { owner: 'not an IAM user of this account' },
+    });
+    expect(result.status).toBe('fail');
+    expect(JSON.stringify(result)).not.toContain(sandbox.aws.accessKeyId);
+    await ensureClusterCredentials(cluster, eso, { rotate: true });
+    expect((await check()).items['secret-scope'].status).toBe('pass');
+  });
+
   it('fails the store when it may be used beyond the logging namespace', async () => {
     await cluster.mergePatch(
       {
@@ -583,6 +612,7 @@ describe('the checklist against the sandbox', () => {
     for (const id of [
       'cluster-credentials',
       'secret-store',
+      'secret-scope',
       'operators',
       'applications',
       'revision',

@@ -55,13 +55,14 @@ describe('overallStatus', () => {
 describe('DefaultChecklistService', () => {
   const environment = testEnvironment();
 
-  it('has the eight probes of phase 2', () => {
+  it('has the nine probes of phase 2', () => {
     expect(DEFAULT_PROBES.map(p => p.id)).toEqual([
       'bucket',
       'iam-policy',
       'secret',
       'cluster-credentials',
       'secret-store',
+      'secret-scope',
       'operators',
       'applications',
       'revision',

@@ -32,6 +32,7 @@ import {
   revisionProbe,
   secretStoreProbe,
 } from './clusterProbes';
+import { secretScopeProbe } from './secretScopeProbe';
 import { ChecklistProbe, ProbeContext, ProbeResult } from './types';
 
 /**
@@ -45,6 +46,7 @@ export const DEFAULT_PROBES: readonly ChecklistProbe[] = [
   secretProbe,
   clusterCredentialsProbe,
   secretStoreProbe,
+  secretScopeProbe,
   operatorsProbe,
   applicationsProbe,
   revisionProbe,

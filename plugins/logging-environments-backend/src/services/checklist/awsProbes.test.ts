@@ -404,6 +404,7 @@ describe('AWS probes against moto', () => {
         [
           'cluster-credentials',
           'secret-store',
+          'secret-scope',
           'operators',
           'applications',
           'revision',

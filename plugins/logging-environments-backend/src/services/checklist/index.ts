@@ -19,4 +19,5 @@ export {
   revisionProbe,
   secretStoreProbe,
 } from './clusterProbes';
+export { secretScopeProbe } from './secretScopeProbe';
 export type { ChecklistProbe, ProbeContext, ProbeResult } from './types';
