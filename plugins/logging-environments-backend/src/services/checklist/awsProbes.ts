@@ -25,7 +25,8 @@ export function secretOf(environment: Environment): string {
   return environment.secret ?? awsNamesFor(environment.name).secret;
 }
 
-function noRegion(): ProbeResult {
+/** The result of an AWS probe for an environment without a region. */
+export function noRegion(): ProbeResult {
   return {
     status: 'fail',
     message: `The environment names no AWS region (annotation ${LOGGING_ANNOTATIONS.region})`,

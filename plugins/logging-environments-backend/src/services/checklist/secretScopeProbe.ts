@@ -1,6 +1,5 @@
 import { NotFoundError } from '@backstage/errors';
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
-import { LOGGING_ANNOTATIONS } from '@internal/plugin-logging-environments-common';
 import {
   CLUSTER_CREDENTIALS,
   ClusterClient,
@@ -10,7 +9,7 @@ import {
   simulateAccess,
 } from '@internal/plugin-logging-environments-node';
 import { describeKubeError } from '../revision/clusterClients';
-import { secretOf } from './awsProbes';
+import { noRegion, secretOf } from './awsProbes';
 import { ChecklistProbe, ProbeResult } from './types';
 
 const READ = 'secretsmanager:GetSecretValue';
@@ -46,13 +45,7 @@ export const secretScopeProbe: ChecklistProbe = {
     const { namespace, name, accessKeyIdKey } = CLUSTER_CREDENTIALS;
     const where = `Secret ${namespace}/${name}`;
     const evidence: ProbeResult['evidence'] = { credentials: where };
-    if (!environment.region) {
-      return {
-        status: 'fail',
-        message: `The environment names no AWS region (annotation ${LOGGING_ANNOTATIONS.region})`,
-        evidence,
-      };
-    }
+    if (!environment.region) return noRegion();
     let client: ClusterClient | undefined;
     let found: (V1Secret & KubernetesObject) | undefined;
     try {
