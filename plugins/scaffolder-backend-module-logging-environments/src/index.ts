@@ -5,6 +5,7 @@
  */
 
 export { scaffolderModuleLoggingEnvironments as default } from './module';
+export { createLoggingEnvironmentsActions } from './actions';
 export {
   createValidateEnvironmentAction,
   defaultBucketName,

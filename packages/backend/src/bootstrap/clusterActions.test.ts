@@ -408,7 +408,7 @@ describe('cluster bootstrap actions against the sandbox', () => {
     const other = (input: object) =>
       context(input, {
         secrets: {
-          awsAccessKeyId: 'AKIAOTHEROTHEROTHER1',
+          awsAccessKeyId: 'FAKE-OTHER-IDENTITY-KEY-ID',
           awsSecretAccessKey: 'another-secret-value-of-someone',
         },
       });

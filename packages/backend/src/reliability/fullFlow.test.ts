@@ -10,11 +10,7 @@
  * events, the Git history, the catalog entity.
  */
 import { mockCredentials } from '@backstage/backend-test-utils';
-import catalogPlugin from '@backstage/plugin-catalog-backend';
-import catalogModelModule from '@backstage/plugin-catalog-backend-module-scaffolder-entity-model';
-import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import { EnvironmentDetails } from '@internal/plugin-logging-environments-common';
-import scaffolderModule from '@internal/plugin-scaffolder-backend-module-logging-environments';
 import { Sandbox, startSandbox } from '@internal/sandbox';
 import { seedSandbox } from '@internal/sandbox/src/seed';
 import { execFile } from 'node:child_process';
@@ -34,6 +30,12 @@ import {
 } from '../environments/__testUtils__/portalBackend';
 import { REPO_ROOT } from '../gitops/__testUtils__/kustomize';
 import { sandboxConfig } from '../gitops/__testUtils__/portal';
+import {
+  TEMPLATE_PORTAL_FEATURES,
+  runTemplateTask,
+  templateCatalogConfig,
+  waitForTemplate,
+} from '../environments/__testUtils__/templatePortal';
 import { recordReliability } from './__testUtils__/summary';
 
 jest.setTimeout(600_000);
@@ -87,33 +89,15 @@ describe('create -> verify -> approve -> sync under faults, with nothing leaked'
     });
 
   async function runTask(): Promise<{ status: string; log: string }> {
-    const server = portal.server();
-    const created = await request(server)
-      .post('/api/scaffolder/v2/tasks')
-      .set('authorization', userHeader('requester'))
-      .send({
-        templateRef: 'template:default/logging-environment',
-        values,
-        secrets: PLANTED,
-      });
-    expect(created.status).toBe(201);
-    for (let i = 0; i < 1200; i++) {
-      const task = await request(server)
-        .get(`/api/scaffolder/v2/tasks/${created.body.id}`)
-        .set('authorization', userHeader('requester'));
-      if (['completed', 'failed', 'cancelled'].includes(task.body.status)) {
-        const events = await request(server)
-          .get(`/api/scaffolder/v2/tasks/${created.body.id}/events`)
-          .set('authorization', userHeader('requester'));
-        taskRecords.push(task.body, events.body);
-        return {
-          status: task.body.status,
-          log: events.body.map((e: any) => e.body?.message ?? '').join('\n'),
-        };
-      }
-      await new Promise(r => setTimeout(r, 250));
-    }
-    throw new Error('the task did not finish');
+    const outcome = await runTemplateTask(
+      portal.server(),
+      'requester',
+      'template:default/logging-environment',
+      values,
+      PLANTED,
+    );
+    taskRecords.push(outcome.task, outcome.events);
+    return outcome;
   }
 
   const details = async (who = 'viewer') => {
@@ -144,52 +128,13 @@ describe('create -> verify -> approve -> sync under faults, with nothing leaked'
     portal = await startPortalBackend({
       config: {
         ...config,
-        catalog: {
-          rules: [
-            {
-              allow: [
-                'Component',
-                'System',
-                'Resource',
-                'Location',
-                'Template',
-                'User',
-                'Group',
-              ],
-            },
-          ],
-          locations: [
-            {
-              type: 'file',
-              target: join(
-                REPO_ROOT,
-                'templates/logging-environment/template.yaml',
-              ),
-            },
-            { type: 'file', target: join(REPO_ROOT, 'examples/org.yaml') },
-          ],
-          processingInterval: { seconds: 1 },
-        },
+        catalog: templateCatalogConfig(),
       },
       users: orgEntities(),
-      features: [
-        scaffolderPlugin,
-        scaffolderModule,
-        catalogPlugin,
-        catalogModelModule,
-      ],
+      features: TEMPLATE_PORTAL_FEATURES,
       databaseDir,
     });
-    for (let i = 0; ; i++) {
-      const res = await request(portal.server())
-        .get(
-          '/api/catalog/entities/by-name/template/default/logging-environment',
-        )
-        .set('authorization', userHeader('requester'));
-      if (res.status === 200) break;
-      if (i > 240) throw new Error('the template never reached the catalog');
-      await new Promise(r => setTimeout(r, 250));
-    }
+    await waitForTemplate(portal.server());
   });
 
   afterAll(async () => {

@@ -11,18 +11,8 @@
  * changed: the GitOps repository, the cluster credentials, the
  * ClusterSecretStore, the record, the production Applications.
  */
-import {
-  CreateAccessKeyCommand,
-  CreateUserCommand,
-  IAMClient,
-  PutUserPolicyCommand,
-} from '@aws-sdk/client-iam';
 import { mockCredentials } from '@backstage/backend-test-utils';
-import catalogPlugin from '@backstage/plugin-catalog-backend';
-import catalogModelModule from '@backstage/plugin-catalog-backend-module-scaffolder-entity-model';
-import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import { EnvironmentDetails } from '@internal/plugin-logging-environments-common';
-import scaffolderModule from '@internal/plugin-scaffolder-backend-module-logging-environments';
 import { Sandbox, startSandbox } from '@internal/sandbox';
 import { seedSandbox } from '@internal/sandbox/src/seed';
 import { execFile } from 'node:child_process';
@@ -42,11 +32,19 @@ import {
 } from '../environments/__testUtils__/portalBackend';
 import { REPO_ROOT } from '../gitops/__testUtils__/kustomize';
 import { sandboxConfig } from '../gitops/__testUtils__/portal';
+import { createExternalSecretsIdentity } from '../__testUtils__/externalSecretsIdentity';
+import {
+  TEMPLATE_PORTAL_FEATURES,
+  runTemplateTask,
+  templateCatalogConfig,
+  waitForTemplate,
+  waitUntil,
+} from '../environments/__testUtils__/templatePortal';
 import { recordReliability } from './__testUtils__/summary';
 
 // `attack` wraps `it` to count each attack for the summary; jest's lint
 // rules cannot see through the wrapper.
-/* eslint-disable jest/no-standalone-expect, jest/valid-title */
+/* eslint-disable jest/no-standalone-expect, jest/valid-title, jest/expect-expect */
 
 jest.setTimeout(600_000);
 
@@ -84,47 +82,6 @@ async function startAttackerServer() {
     serve: (path: string, docs: object[]) =>
       files.set(path, docs.map(d => yaml.stringify(d)).join('---\n')),
     stop: () => new Promise(resolve => server.close(resolve)),
-  };
-}
-
-/** An IAM identity for External Secrets that reads only `logging/<env>/*`. */
-async function externalSecretsIdentity(sandbox: Sandbox, env: string) {
-  const iam = new IAMClient({
-    endpoint: sandbox.aws.url,
-    region: sandbox.aws.region,
-    credentials: {
-      accessKeyId: sandbox.aws.accessKeyId,
-      secretAccessKey: sandbox.aws.secretAccessKey,
-    },
-  });
-  const UserName = `external-secrets-${env}`;
-  await iam.send(new CreateUserCommand({ UserName }));
-  await iam.send(
-    new PutUserPolicyCommand({
-      UserName,
-      PolicyName: 'read-logging-secrets',
-      PolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: [
-              'secretsmanager:GetSecretValue',
-              'secretsmanager:DescribeSecret',
-            ],
-            Resource: `arn:aws:secretsmanager:*:*:secret:logging/${env}/*`,
-          },
-          { Effect: 'Allow', Action: 'sts:GetCallerIdentity', Resource: '*' },
-        ],
-      }),
-    }),
-  );
-  const { AccessKey } = await iam.send(
-    new CreateAccessKeyCommand({ UserName }),
-  );
-  return {
-    awsAccessKeyId: AccessKey!.AccessKeyId!,
-    awsSecretAccessKey: AccessKey!.SecretAccessKey!,
   };
 }
 
@@ -200,52 +157,13 @@ describe.each([
       recordReliability('attacks refused', 1, `${SOURCE} (${policy})`);
     });
 
-  async function waitFor<T>(
-    what: string,
-    fn: () => Promise<T | undefined>,
-    ms = 60_000,
-  ): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await fn();
-      if (v !== undefined) return v;
-      if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-      await new Promise(r => setTimeout(r, 250));
-    }
-  }
-
-  /** Runs a template as a task, as `who`; returns its status and log. */
-  async function runTask(
+  const waitFor = waitUntil;
+  const runTask = (
     who: string,
     templateRef: string,
     values: object,
     secrets: object = {},
-  ): Promise<{ status: string; log: string }> {
-    const created = await request(server())
-      .post('/api/scaffolder/v2/tasks')
-      .set('authorization', userHeader(who))
-      .send({ templateRef, values, secrets });
-    expect(created.status).toBe(201);
-    const task = await waitFor(
-      'the task to end',
-      async () => {
-        const res = await request(server())
-          .get(`/api/scaffolder/v2/tasks/${created.body.id}`)
-          .set('authorization', userHeader(who));
-        return ['completed', 'failed', 'cancelled'].includes(res.body.status)
-          ? res.body
-          : undefined;
-      },
-      180_000,
-    );
-    const events = await request(server())
-      .get(`/api/scaffolder/v2/tasks/${created.body.id}/events`)
-      .set('authorization', userHeader(who));
-    return {
-      status: task.status,
-      log: events.body.map((e: any) => e.body?.message ?? '').join('\n'),
-    };
-  }
+  ) => runTemplateTask(server(), who, templateRef, values, secrets);
 
   /** Registers a catalog location as the viewer and waits for its entity. */
   async function registerAsViewer(path: string, entityPath: string) {
@@ -279,8 +197,21 @@ describe.each([
     sandbox = await startSandbox({ profile: 'fast' });
     await seedSandbox(sandbox, { manifestsDir: join(REPO_ROOT, 'manifests') });
     attacker = await startAttackerServer();
-    requesterKeys = await externalSecretsIdentity(sandbox, PROD);
-    viewerKeys = await externalSecretsIdentity(sandbox, 'viewer-own');
+    const asSecrets = (i: {
+      accessKeyId: string;
+      secretAccessKey: string;
+    }) => ({
+      awsAccessKeyId: i.accessKeyId,
+      awsSecretAccessKey: i.secretAccessKey,
+    });
+    requesterKeys = asSecrets(
+      await createExternalSecretsIdentity(sandbox, { environment: PROD }),
+    );
+    viewerKeys = asSecrets(
+      await createExternalSecretsIdentity(sandbox, {
+        environment: 'viewer-own',
+      }),
+    );
     const config = await sandboxConfig(sandbox);
     portal = await startPortalBackend({
       policy,
@@ -295,32 +226,7 @@ describe.each([
             ],
           },
         },
-        catalog: {
-          rules: [
-            {
-              allow: [
-                'Component',
-                'System',
-                'Resource',
-                'Location',
-                'Template',
-                'User',
-                'Group',
-              ],
-            },
-          ],
-          locations: [
-            {
-              type: 'file',
-              target: join(
-                REPO_ROOT,
-                'templates/logging-environment/template.yaml',
-              ),
-            },
-            { type: 'file', target: join(REPO_ROOT, 'examples/org.yaml') },
-          ],
-          processingInterval: { seconds: 1 },
-        },
+        catalog: templateCatalogConfig(),
         loggingEnvironments: {
           ...config.loggingEnvironments,
           administrators: ['group:default/platform-admins'],
@@ -337,23 +243,11 @@ describe.each([
         // A platform-team member who neither requested nor administers.
         'user:default/teammate': ['group:default/platform-team'],
       },
-      features: [
-        scaffolderPlugin,
-        scaffolderModule,
-        catalogPlugin,
-        catalogModelModule,
-      ],
+      features: TEMPLATE_PORTAL_FEATURES,
       // A database of its own for each plugin, as in production.
       databaseDir: mkdtempSync(join(tmpdir(), 'trust-boundary-db-')),
     });
-    await waitFor('the template in the catalog', async () => {
-      const res = await request(server())
-        .get(
-          `/api/catalog/entities/by-name/template/default/logging-environment`,
-        )
-        .set('authorization', userHeader('requester'));
-      return res.status === 200 ? true : undefined;
-    });
+    await waitForTemplate(server());
 
     // The production environment, created as it is meant to be.
     const created = await runTask(

@@ -26,11 +26,7 @@ import {
   TemplateAction,
   scaffolderActionsExtensionPoint,
 } from '@backstage/plugin-scaffolder-node';
-import {
-  AwsClientFactory,
-  ConfigClusterRegistry,
-  EnvironmentRecordsApi,
-} from '@internal/plugin-logging-environments-node';
+import { EnvironmentRecordsApi } from '@internal/plugin-logging-environments-node';
 import {
   createApplyClusterCredentialsAction,
   createClaimEnvironmentAction,
@@ -40,8 +36,8 @@ import {
   createEnsureSecretAction,
   createEnsureSecretStoreAction,
   createPublishGitopsAction,
+  createLoggingEnvironmentsActions,
   createRegisterArgoCdAction,
-  createRegisterCatalogAction,
   createValidateEnvironmentAction,
 } from '@internal/plugin-scaffolder-backend-module-logging-environments';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -187,23 +183,12 @@ function timedModule(spans: Span[], records: EnvironmentRecordsApi) {
           catalog: catalogServiceRef,
         },
         async init({ scaffolder, config, catalog }) {
-          const clusters = ConfigClusterRegistry.fromConfig(config);
-          const aws = AwsClientFactory.fromConfig(config);
-          const gitops = gitopsOf(config);
           scaffolder.addActions(
-            ...[
-              createValidateEnvironmentAction({ clusters, gitops }),
-              createClaimEnvironmentAction({ records }),
-              createPublishGitopsAction({ gitops, records }),
-              createRegisterCatalogAction({ catalog, records }),
-              createEnsureBucketAction({ aws, records }),
-              createEnsureIamAction({ aws, records }),
-              createEnsureSecretAction({ aws, records }),
-              createApplyClusterCredentialsAction({ clusters, records }),
-              createEnsureSecretStoreAction({ clusters, records }),
-              createEnsureOperatorsAction({ clusters, records }),
-              createRegisterArgoCdAction({ clusters, records, gitops }),
-            ].map(a => timed(a as TemplateAction<any, any, any>, spans)),
+            ...createLoggingEnvironmentsActions({
+              config,
+              catalog,
+              records,
+            }).map(a => timed(a as TemplateAction<any, any, any>, spans)),
           );
         },
       });

@@ -336,7 +336,7 @@ describe('GetAccessKeyLastUsed through the proxy', () => {
     const unknown = await failure(
       iam.send(
         new GetAccessKeyLastUsedCommand({
-          AccessKeyId: 'AKIAUNKNOWNKEY000000',
+          AccessKeyId: 'FAKEUNKNOWNKEY000000',
         }),
       ),
     );

@@ -1,0 +1,58 @@
+import { Config } from '@backstage/config';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  AwsClientFactory,
+  ConfigClusterRegistry,
+  EnvironmentRecordsApi,
+} from '@internal/plugin-logging-environments-node';
+import { createApplyClusterCredentialsAction } from './applyClusterCredentials';
+import { createClaimEnvironmentAction } from './claimEnvironment';
+import { createEnsureBucketAction } from './ensureBucket';
+import { createEnsureIamAction } from './ensureIam';
+import { createEnsureOperatorsAction } from './ensureOperators';
+import { createEnsureSecretAction } from './ensureSecret';
+import { createEnsureSecretStoreAction } from './ensureSecretStore';
+import { createPublishGitopsAction } from './publishGitops';
+import { createRegisterArgoCdAction } from './registerArgoCd';
+import { createRegisterCatalogAction } from './registerCatalog';
+import { createValidateEnvironmentAction } from './validateEnvironment';
+
+/**
+ * Every Logging Environments bootstrap action, configured from the app's
+ * configuration (`loggingEnvironments.clusters`, `.aws`, `.gitops`), in the
+ * order the template runs them. Every step with an effect asks the backend,
+ * through `records`, on behalf of the person running the task, whether it
+ * may act.
+ *
+ * @public
+ */
+export function createLoggingEnvironmentsActions(options: {
+  config: Config;
+  catalog: CatalogService;
+  records: EnvironmentRecordsApi;
+}) {
+  const { config, catalog, records } = options;
+  const clusters = ConfigClusterRegistry.fromConfig(config);
+  const aws = AwsClientFactory.fromConfig(config);
+  const gitops = {
+    repoUrl: config.getString('loggingEnvironments.gitops.repoUrl'),
+    branch:
+      config.getOptionalString('loggingEnvironments.gitops.branch') ?? 'main',
+    username: config.getOptionalString('loggingEnvironments.gitops.username'),
+    password: config.getOptionalString('loggingEnvironments.gitops.password'),
+    browseUrl: config.getOptionalString('loggingEnvironments.gitops.browseUrl'),
+  };
+  return [
+    createValidateEnvironmentAction({ clusters, gitops }),
+    createClaimEnvironmentAction({ records }),
+    createPublishGitopsAction({ gitops, records }),
+    createRegisterCatalogAction({ catalog, records }),
+    createEnsureBucketAction({ aws, records }),
+    createEnsureIamAction({ aws, records }),
+    createEnsureSecretAction({ aws, records }),
+    createApplyClusterCredentialsAction({ clusters, records }),
+    createEnsureSecretStoreAction({ clusters, records }),
+    createEnsureOperatorsAction({ clusters, records }),
+    createRegisterArgoCdAction({ clusters, records, gitops }),
+  ];
+}
