@@ -2,9 +2,11 @@
  * Annotation keys that connect catalog entities to a logging environment.
  *
  * @remarks
- * An environment is a catalog entity of `kind: Resource` and
- * `spec.type: logging-environment`. The template writes these annotations;
- * the backend and the frontend read them.
+ * An environment's catalog entity is a `kind: Resource` of
+ * `spec.type: logging-environment`. The template writes these annotations
+ * for people to read; the backend compares them with the environment's
+ * trusted record and never acts on them. On a service, `environment` names
+ * the environment its logs go to.
  *
  * @public
  */
