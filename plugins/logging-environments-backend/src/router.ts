@@ -22,7 +22,7 @@ import {
   LoggingEnvironmentChange,
 } from '@internal/plugin-logging-environments-common';
 import { ClusterRegistry } from '@internal/plugin-logging-environments-node';
-import type { Request } from 'express';
+import type { Request as ExpressRequest } from 'express';
 import express from 'express';
 import { LoggingEnvironmentsStore } from './database/LoggingEnvironmentsStore';
 import { createOpenApiRouter } from './schema/openapi.generated';
@@ -69,11 +69,18 @@ export interface RouterOptions {
 
 const DEFAULT_PAGE_SIZE = 100;
 
+/** Any request of the typed router, for helpers that need only what every request has. */
+type Request = ExpressRequest<any, any, any, any>;
+
 /**
  * An integer query parameter, range-checked by the OpenAPI validator, read
  * strictly from the raw query string (the validator coerces "  " to 0).
  */
-function integerParam(req: Request, name: string, fallback: number): number {
+function integerParam(
+  req: { originalUrl: string },
+  name: string,
+  fallback: number,
+): number {
   const raw = new URL(req.originalUrl, 'http://localhost').searchParams.get(
     name,
   );
@@ -111,10 +118,9 @@ export async function createRouter(
     records,
   } = options;
   // The OpenAPI router validates every request (path, query and body)
-  // against openapi.yaml before a handler runs; its derived types do not
-  // follow path-level parameters, so handlers read the validated request
-  // through plain express types.
-  const router = (await createOpenApiRouter()) as unknown as express.Router;
+  // against openapi.yaml before a handler runs, and types each handler's
+  // request and response from the generated EndpointMap.
+  const router = await createOpenApiRouter();
   router.use(express.json({ limit: '64kb' }));
 
   /** Whether the credentials are granted each permission on the environment. */

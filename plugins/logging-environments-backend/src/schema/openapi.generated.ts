@@ -1,7 +1,7 @@
 // Generated from openapi.yaml by `yarn workspace @internal/plugin-logging-environments-backend openapi:generate`.
 // Do not edit: change openapi.yaml and generate again.
 /* eslint-disable */
-import { createValidatedOpenApiRouter } from '@backstage/backend-openapi-utils';
+import { createValidatedOpenApiRouterFromGeneratedEndpointMap } from '@backstage/backend-openapi-utils';
 
 export const spec = {
   openapi: '3.0.3',
@@ -1660,6 +1660,450 @@ export const spec = {
   },
 } as const;
 
+export type Error = {
+  error: {
+    name: string;
+    message: string;
+  };
+  response?: {
+    statusCode?: number;
+  };
+};
+
+export type Tier = 'development' | 'staging' | 'production';
+
+export type Cluster = {
+  name: string;
+  argocdUrl?: string;
+  consoleUrl?: string;
+};
+
+export type Availability = {
+  allowed: boolean;
+  reason?: string;
+};
+
+export type RecordedApplication = {
+  name: string;
+  uid?: string;
+};
+
+export type EnvironmentRecord = {
+  entityRef: string;
+  name: string;
+  tier: Tier;
+  cluster: string;
+  namespace: string;
+  argocdNamespace: string;
+  project: string;
+  applications: {
+    infrastructure: RecordedApplication;
+    forwarder: RecordedApplication;
+  };
+  owner: string;
+  requester: string;
+  region: string;
+  bucket: string;
+  secret: string;
+  gitopsPath: string;
+  extraApprovers: {
+    [key: string]: Array<string>;
+  };
+  state: 'bootstrapping' | 'registered';
+  createdAt: string;
+  updatedAt: string;
+  updatedBy: string;
+};
+
+export type ClaimResult = {
+  record: EnvironmentRecord;
+  created: boolean;
+};
+
+export type RequiredApproval = {
+  role: string;
+  title: string;
+  group: string;
+  extendable?: boolean;
+};
+
+export type TierPolicy = {
+  tier: Tier;
+  requiredApprovals: Array<RequiredApproval>;
+  distinctApprovers: boolean;
+  requesterMayApprove: boolean;
+  syncMode: 'automatic' | 'manual';
+  rollbackOnFailure: boolean;
+};
+
+export type ChecklistItem = {
+  id: string;
+  title: string;
+  status: 'pass' | 'fail' | 'warn' | 'unknown';
+  message: string;
+  evidence: {
+    [key: string]: string | number | boolean;
+  };
+  checkedAt: string;
+};
+
+export type ChecklistRun = {
+  id: string;
+  items: Array<ChecklistItem>;
+  status: 'pass' | 'fail' | 'warn' | 'unknown';
+  startedAt: string;
+  finishedAt: string;
+  revision?: string;
+};
+
+export type Approval = {
+  id: string;
+  decision: 'approve' | 'reject';
+  role: string;
+  actor: string;
+  comment: string;
+  revision: string;
+  createdAt: string;
+  voidedReason?: string;
+};
+
+export type RequiredApprovalStatus = {
+  role: string;
+  title: string;
+  groups: Array<string>;
+  approval?: Approval;
+};
+
+export type ApprovalState = {
+  revision?: string;
+  required: Array<RequiredApprovalStatus>;
+  decisions: Array<Approval>;
+  complete: boolean;
+  rejected?: Approval;
+};
+
+export type SyncRun = {
+  id: string;
+  state:
+    | 'pending'
+    | 'syncing-infrastructure'
+    | 'waiting-infrastructure'
+    | 'syncing-forwarder'
+    | 'waiting-forwarder'
+    | 'rolling-back'
+    | 'succeeded'
+    | 'failed'
+    | 'blocked';
+  revision: string;
+  requestedBy: string;
+  startedAt: string;
+  updatedAt: string;
+  message?: string;
+};
+
+export type WaveResource = {
+  kind: string;
+  name: string;
+  namespace?: string;
+  syncStatus?: string;
+  health?: string;
+  message?: string;
+};
+
+export type WaveStatus = {
+  wave: number;
+  step?: {
+    id?: string;
+    title?: string;
+    kind?: string;
+  };
+  state: 'pending' | 'running' | 'healthy' | 'degraded' | 'failed';
+  resources: Array<WaveResource>;
+};
+
+export type ApplicationStatus = {
+  role: 'infrastructure' | 'forwarder';
+  name: string;
+  syncStatus?: string;
+  health?: string;
+  revision?: string;
+  operationPhase?: string;
+  operationMessage?: string;
+  url?: string;
+  waves: Array<WaveStatus>;
+};
+
+export type EnvironmentListItem = {
+  entityRef: string;
+  name: string;
+  title?: string;
+  owner?: string;
+  tier: Tier;
+  cluster: string;
+  phase: 'bootstrap' | 'verify' | 'sync' | 'live';
+  policy: TierPolicy;
+  approvalsComplete: boolean;
+  /** Per Application, the state of its waves in order. */
+  waves: {
+    [key: string]: Array<string>;
+  };
+};
+
+export type EnvironmentDetails = {
+  entityRef: string;
+  name: string;
+  title?: string;
+  owner?: string;
+  tier: Tier;
+  cluster: string;
+  phase: 'bootstrap' | 'verify' | 'sync' | 'live';
+  policy: TierPolicy;
+  namespace: string;
+  requester?: string;
+  record?: {
+    state: 'bootstrapping' | 'registered';
+    argocdNamespace: string;
+    applications: {
+      infrastructure: string;
+      forwarder: string;
+    };
+    region: string;
+    bucket: string;
+    secret: string;
+    gitopsPath: string;
+    extraApprovers: {
+      [key: string]: Array<string>;
+    };
+  };
+  checklist?: ChecklistRun;
+  approvals: ApprovalState;
+  sync?: SyncRun;
+  applications: Array<ApplicationStatus>;
+  can: {
+    runChecklist: Availability;
+    approve: Availability;
+    reject: Availability;
+    sync: Availability;
+  };
+};
+
+export type HistoryEvent = {
+  id: string;
+  type: string;
+  actor: string;
+  at: string;
+  message: string;
+  details?: {
+    [key: string]: string | number | boolean;
+  };
+};
+
+export type ServiceHealth = {
+  entityRef: string;
+  environment?: {
+    entityRef: string;
+    name: string;
+    tier: Tier;
+    cluster: string;
+  };
+  namespace?: string;
+  collected: 'yes' | 'no' | 'unknown';
+  lokiStack: {
+    health: string;
+    message?: string;
+  };
+  forwarder: {
+    health: string;
+    message?: string;
+  };
+  lastSync?: {
+    revision?: string;
+    phase?: string;
+    finishedAt?: string;
+  };
+  links: {
+    environment?: string;
+    logs?: string;
+  };
+};
+
+/** Every operation: its path parameters, query, body and 2xx response. */
+export type EndpointMap = {
+  /** GetHealth */
+  '#get|/health': {
+    response: {
+      status: 'ok';
+    };
+  };
+  /** ListClusters */
+  '#get|/clusters': {
+    response: {
+      items: Array<Cluster>;
+    };
+  };
+  /** ListEnvironments */
+  '#get|/environments': {
+    query: {
+      owner?: string;
+      tier?: Tier;
+      /** Page size (default 100). */
+      limit?: number;
+      /** How many environments to skip, in entity ref order. */
+      offset?: number;
+    };
+    response: {
+      items: Array<EnvironmentListItem>;
+      /** How many environments the caller may read in all. */
+      totalItems: number;
+    };
+  };
+  /** GetEnvironment */
+  '#get|/environments/{namespace}/{name}': {
+    path: {
+      namespace: string;
+      name: string;
+    };
+    response: EnvironmentDetails;
+  };
+  /** RunChecklist */
+  '#post|/environments/{namespace}/{name}/checklist': {
+    path: {
+      namespace: string;
+      name: string;
+    };
+    response: ChecklistRun;
+  };
+  /** DecideApproval */
+  '#post|/environments/{namespace}/{name}/approvals': {
+    path: {
+      namespace: string;
+      name: string;
+    };
+    body: {
+      decision: 'approve' | 'reject';
+      role?: string;
+      /** Free text; no control characters or bidirectional overrides. */
+      comment: string;
+      /** The revision the caller saw; a different current revision is a 409. */
+      revision?: string;
+    };
+    response: ApprovalState;
+  };
+  /** StartSync */
+  '#post|/environments/{namespace}/{name}/sync': {
+    path: {
+      namespace: string;
+      name: string;
+    };
+    body: {
+      /** The revision the caller confirmed; a different approved revision is a 409. */
+      revision?: string;
+    };
+    response: SyncRun;
+  };
+  /** GetHistory */
+  '#get|/environments/{namespace}/{name}/history': {
+    path: {
+      namespace: string;
+      name: string;
+    };
+    query: {
+      limit?: number;
+    };
+    response: {
+      items: Array<HistoryEvent>;
+    };
+  };
+  /** ClaimEnvironment */
+  '#post|/records': {
+    query: {
+      dryRun?: boolean;
+    };
+    body: {
+      name: string;
+      tier: string;
+      cluster: string;
+      owner: string;
+      region: string;
+      bucket: string;
+      approverGroups?: Array<string>;
+      /** Administrators only, when adopting an environment. */
+      requester?: string;
+    };
+    response: ClaimResult;
+  };
+  /** ChangeRecord */
+  '#patch|/records/{namespace}/{name}': {
+    path: {
+      namespace: string;
+      name: string;
+    };
+    body: {
+      tier?: string;
+      owner?: string;
+      requester?: string;
+      approverGroups?: Array<string>;
+      reason: string;
+    };
+    response: EnvironmentRecord;
+  };
+  /** ReleaseRecord */
+  '#_delete|/records/{namespace}/{name}': {
+    path: {
+      namespace: string;
+      name: string;
+    };
+    query: {
+      reason: string;
+    };
+    response: void;
+  };
+  /** CheckBootstrapStep */
+  '#post|/records/{namespace}/{name}/steps': {
+    path: {
+      namespace: string;
+      name: string;
+    };
+    body: {
+      action: string;
+      facts?: {
+        cluster?: string;
+        region?: string;
+        bucket?: string;
+        secretName?: string;
+      };
+      manifests?: Array<{ [key: string]: unknown }>;
+      rotate?: boolean;
+    };
+    response: EnvironmentRecord;
+  };
+  /** BindApplications */
+  '#post|/records/{namespace}/{name}/applications': {
+    path: {
+      namespace: string;
+      name: string;
+    };
+    body: { [key: string]: unknown };
+    response: EnvironmentRecord;
+  };
+  /** GetServiceHealth */
+  '#get|/services/{namespace}/{kind}/{name}/health': {
+    path: {
+      namespace: string;
+      kind: string;
+      name: string;
+    };
+    response: ServiceHealth;
+  };
+};
+
+/** The plugin's router: every request validated against the spec, every handler typed by {@link EndpointMap}. */
 export const createOpenApiRouter = async (
-  options?: Parameters<typeof createValidatedOpenApiRouter>['1'],
-) => createValidatedOpenApiRouter<typeof spec>(spec, options);
+  options?: Parameters<
+    typeof createValidatedOpenApiRouterFromGeneratedEndpointMap
+  >['1'],
+) =>
+  createValidatedOpenApiRouterFromGeneratedEndpointMap<EndpointMap>(
+    spec,
+    options,
+  );
