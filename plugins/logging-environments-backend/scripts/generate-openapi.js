@@ -30,9 +30,9 @@ function refName(ref) {
 function resolveRef(node) {
   if (!node || !node.$ref) return node;
   const [, , section, name] = node.$ref.split('/');
-  const target = spec.components?.[section]?.[name];
-  if (!target) throw new Error(`unresolved $ref ${node.$ref}`);
-  return resolveRef(target);
+  const resolved = spec.components?.[section]?.[name];
+  if (!resolved) throw new Error(`unresolved $ref ${node.$ref}`);
+  return resolveRef(resolved);
 }
 
 function comment(text, indent) {
