@@ -6,11 +6,6 @@ import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { createConditionAuthorizer } from '@backstage/plugin-permission-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
-import {
-  LOGGING_ENVIRONMENTS_SIGNAL_CHANNEL,
-  LoggingEnvironmentChange,
-  LoggingEnvironmentSignal,
-} from '@internal/plugin-logging-environments-common';
 import { ConfigClusterRegistry } from '@internal/plugin-logging-environments-node';
 import { DatabaseEnvironmentRecordsStore } from './database/DatabaseEnvironmentRecordsStore';
 import { DatabaseLoggingEnvironmentsStore } from './database/DatabaseLoggingEnvironmentsStore';
@@ -26,10 +21,8 @@ import {
   RecordEnvironmentCatalog,
   readTierPolicies,
 } from './services/environments';
-import {
-  DefaultServiceHealthService,
-  environmentPagePath,
-} from './services/health';
+import { EnvironmentEvents } from './services/events/EnvironmentEvents';
+import { DefaultServiceHealthService } from './services/health';
 import { EnvironmentOverviewService } from './services/overview';
 import { DefaultEnvironmentRecordService } from './services/records';
 import {
@@ -130,25 +123,15 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
           ),
         );
 
-        const signal = (
-          environmentRef: string,
-          change: LoggingEnvironmentChange,
-        ) => {
-          deps.signals
-            .publish<LoggingEnvironmentSignal & { [key: string]: string }>({
-              recipients: { type: 'broadcast' },
-              channel: LOGGING_ENVIRONMENTS_SIGNAL_CHANNEL,
-              message: { environmentRef, change },
-            })
-            .catch(error =>
-              logger.warn(
-                `Could not signal a change of ${environmentRef}: ${error}`,
-              ),
-            );
-        };
+        const events = new EnvironmentEvents({
+          signals: deps.signals,
+          notifications: deps.notifications,
+          environments,
+          logger,
+        });
 
         const waves = new WatchWaveStatusService({ clusters, logger });
-        waves.onChange(ref => signal(ref, 'waves'));
+        waves.onChange(ref => events.changed(ref, 'waves'));
         // Page views read revisions from the watch cache; the cluster is
         // asked only while the cache does not hold the Application yet.
         const revisions = new CachedRevisionSource({
@@ -180,23 +163,8 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
               ? environment
               : undefined;
           },
-          onChange: ref => signal(ref, 'sync'),
-          notify: async notification => {
-            const [environment] = await environments.byRefs([
-              notification.environmentRef,
-            ]);
-            if (!environment) return;
-            await deps.notifications.send({
-              recipients: { type: 'entity', entityRef: environment.owner },
-              payload: {
-                title: `${environment.name}: ${notification.message}`,
-                description: notification.message,
-                link: environmentPagePath(environment.entityRef),
-                severity: notification.type === 'rollback' ? 'high' : 'normal',
-                topic: 'logging-environment-sync',
-              },
-            });
-          },
+          onChange: ref => events.changed(ref, 'sync'),
+          notify: notice => events.ownerNotice(notice),
         });
         const runs = DefaultChecklistService.fromConfig(config, {
           store,
@@ -221,10 +189,11 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
             permissions: deps.permissions,
             auditor: deps.auditor,
             clusters,
-            store,
             environments,
             overview: new EnvironmentOverviewService({
               store,
+              environments,
+              readableBy,
               approvals,
               sync,
               waves,
@@ -238,8 +207,7 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
               waves,
               clusters,
             }),
-            readableBy,
-            onChange: signal,
+            onChange: (ref, change) => events.changed(ref, change),
             onChecklistRun: environment => {
               void approvals.notifyIfApprovalNeeded(environment);
             },

@@ -10,7 +10,6 @@ import { InputError, NotAllowedError } from '@backstage/errors';
 import {
   AuthorizeResult,
   BasicPermission,
-  PolicyDecision,
   ResourcePermission,
 } from '@backstage/plugin-permission-common';
 import {
@@ -24,7 +23,6 @@ import {
 import { ClusterRegistry } from '@internal/plugin-logging-environments-node';
 import type { Request as ExpressRequest } from 'express';
 import express from 'express';
-import { LoggingEnvironmentsStore } from './database/LoggingEnvironmentsStore';
 import { createOpenApiRouter } from './schema/openapi.generated';
 import { ServiceHealthService } from './services/health';
 import { EnvironmentOverviewService } from './services/overview';
@@ -48,7 +46,6 @@ export interface RouterOptions {
   permissions: PermissionsService;
   auditor: AuditorService;
   clusters: ClusterRegistry;
-  store: LoggingEnvironmentsStore;
   environments: EnvironmentCatalog;
   overview: EnvironmentOverviewService;
   checklist: ChecklistService;
@@ -56,11 +53,6 @@ export interface RouterOptions {
   sync: SyncService;
   health: ServiceHealthService;
   records: DefaultEnvironmentRecordService;
-  /**
-   * Whether a read decision (possibly conditional) allows an environment:
-   * `createConditionAuthorizer` over the plugin's permission ruleset.
-   */
-  readableBy: (decision: PolicyDecision, environment: Environment) => boolean;
   /** Called after something about an environment changed (the plugin signals browsers). */
   onChange?: (environmentRef: string, change: LoggingEnvironmentChange) => void;
   /** Called after a checklist run (the plugin tells approvers when their review is due). */
@@ -108,7 +100,6 @@ export async function createRouter(
     permissions,
     auditor,
     clusters,
-    store,
     environments,
     overview,
     checklist,
@@ -214,38 +205,21 @@ export async function createRouter(
       allow: ['user', 'service'],
     });
     const { owner, tier } = req.query as { owner?: string; tier?: string };
-    const limit = integerParam(req, 'limit', DEFAULT_PAGE_SIZE);
-    const offset = integerParam(req, 'offset', 0);
-    // One conditional decision for the whole list (as the catalog does): a
-    // request per environment would not scale, and the permission backend
-    // refuses large batches.
     const [decision] = await permissions.authorizeConditional(
       [{ permission: loggingEnvironmentReadPermission }],
       { credentials },
     );
-    let page: Environment[];
-    let totalItems: number;
-    if (decision.result === AuthorizeResult.DENY) {
-      page = [];
-      totalItems = 0;
-    } else if (decision.result === AuthorizeResult.ALLOW) {
-      // Everything the catalog shows is readable: let it page.
-      ({ items: page, totalItems } = await environments.page(
+    res.json(
+      await overview.list(
         credentials,
+        decision,
         { owner, tier },
-        { limit, offset },
-      ));
-    } else {
-      const readable = (await environments.list(credentials, { owner, tier }))
-        .filter(e => options.readableBy(decision, e))
-        .sort((a, b) => a.entityRef.localeCompare(b.entityRef));
-      page = readable.slice(offset, offset + limit);
-      totalItems = readable.length;
-    }
-    res.json({
-      items: await Promise.all(page.map(e => overview.listItem(e))),
-      totalItems,
-    });
+        {
+          limit: integerParam(req, 'limit', DEFAULT_PAGE_SIZE),
+          offset: integerParam(req, 'offset', 0),
+        },
+      ),
+    );
   });
 
   router.get('/environments/:namespace/:name', async (req, res) => {
@@ -350,7 +324,6 @@ export async function createRouter(
       await auditorEvent.success({
         meta: { runId: run.id, revision: run.revision },
       });
-      options.onChange?.(environment.entityRef, 'sync');
       res.status(202).json(run);
     } catch (error) {
       await auditorEvent.fail({ error: error as Error });
@@ -362,7 +335,7 @@ export async function createRouter(
     const { credentials, environment } = await load(req, req.params);
     await requireRead(credentials, environment);
     res.json({
-      items: await store.listHistory(environment.entityRef, {
+      items: await overview.history(environment, {
         limit: integerParam(req, 'limit', 100),
       }),
     });

@@ -1,7 +1,13 @@
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import {
+  AuthorizeResult,
+  PolicyDecision,
+} from '@backstage/plugin-permission-common';
 import {
   Availability,
   EnvironmentDetails,
   EnvironmentSummary,
+  HistoryEvent,
   WaveState,
 } from '@internal/plugin-logging-environments-common';
 import { LoggingEnvironmentsStore } from '../../database/LoggingEnvironmentsStore';
@@ -9,6 +15,7 @@ import {
   ApprovalService,
   Caller,
   Environment,
+  EnvironmentCatalog,
   SyncService,
   WaveStatusService,
 } from '../types';
@@ -40,23 +47,76 @@ function notAUser(): { approve: Availability; reject: Availability } {
   };
 }
 
+/** Options of {@link EnvironmentOverviewService}. */
+export interface EnvironmentOverviewServiceOptions {
+  store: LoggingEnvironmentsStore;
+  environments: EnvironmentCatalog;
+  approvals: ApprovalService;
+  sync: SyncService;
+  waves: WaveStatusService;
+  /**
+   * Whether a read decision (possibly conditional) allows an environment:
+   * `createConditionAuthorizer` over the plugin's permission ruleset.
+   */
+  readableBy: (decision: PolicyDecision, environment: Environment) => boolean;
+}
+
 /**
- * Puts together what the environment page and the environment list show,
- * from the store, the approval gate, the sync runs and the wave status
- * cache. Asks no cluster: wave status and revisions come from the watch
- * cache.
+ * Puts together what the environment page, the environment list and the
+ * history show, from the store, the approval gate, the sync runs and the
+ * wave status cache. Only reads: a page view writes nothing. Asks no
+ * cluster: wave status and revisions come from the watch cache.
  *
  * @public
  */
 export class EnvironmentOverviewService {
-  constructor(
-    private readonly options: {
-      store: LoggingEnvironmentsStore;
-      approvals: ApprovalService;
-      sync: SyncService;
-      waves: WaveStatusService;
-    },
-  ) {}
+  constructor(private readonly options: EnvironmentOverviewServiceOptions) {}
+
+  /**
+   * One page of the environments the caller may read, in entity ref order,
+   * under one read decision for the whole list (as the catalog does: a
+   * request per environment would not scale, and the permission backend
+   * refuses large batches).
+   */
+  async list(
+    credentials: BackstageCredentials,
+    decision: PolicyDecision,
+    filter: { owner?: string; tier?: string },
+    page: { limit: number; offset: number },
+  ): Promise<{ items: EnvironmentListItem[]; totalItems: number }> {
+    const { environments, readableBy } = this.options;
+    let items: Environment[];
+    let totalItems: number;
+    if (decision.result === AuthorizeResult.DENY) {
+      items = [];
+      totalItems = 0;
+    } else if (decision.result === AuthorizeResult.ALLOW) {
+      // Everything the catalog shows is readable: let it page.
+      ({ items, totalItems } = await environments.page(
+        credentials,
+        filter,
+        page,
+      ));
+    } else {
+      const readable = (await environments.list(credentials, filter))
+        .filter(e => readableBy(decision, e))
+        .sort((a, b) => a.entityRef.localeCompare(b.entityRef));
+      items = readable.slice(page.offset, page.offset + page.limit);
+      totalItems = readable.length;
+    }
+    return {
+      items: await Promise.all(items.map(e => this.listItem(e))),
+      totalItems,
+    };
+  }
+
+  /** The environment's history, newest first. */
+  async history(
+    environment: Environment,
+    options: { limit: number },
+  ): Promise<HistoryEvent[]> {
+    return this.options.store.listHistory(environment.entityRef, options);
+  }
 
   /** The list entry of an environment. */
   async listItem(environment: Environment): Promise<EnvironmentListItem> {
