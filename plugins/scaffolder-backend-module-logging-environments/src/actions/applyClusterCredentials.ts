@@ -9,7 +9,14 @@ import {
 import { clusterClient } from './cluster';
 import { examples } from './applyClusterCredentials.examples';
 import { recordForStep } from './records';
-import { ENVIRONMENT_PATTERN, runEnsure } from './util';
+import { runEnsure } from './util';
+import {
+  actionOutput,
+  changesOutput,
+  clusterInput,
+  environmentInput,
+  rotateInput,
+} from './inputs';
 
 /**
  * Creates `logging:cluster-credentials:apply`: the `aws-credentials` Secret
@@ -28,21 +35,9 @@ export function createApplyClusterCredentialsAction(options: {
     supportsDryRun: true,
     schema: {
       input: {
-        environment: z =>
-          z
-            .string({
-              description:
-                'Environment name: the step acts only on its record (cluster)',
-            })
-            .regex(new RegExp(ENVIRONMENT_PATTERN)),
-        cluster: z => z.string({ description: 'Name of a configured cluster' }),
-        rotate: z =>
-          z
-            .boolean({
-              description:
-                'Replace credentials already there that differ (a rotation); without it a re-run never replaces them',
-            })
-            .optional(),
+        environment: environmentInput,
+        cluster: clusterInput,
+        rotate: rotateInput('credentials'),
         accessKeyIdSecret: z =>
           z
             .string({
@@ -60,8 +55,8 @@ export function createApplyClusterCredentialsAction(options: {
       },
       output: {
         secret: z => z.string({ description: 'namespace/name of the Secret' }),
-        action: z => z.string({ description: 'created, updated or unchanged' }),
-        changes: z => z.array(z.string(), { description: 'What was changed' }),
+        action: actionOutput,
+        changes: changesOutput,
       },
     },
     async handler(ctx) {

@@ -3,6 +3,7 @@ import { TIERS } from '@internal/plugin-logging-environments-common';
 import { EnvironmentRecordsApi } from '@internal/plugin-logging-environments-node';
 import { examples } from './claimEnvironment.examples';
 import { ENVIRONMENT_PATTERN } from './util';
+import { clusterInput } from './inputs';
 
 /**
  * Creates `logging:environment:claim`: the bootstrap's first step with an
@@ -29,7 +30,7 @@ export function createClaimEnvironmentAction(options: {
             .string({ description: 'Environment name (DNS-1123 label)' })
             .regex(new RegExp(ENVIRONMENT_PATTERN)),
         tier: z => z.string({ description: `Tier: ${TIERS.join(', ')}` }),
-        cluster: z => z.string({ description: 'Name of a configured cluster' }),
+        cluster: clusterInput,
         owner: z => z.string({ description: 'Entity ref of the owning group' }),
         region: z => z.string({ description: 'AWS region' }),
         bucketName: z => z.string({ description: 'The S3 bucket for Loki' }),

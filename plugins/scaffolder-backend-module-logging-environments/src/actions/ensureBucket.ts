@@ -12,13 +12,14 @@ import {
 } from '@internal/plugin-logging-environments-node';
 import { examples } from './ensureBucket.examples';
 import { recordForStep } from './records';
+import { assertValid, runEnsure } from './util';
 import {
-  BUCKET_PATTERN,
-  ENVIRONMENT_PATTERN,
-  REGION_PATTERN,
-  assertValid,
-  runEnsure,
-} from './util';
+  actionOutput,
+  bucketInput,
+  changesOutput,
+  environmentInput,
+  regionInput,
+} from './inputs';
 
 /**
  * Creates `logging:bucket:ensure`: the environment's S3 bucket for Loki,
@@ -38,21 +39,9 @@ export function createEnsureBucketAction(options: {
     supportsDryRun: true,
     schema: {
       input: {
-        environment: z =>
-          z
-            .string({ description: 'Environment name (DNS-1123 label)' })
-            .regex(new RegExp(ENVIRONMENT_PATTERN)),
-        bucket: z =>
-          z
-            .string({
-              description:
-                'S3 bucket name (3-63 lowercase letters, digits and "-")',
-            })
-            .regex(new RegExp(BUCKET_PATTERN)),
-        region: z =>
-          z
-            .string({ description: 'AWS region, e.g. us-east-2' })
-            .regex(new RegExp(REGION_PATTERN)),
+        environment: environmentInput,
+        bucket: bucketInput,
+        region: regionInput,
         kmsKeyId: z =>
           z
             .string({
@@ -90,13 +79,8 @@ export function createEnsureBucketAction(options: {
       output: {
         bucket: z => z.string({ description: 'The bucket name' }),
         bucketArn: z => z.string({ description: 'The bucket ARN' }),
-        action: z =>
-          z.string({
-            description:
-              'created, adopted, updated or unchanged (would-create / would-update in a dry run)',
-          }),
-        changes: z =>
-          z.array(z.string(), { description: 'What was changed, in words' }),
+        action: actionOutput,
+        changes: changesOutput,
       },
     },
     async handler(ctx) {

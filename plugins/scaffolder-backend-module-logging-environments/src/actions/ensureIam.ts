@@ -12,13 +12,16 @@ import {
 } from '@internal/plugin-logging-environments-node';
 import { examples } from './ensureIam.examples';
 import { recordForStep } from './records';
+import { assertValid, runEnsure } from './util';
 import {
-  BUCKET_PATTERN,
-  ENVIRONMENT_PATTERN,
-  REGION_PATTERN,
-  assertValid,
-  runEnsure,
-} from './util';
+  actionOutput,
+  bucketInput,
+  changesOutput,
+  environmentInput,
+  regionInput,
+  secretKmsKeyInput,
+  secretNameInput,
+} from './inputs';
 
 /**
  * Creates `logging:iam:ensure`: the least-privilege IAM user for Loki and
@@ -38,27 +41,10 @@ export function createEnsureIamAction(options: {
     supportsDryRun: true,
     schema: {
       input: {
-        environment: z =>
-          z
-            .string({ description: 'Environment name (DNS-1123 label)' })
-            .regex(new RegExp(ENVIRONMENT_PATTERN)),
-        bucket: z =>
-          z
-            .string({
-              description: 'The Loki bucket the policy grants access to',
-            })
-            .regex(new RegExp(BUCKET_PATTERN)),
-        region: z =>
-          z
-            .string({ description: 'AWS region of the bucket and the secret' })
-            .regex(new RegExp(REGION_PATTERN)),
-        secretName: z =>
-          z
-            .string({
-              description:
-                'Secrets Manager secret receiving the key (default logging/<environment>/loki-s3)',
-            })
-            .optional(),
+        environment: environmentInput,
+        bucket: bucketInput,
+        region: regionInput,
+        secretName: secretNameInput,
         endpoint: z =>
           z
             .string({
@@ -67,8 +53,7 @@ export function createEnsureIamAction(options: {
             })
             .url()
             .optional(),
-        kmsKeyId: z =>
-          z.string({ description: 'KMS key for the secret' }).optional(),
+        kmsKeyId: secretKmsKeyInput,
         rotateAccessKey: z =>
           z
             .boolean({
@@ -81,10 +66,8 @@ export function createEnsureIamAction(options: {
         userName: z => z.string({ description: 'The IAM user' }),
         secretName: z =>
           z.string({ description: 'The secret holding the key' }),
-        action: z =>
-          z.string({ description: 'created, adopted, updated or unchanged' }),
-        changes: z =>
-          z.array(z.string(), { description: 'What was changed, in words' }),
+        action: actionOutput,
+        changes: changesOutput,
       },
     },
     async handler(ctx) {

@@ -9,7 +9,7 @@ import {
 import { clusterClient } from './cluster';
 import { examples } from './ensureOperators.examples';
 import { recordForStep } from './records';
-import { ENVIRONMENT_PATTERN } from './util';
+import { clusterInput, environmentInput } from './inputs';
 
 const KEYS = Object.keys(LOGGING_OPERATORS) as Array<
   keyof typeof LOGGING_OPERATORS
@@ -33,14 +33,8 @@ export function createEnsureOperatorsAction(options: {
     supportsDryRun: true,
     schema: {
       input: {
-        environment: z =>
-          z
-            .string({
-              description:
-                'Environment name: the step acts only on its record (cluster)',
-            })
-            .regex(new RegExp(ENVIRONMENT_PATTERN)),
-        cluster: z => z.string({ description: 'Name of a configured cluster' }),
+        environment: environmentInput,
+        cluster: clusterInput,
         operators: z =>
           z
             .array(z.enum(KEYS as [string, ...string[]]), {

@@ -12,13 +12,16 @@ import {
 } from '@internal/plugin-logging-environments-node';
 import { examples } from './ensureSecret.examples';
 import { recordForStep } from './records';
+import { assertValid, runEnsure } from './util';
 import {
-  BUCKET_PATTERN,
-  ENVIRONMENT_PATTERN,
-  REGION_PATTERN,
-  assertValid,
-  runEnsure,
-} from './util';
+  actionOutput,
+  bucketInput,
+  changesOutput,
+  environmentInput,
+  regionInput,
+  secretKmsKeyInput,
+  secretNameInput,
+} from './inputs';
 
 /**
  * Creates `logging:secret:ensure`: the Loki S3 secret in AWS Secrets
@@ -39,29 +42,13 @@ export function createEnsureSecretAction(options: {
     supportsDryRun: true,
     schema: {
       input: {
-        environment: z =>
-          z
-            .string({ description: 'Environment name (DNS-1123 label)' })
-            .regex(new RegExp(ENVIRONMENT_PATTERN)),
-        bucket: z =>
-          z
-            .string({ description: 'The Loki bucket' })
-            .regex(new RegExp(BUCKET_PATTERN)),
-        region: z =>
-          z
-            .string({ description: 'AWS region' })
-            .regex(new RegExp(REGION_PATTERN)),
-        secretName: z =>
-          z
-            .string({
-              description:
-                'Secret name (default logging/<environment>/loki-s3)',
-            })
-            .optional(),
+        environment: environmentInput,
+        bucket: bucketInput,
+        region: regionInput,
+        secretName: secretNameInput,
         endpoint: z =>
           z.string({ description: 'S3 endpoint Loki uses' }).url().optional(),
-        kmsKeyId: z =>
-          z.string({ description: 'KMS key for the secret' }).optional(),
+        kmsKeyId: secretKmsKeyInput,
         tags: z =>
           z
             .record(z.string(), z.string(), { description: 'Extra tags' })
@@ -69,9 +56,8 @@ export function createEnsureSecretAction(options: {
       },
       output: {
         secretName: z => z.string({ description: 'The secret name' }),
-        action: z => z.string({ description: 'created, updated or unchanged' }),
-        changes: z =>
-          z.array(z.string(), { description: 'What was changed, in words' }),
+        action: actionOutput,
+        changes: changesOutput,
       },
     },
     async handler(ctx) {

@@ -8,7 +8,14 @@ import {
 import { clusterClient, readWorkspaceManifests } from './cluster';
 import { examples } from './ensureSecretStore.examples';
 import { recordForStep } from './records';
-import { ENVIRONMENT_PATTERN, runEnsure } from './util';
+import { runEnsure } from './util';
+import {
+  actionOutput,
+  changesOutput,
+  clusterInput,
+  environmentInput,
+  rotateInput,
+} from './inputs';
 
 /**
  * Creates `logging:secret-store:ensure`: the rendered `aws-secrets-manager`
@@ -28,21 +35,9 @@ export function createEnsureSecretStoreAction(options: {
     supportsDryRun: true,
     schema: {
       input: {
-        environment: z =>
-          z
-            .string({
-              description:
-                'Environment name: the step acts only on its record (cluster)',
-            })
-            .regex(new RegExp(ENVIRONMENT_PATTERN)),
-        cluster: z => z.string({ description: 'Name of a configured cluster' }),
-        rotate: z =>
-          z
-            .boolean({
-              description:
-                'Replace a store already there for another environment (a rotation); without it a re-run never replaces it',
-            })
-            .optional(),
+        environment: environmentInput,
+        cluster: clusterInput,
+        rotate: rotateInput('a store for another environment'),
         manifest: z =>
           z.string({
             description: 'Workspace path of the rendered ClusterSecretStore',
@@ -56,8 +51,8 @@ export function createEnsureSecretStoreAction(options: {
             .optional(),
       },
       output: {
-        action: z => z.string({ description: 'created, updated or unchanged' }),
-        changes: z => z.array(z.string(), { description: 'What was changed' }),
+        action: actionOutput,
+        changes: changesOutput,
       },
     },
     async handler(ctx) {

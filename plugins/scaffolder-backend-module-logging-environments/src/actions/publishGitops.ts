@@ -12,7 +12,7 @@ import { join, relative } from 'node:path';
 import { EnvironmentRecordsApi } from '@internal/plugin-logging-environments-node';
 import { examples } from './publishGitops.examples';
 import { recordForStep } from './records';
-import { ENVIRONMENT_PATTERN } from './util';
+import { environmentField } from './inputs';
 
 /** Every file below a directory, by relative path. */
 async function files(dir: string): Promise<Map<string, Buffer>> {
@@ -70,13 +70,9 @@ export function createPublishGitopsAction(options: {
     supportsDryRun: true,
     schema: {
       input: {
-        environment: z =>
-          z
-            .string({
-              description:
-                'Environment name: only its path in the repository is written',
-            })
-            .regex(new RegExp(ENVIRONMENT_PATTERN)),
+        environment: environmentField(
+          'Environment name: only its path in the repository is written',
+        ),
         sourcePath: z =>
           z.string({
             description:

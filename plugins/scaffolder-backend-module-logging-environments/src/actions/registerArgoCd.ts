@@ -7,7 +7,7 @@ import {
 import { clusterClient, readWorkspaceManifests } from './cluster';
 import { examples } from './registerArgoCd.examples';
 import { recordForStep } from './records';
-import { ENVIRONMENT_PATTERN } from './util';
+import { clusterInput, environmentField } from './inputs';
 
 /**
  * Creates `logging:argocd:register`: the environment's AppProject and
@@ -29,14 +29,10 @@ export function createRegisterArgoCdAction(options: {
     supportsDryRun: true,
     schema: {
       input: {
-        environment: z =>
-          z
-            .string({
-              description:
-                'Environment name: the objects must be what its record implies',
-            })
-            .regex(new RegExp(ENVIRONMENT_PATTERN)),
-        cluster: z => z.string({ description: 'Name of a configured cluster' }),
+        environment: environmentField(
+          'Environment name: the objects must be what its record implies',
+        ),
+        cluster: clusterInput,
         manifests: z =>
           z
             .array(z.string(), {

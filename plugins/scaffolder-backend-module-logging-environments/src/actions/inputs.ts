@@ -1,0 +1,70 @@
+import type { z as zod } from 'zod/v3';
+import { BUCKET_PATTERN, ENVIRONMENT_PATTERN, REGION_PATTERN } from './util';
+
+/** The zod the scaffolder hands to each schema field (zod 4's v3 API). */
+type Zod = typeof zod;
+
+/**
+ * The schema fields several bootstrap actions share, so one field means one
+ * thing, with one rule and one description, in every action.
+ */
+
+/** An `environment` field with its own description (the rule is the same). */
+export const environmentField = (description: string) => (z: Zod) =>
+  z.string({ description }).regex(new RegExp(ENVIRONMENT_PATTERN));
+
+/** `environment`: the environment whose record the step acts on. */
+export const environmentInput = environmentField(
+  'Environment name (DNS-1123 label); the step acts only on what its record names',
+);
+
+/** `cluster`: a cluster from the backend's configuration. */
+export const clusterInput = (z: Zod) =>
+  z.string({ description: 'Name of a configured cluster' });
+
+/** `region`: an AWS region name. */
+export const regionInput = (z: Zod) =>
+  z
+    .string({ description: 'AWS region, e.g. us-east-2' })
+    .regex(new RegExp(REGION_PATTERN));
+
+/** `bucket`: the environment's S3 bucket for Loki. */
+export const bucketInput = (z: Zod) =>
+  z
+    .string({
+      description:
+        'The S3 bucket for Loki (3-63 lowercase letters, digits and "-")',
+    })
+    .regex(new RegExp(BUCKET_PATTERN));
+
+/** `secretName`: the Secrets Manager secret holding Loki's S3 credentials. */
+export const secretNameInput = (z: Zod) =>
+  z
+    .string({
+      description:
+        'Secrets Manager secret for Loki (default logging/<environment>/loki-s3)',
+    })
+    .optional();
+
+/** `kmsKeyId`: the KMS key the secret is encrypted with. */
+export const secretKmsKeyInput = (z: Zod) =>
+  z.string({ description: 'KMS key for the secret' }).optional();
+
+/** `rotate`: whether what is there for someone else may be replaced. */
+export const rotateInput = (what: string) => (z: Zod) =>
+  z
+    .boolean({
+      description: `Replace ${what} already there that differ (a rotation); without it a re-run never replaces them`,
+    })
+    .optional();
+
+/** The `action` output: what an ensure operation did. */
+export const actionOutput = (z: Zod) =>
+  z.string({
+    description:
+      'created, adopted, updated or unchanged (would-create / would-update in a dry run)',
+  });
+
+/** The `changes` output: what an ensure operation changed, in words. */
+export const changesOutput = (z: Zod) =>
+  z.array(z.string(), { description: 'What was changed, in words' });
