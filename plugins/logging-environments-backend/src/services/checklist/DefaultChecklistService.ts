@@ -25,13 +25,11 @@ import {
 import { describeKubeError } from '../revision/clusterClients';
 import { ChecklistService, Environment } from '../types';
 import { bucketProbe, iamPolicyProbe, secretProbe } from './awsProbes';
-import {
-  applicationsProbe,
-  clusterCredentialsProbe,
-  operatorsProbe,
-  revisionProbe,
-  secretStoreProbe,
-} from './clusterProbes';
+import { applicationsProbe } from './applicationsProbe';
+import { clusterCredentialsProbe } from './clusterCredentialsProbe';
+import { operatorsProbe } from './operatorsProbe';
+import { revisionProbe } from './revisionProbe';
+import { secretStoreProbe } from './secretStoreProbe';
 import { secretScopeProbe } from './secretScopeProbe';
 import { ChecklistProbe, ProbeContext, ProbeResult } from './types';
 
