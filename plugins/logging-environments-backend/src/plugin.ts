@@ -11,7 +11,10 @@ import {
   LoggingEnvironmentChange,
   LoggingEnvironmentSignal,
 } from '@internal/plugin-logging-environments-common';
-import { ConfigClusterRegistry } from '@internal/plugin-logging-environments-node';
+import {
+  AwsClientFactory,
+  ConfigClusterRegistry,
+} from '@internal/plugin-logging-environments-node';
 import { DatabaseEnvironmentRecordsStore } from './database/DatabaseEnvironmentRecordsStore';
 import { DatabaseLoggingEnvironmentsStore } from './database/DatabaseLoggingEnvironmentsStore';
 import {
@@ -21,7 +24,10 @@ import {
 } from './permissions';
 import { createRouter } from './router';
 import { DefaultApprovalService } from './services/approvals';
-import { DefaultChecklistService } from './services/checklist';
+import {
+  DefaultChecklistService,
+  readChecklistOptions,
+} from './services/checklist';
 import {
   RecordEnvironmentCatalog,
   readTierPolicies,
@@ -198,10 +204,19 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
             });
           },
         });
-        const runs = DefaultChecklistService.fromConfig(config, {
+        const checklistOptions = readChecklistOptions(config);
+        const checklistClusters = registryClusterClients(clusters);
+        const runs = new DefaultChecklistService({
           store,
-          clusters,
           logger,
+          aws: AwsClientFactory.fromConfig(config),
+          clusters: checklistClusters,
+          revisions: new ArgoRevisionSource({
+            clusters: checklistClusters,
+            refreshTimeoutMs: checklistOptions.revisionRefreshTimeoutMs,
+          }),
+          gitops: checklistOptions.gitops,
+          timeouts: checklistOptions.timeouts,
         });
         // Concurrent clicks on "Re-run checks" share one run.
         const inFlight = new SingleFlight<

@@ -17,5 +17,7 @@ export { clusterCredentialsProbe } from './clusterCredentialsProbe';
 export { operatorsProbe } from './operatorsProbe';
 export { revisionProbe } from './revisionProbe';
 export { secretStoreProbe } from './secretStoreProbe';
+export { readChecklistOptions } from './readChecklistOptions';
+export type { ChecklistOptions } from './readChecklistOptions';
 export { secretScopeProbe } from './secretScopeProbe';
 export type { ChecklistProbe, ProbeContext, ProbeResult } from './types';
