@@ -6,7 +6,10 @@ import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { createConditionAuthorizer } from '@backstage/plugin-permission-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
-import { ConfigClusterRegistry } from '@internal/plugin-logging-environments-node';
+import {
+  AwsClientFactory,
+  ConfigClusterRegistry,
+} from '@internal/plugin-logging-environments-node';
 import { DatabaseEnvironmentRecordsStore } from './database/DatabaseEnvironmentRecordsStore';
 import { DatabaseLoggingEnvironmentsStore } from './database/DatabaseLoggingEnvironmentsStore';
 import {
@@ -16,7 +19,10 @@ import {
 } from './permissions';
 import { createRouter } from './router';
 import { DefaultApprovalService } from './services/approvals';
-import { DefaultChecklistService } from './services/checklist';
+import {
+  DefaultChecklistService,
+  readChecklistOptions,
+} from './services/checklist';
 import {
   RecordEnvironmentCatalog,
   readTierPolicies,
@@ -166,10 +172,19 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
           onChange: ref => events.changed(ref, 'sync'),
           notify: notice => events.ownerNotice(notice),
         });
-        const runs = DefaultChecklistService.fromConfig(config, {
+        const checklistOptions = readChecklistOptions(config);
+        const checklistClusters = registryClusterClients(clusters);
+        const runs = new DefaultChecklistService({
           store,
-          clusters,
           logger,
+          aws: AwsClientFactory.fromConfig(config),
+          clusters: checklistClusters,
+          revisions: new ArgoRevisionSource({
+            clusters: checklistClusters,
+            refreshTimeoutMs: checklistOptions.revisionRefreshTimeoutMs,
+          }),
+          gitops: checklistOptions.gitops,
+          timeouts: checklistOptions.timeouts,
         });
         // Concurrent clicks on "Re-run checks" share one run.
         const inFlight = new SingleFlight<

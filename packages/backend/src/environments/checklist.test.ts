@@ -25,7 +25,14 @@ import {
 // services directly, and cannot live in the plugin (no plugin imports the
 // sandbox).
 /* eslint-disable @backstage/no-forbidden-package-imports */
-import { DefaultChecklistService } from '@internal/plugin-logging-environments-backend/src/services/checklist';
+import {
+  DefaultChecklistService,
+  readChecklistOptions,
+} from '@internal/plugin-logging-environments-backend/src/services/checklist';
+import {
+  ArgoRevisionSource,
+  registryClusterClients,
+} from '@internal/plugin-logging-environments-backend/src/services/revision';
 import { RecordEnvironmentCatalog } from '@internal/plugin-logging-environments-backend/src/services/environments';
 import { localRecords } from '@internal/plugin-logging-environments-backend/src/services/records/__testUtils__/localRecords';
 import { createTestStore } from '@internal/plugin-logging-environments-backend/src/database/__testUtils__/createTestStore';
@@ -318,11 +325,19 @@ describe('the checklist against the sandbox', () => {
       catalog: catalogServiceMock({ entities: [entity] }),
       records: records.records,
     }).get('resource:default/acme-prod', mockCredentials.user());
-    checklist = DefaultChecklistService.fromConfig(reader, {
+    const options = readChecklistOptions(reader);
+    const clusters = registryClusterClients(registry);
+    checklist = new DefaultChecklistService({
       store,
-      clusters: registry,
-      aws: factory,
       logger,
+      aws: factory,
+      clusters,
+      revisions: new ArgoRevisionSource({
+        clusters,
+        refreshTimeoutMs: options.revisionRefreshTimeoutMs,
+      }),
+      gitops: options.gitops,
+      timeouts: options.timeouts,
     });
   }, 180_000);
   afterAll(() => sandbox?.stop());

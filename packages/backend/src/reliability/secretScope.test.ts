@@ -22,6 +22,7 @@ import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
+  AwsClientFactory,
   ensureClusterCredentials,
   ensureLokiBucket,
   ensureLokiIamUser,
@@ -32,9 +33,14 @@ import {
 /* eslint-disable @backstage/no-forbidden-package-imports */
 import {
   DefaultChecklistService,
+  readChecklistOptions,
   secretScopeProbe,
   secretStoreProbe,
 } from '@internal/plugin-logging-environments-backend/src/services/checklist';
+import {
+  ArgoRevisionSource,
+  registryClusterClients,
+} from '@internal/plugin-logging-environments-backend/src/services/revision';
 import { RecordEnvironmentCatalog } from '@internal/plugin-logging-environments-backend/src/services/environments';
 import { createTestStore } from '@internal/plugin-logging-environments-backend/src/database/__testUtils__/createTestStore';
 import { Environment } from '@internal/plugin-logging-environments-backend/src/services/types';
@@ -170,10 +176,19 @@ describe("an environment's secrets stay with it", () => {
       records: world.records.records,
     }).get(`resource:default/${NAME}`, mockCredentials.user());
     const { store } = await createTestStore();
-    checklist = DefaultChecklistService.fromConfig(reader, {
+    const options = readChecklistOptions(reader);
+    const clusters = registryClusterClients(world.registry);
+    checklist = new DefaultChecklistService({
       store,
-      clusters: world.registry,
       logger,
+      aws: AwsClientFactory.fromConfig(reader),
+      clusters,
+      revisions: new ArgoRevisionSource({
+        clusters,
+        refreshTimeoutMs: options.revisionRefreshTimeoutMs,
+      }),
+      gitops: options.gitops,
+      timeouts: options.timeouts,
       probes: [secretStoreProbe, secretScopeProbe],
     });
   });

@@ -12,8 +12,13 @@ import {
   ChecklistProbe,
   DEFAULT_PROBES,
   DefaultChecklistService,
+  readChecklistOptions,
 } from '@internal/plugin-logging-environments-backend/src/services/checklist';
 import { RecordEnvironmentCatalog } from '@internal/plugin-logging-environments-backend/src/services/environments';
+import {
+  ArgoRevisionSource,
+  registryClusterClients,
+} from '@internal/plugin-logging-environments-backend/src/services/revision';
 /* eslint-enable @backstage/no-forbidden-package-imports */
 import knexFactory from 'knex';
 import { ScenarioResult } from '../report';
@@ -68,14 +73,23 @@ export async function checklistScenario(
         }
       },
     });
-    const service = (probes: readonly ChecklistProbe[]) =>
-      DefaultChecklistService.fromConfig(config, {
+    const checklistOptions = readChecklistOptions(config);
+    const service = (probes: readonly ChecklistProbe[]) => {
+      const clusters = registryClusterClients(world.registry);
+      return new DefaultChecklistService({
         store,
-        clusters: world.registry,
-        aws: world.aws,
         logger: quietLogger(),
+        aws: world.aws,
+        clusters,
+        revisions: new ArgoRevisionSource({
+          clusters,
+          refreshTimeoutMs: checklistOptions.revisionRefreshTimeoutMs,
+        }),
+        gitops: checklistOptions.gitops,
+        timeouts: checklistOptions.timeouts,
         probes: probes.map(timed),
       });
+    };
     const parallel = service(DEFAULT_PROBES);
 
     // One run without latency first: clients and the sandbox warm up.

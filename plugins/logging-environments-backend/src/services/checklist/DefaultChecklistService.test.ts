@@ -9,6 +9,7 @@ import {
   DefaultChecklistService,
   overallStatus,
 } from './DefaultChecklistService';
+import { readChecklistOptions } from './readChecklistOptions';
 import { ChecklistProbe, ProbeResult } from './types';
 
 const probe = (
@@ -262,31 +263,33 @@ describe('DefaultChecklistService', () => {
     expect(everything).not.toContain('AKIAIOSFODNN7EXAMPLE');
   });
 
-  it('reads its timeouts and the GitOps repository from config', async () => {
+  it('runs with the timeouts read from config', async () => {
     const { store } = await createTestStore();
-    const checklist = DefaultChecklistService.fromConfig(
+    const options = readChecklistOptions(
       new ConfigReader({
         loggingEnvironments: {
           checklist: { probeTimeoutSeconds: 0.05, probeTimeouts: { fast: 1 } },
         },
       }),
-      {
-        store,
-        logger: mockServices.logger.mock(),
-        aws: { clients: async () => ({} as any) },
-        clusters: { kubeConfig: () => undefined } as any,
-        probes: [
-          probe('slow', () => new Promise<ProbeResult>(() => {}), 'cluster'),
-          probe(
-            'fast',
-            () =>
-              new Promise<ProbeResult>(r =>
-                setTimeout(() => r({ status: 'pass', message: 'ok' }), 100),
-              ),
-          ),
-        ],
-      },
     );
+    const checklist = new DefaultChecklistService({
+      store,
+      logger: mockServices.logger.mock(),
+      aws: { clients: async () => ({} as any) },
+      clusters: () => ({ server: 'https://k8s.example.com' } as ClusterClient),
+      gitops: options.gitops,
+      timeouts: options.timeouts,
+      probes: [
+        probe('slow', () => new Promise<ProbeResult>(() => {}), 'cluster'),
+        probe(
+          'fast',
+          () =>
+            new Promise<ProbeResult>(r =>
+              setTimeout(() => r({ status: 'pass', message: 'ok' }), 100),
+            ),
+        ),
+      ],
+    });
     const run = await checklist.run(environment, 'user:default/alice');
     expect(run.items.map(i => [i.id, i.status, i.message])).toEqual([
       [

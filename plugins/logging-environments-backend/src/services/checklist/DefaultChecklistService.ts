@@ -1,5 +1,4 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { Config } from '@backstage/config';
 import { NotFoundError } from '@backstage/errors';
 import {
   CheckStatus,
@@ -7,31 +6,23 @@ import {
   ChecklistRun,
 } from '@internal/plugin-logging-environments-common';
 import {
-  AwsClientFactory,
   AwsClients,
   ClusterClient,
-  ClusterRegistry,
   LokiUserState,
   awsNamesFor,
   inspectLokiUser,
 } from '@internal/plugin-logging-environments-node';
 import { randomUUID } from 'node:crypto';
 import { LoggingEnvironmentsStore } from '../../database/LoggingEnvironmentsStore';
-import {
-  ArgoRevisionSource,
-  ClusterClientProvider,
-  registryClusterClients,
-} from '../revision';
+import { ArgoRevisionSource, ClusterClientProvider } from '../revision';
 import { describeKubeError } from '../revision/clusterClients';
 import { ChecklistService, Environment } from '../types';
 import { bucketProbe, iamPolicyProbe, secretProbe } from './awsProbes';
-import {
-  applicationsProbe,
-  clusterCredentialsProbe,
-  operatorsProbe,
-  revisionProbe,
-  secretStoreProbe,
-} from './clusterProbes';
+import { applicationsProbe } from './applicationsProbe';
+import { clusterCredentialsProbe } from './clusterCredentialsProbe';
+import { operatorsProbe } from './operatorsProbe';
+import { revisionProbe } from './revisionProbe';
+import { secretStoreProbe } from './secretStoreProbe';
 import { secretScopeProbe } from './secretScopeProbe';
 import { ChecklistProbe, ProbeContext, ProbeResult } from './types';
 
@@ -164,59 +155,13 @@ function scrub(text: string, secrets: Set<string>): string {
  * request), scrubs secret values out of the items, stores the run and
  * records it in the environment's history.
  *
+ * @remarks
+ * It reads no configuration: build its options with
+ * `readChecklistOptions(config)` and pass its clients in.
+ *
  * @public
  */
 export class DefaultChecklistService implements ChecklistService {
-  /**
-   * Builds the service from configuration: `loggingEnvironments.checklist`
-   * (timeouts), `loggingEnvironments.gitops` (the repository the
-   * Applications must read) and the AWS and cluster access of the -node
-   * package.
-   */
-  static fromConfig(
-    config: Config,
-    options: {
-      store: LoggingEnvironmentsStore;
-      clusters: ClusterRegistry;
-      /** AWS clients (default: `AwsClientFactory.fromConfig(config)`). */
-      aws?: AwsClientSource;
-      logger: LoggerService;
-      /** The probes to run (default {@link DEFAULT_PROBES}). */
-      probes?: readonly ChecklistProbe[];
-    },
-  ): DefaultChecklistService {
-    const checklist = config.getOptionalConfig('loggingEnvironments.checklist');
-    const seconds = (key: string) => {
-      const value = checklist?.getOptionalNumber(key);
-      return value === undefined ? undefined : value * 1000;
-    };
-    const perProbe: Record<string, number> = {};
-    const overrides = checklist?.getOptionalConfig('probeTimeouts');
-    for (const id of overrides?.keys() ?? []) {
-      perProbe[id] = overrides!.getNumber(id) * 1000;
-    }
-    const clusters = registryClusterClients(options.clusters);
-    return new DefaultChecklistService({
-      store: options.store,
-      logger: options.logger,
-      aws: options.aws ?? AwsClientFactory.fromConfig(config),
-      clusters,
-      probes: options.probes,
-      revisions: new ArgoRevisionSource({
-        clusters,
-        refreshTimeoutMs: seconds('revisionRefreshTimeoutSeconds'),
-      }),
-      gitops: {
-        repoUrl: config.getOptionalString('loggingEnvironments.gitops.repoUrl'),
-        branch: config.getOptionalString('loggingEnvironments.gitops.branch'),
-      },
-      timeouts: {
-        defaultMs: seconds('probeTimeoutSeconds'),
-        perProbe,
-      },
-    });
-  }
-
   private readonly options: {
     store: LoggingEnvironmentsStore;
     logger: LoggerService;
@@ -232,12 +177,17 @@ export class DefaultChecklistService implements ChecklistService {
   constructor(options: {
     store: LoggingEnvironmentsStore;
     logger: LoggerService;
+    /** AWS clients for the environment's region (e.g. an `AwsClientFactory`). */
     aws: AwsClientSource;
+    /** Kubernetes clients by cluster name (e.g. `registryClusterClients(registry)`). */
     clusters: ClusterClientProvider;
+    /** Reads the revision Argo CD will sync (default: one over `clusters`). */
     revisions?: ArgoRevisionSource;
+    /** The repository the Applications must read; see `readChecklistOptions`. */
     gitops?: { repoUrl?: string; branch?: string };
     /** The probes to run (default {@link DEFAULT_PROBES}). */
     probes?: readonly ChecklistProbe[];
+    /** Probe timeouts in milliseconds (default {@link DEFAULT_PROBE_TIMEOUT_MS}). */
     timeouts?: { defaultMs?: number; perProbe?: Record<string, number> };
   }) {
     this.options = {

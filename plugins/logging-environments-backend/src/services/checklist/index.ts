@@ -12,12 +12,12 @@ export {
   secretOf,
   secretProbe,
 } from './awsProbes';
-export {
-  applicationsProbe,
-  clusterCredentialsProbe,
-  operatorsProbe,
-  revisionProbe,
-  secretStoreProbe,
-} from './clusterProbes';
+export { applicationsProbe } from './applicationsProbe';
+export { clusterCredentialsProbe } from './clusterCredentialsProbe';
+export { operatorsProbe } from './operatorsProbe';
+export { revisionProbe } from './revisionProbe';
+export { secretStoreProbe } from './secretStoreProbe';
+export { readChecklistOptions } from './readChecklistOptions';
+export type { ChecklistOptions } from './readChecklistOptions';
 export { secretScopeProbe } from './secretScopeProbe';
 export type { ChecklistProbe, ProbeContext, ProbeResult } from './types';

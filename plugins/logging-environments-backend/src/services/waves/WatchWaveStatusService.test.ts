@@ -1,51 +1,17 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { testEnvironment } from '../__testUtils__/environment';
 import { buildApplicationStatus } from './applicationStatus';
-import { FetchWaveStatusService } from './FetchWaveStatusService';
 import {
   WatchWaveStatusService,
   WatchWaveStatusServiceOptions,
 } from './WatchWaveStatusService';
 import { application } from './__testUtils__/applications';
 import { FakeKubeApi } from './__testUtils__/fakeKubeApi';
+import { lokiStack } from './__testUtils__/lokiStack';
+import { eventually, sleep } from './__testUtils__/waiting';
 
 const ENV = testEnvironment({ name: 'acme-prod', tier: 'production' });
 const REF = 'resource:default/acme-prod';
-
-async function eventually<T>(
-  what: string,
-  fn: () => T | undefined | false,
-  deadlineMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 10));
-  }
-}
-
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
-
-function lokiStack(overrides: Record<string, any> = {}) {
-  return {
-    metadata: {
-      name: 'logging-loki',
-      namespace: 'openshift-logging',
-      annotations: {
-        'argocd.argoproj.io/tracking-id':
-          'acme-prod-logging-infrastructure:loki.grafana.com/LokiStack:openshift-logging/logging-loki',
-      },
-      ...overrides.metadata,
-    },
-    spec: { size: '1x.demo' },
-    status: {
-      conditions: [{ type: 'Ready', status: 'True' }],
-      ...overrides.status,
-    },
-  };
-}
 
 describe('WatchWaveStatusService', () => {
   let api: FakeKubeApi;
@@ -391,58 +357,5 @@ describe('WatchWaveStatusService', () => {
     const requests = api.requests.length;
     await sleep(50);
     expect(api.requests).toHaveLength(requests);
-  });
-});
-
-describe('FetchWaveStatusService', () => {
-  let api: FakeKubeApi;
-
-  beforeEach(async () => {
-    api = await FakeKubeApi.start();
-    api.put(
-      'applications',
-      application('infrastructure', { phase: 'Running' }),
-    );
-    api.put('applications', application('forwarder'));
-    api.put('lokistacks', lokiStack());
-  });
-
-  afterEach(() => api.close());
-
-  it('reads the Applications on every call: what the watch cache serves, at two requests a view', async () => {
-    const fetching = new FetchWaveStatusService({ clusters: api.registry() });
-    const watching = new WatchWaveStatusService({
-      clusters: api.registry(),
-      logger: mockServices.logger.mock(),
-    });
-    await watching.start();
-    try {
-      expect(await fetching.applications(ENV)).toEqual(
-        watching.applications(ENV),
-      );
-    } finally {
-      await watching.stop();
-    }
-
-    const before = api.count('get');
-    for (let i = 0; i < 5; i++) await fetching.applications(ENV);
-    expect(api.count('get')).toBe(before + 10);
-    expect(api.count('get', 'applications')).toBe(before + 10);
-
-    expect(
-      await fetching.object(
-        'sandbox',
-        'loki.grafana.com/v1',
-        'LokiStack',
-        'openshift-logging',
-        'logging-loki',
-      ),
-    ).toMatchObject({ kind: 'LokiStack', spec: { size: '1x.demo' } });
-    api.remove(
-      'applications',
-      'openshift-gitops',
-      'acme-prod-logging-forwarder',
-    );
-    expect((await fetching.applications(ENV))[1].health).toBe('Missing');
   });
 });
