@@ -1,13 +1,14 @@
+/** Test helper: an API server over a fresh store, with a kubeconfig on disk. */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FaultInjector } from '../faults';
-import { CrdAdmission, createCrdAdmission } from './admission';
-import { BUILTIN_TYPES, INITIAL_NAMESPACES } from './builtins';
-import { loadCrdTypes } from './crds';
-import { kubeconfigYaml } from './kubeconfig';
-import { KubeApiServer, startKubeApiServer } from './server';
-import { MemoryObjectStore } from './store';
+import type { FaultInjector } from '../../faults';
+import { CrdAdmission, createCrdAdmission } from '../admission';
+import { BUILTIN_TYPES, INITIAL_NAMESPACES } from '../builtins';
+import { loadCrdTypes } from '../crds';
+import { kubeconfigYaml } from '../kubeconfig';
+import { KubeApiServer, startKubeApiServer } from '../server';
+import { MemoryObjectStore } from '../store';
 
 /** A running sandbox API server for tests, with its kubeconfig on disk. */
 export interface TestKube {

@@ -1,7 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
-import { FaultInjector } from '../faults';
-import { startTestKube, TestKube } from './testing';
-import { KubeObject } from './types';
+import { FaultInjector } from '../../faults';
+import { startTestKube, TestKube } from '../__testUtils__/testKube';
+import { KubeObject } from '../types';
 
 let kube: TestKube;
 const faults = new FaultInjector();

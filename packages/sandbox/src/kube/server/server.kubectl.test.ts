@@ -3,8 +3,8 @@ import { execFile, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { startTestKube, TestKube } from './testing';
-import { KubeObject, ResourceType, apiVersionOf } from './types';
+import { startTestKube, TestKube } from '../__testUtils__/testKube';
+import { KubeObject, ResourceType, apiVersionOf } from '../types';
 
 const KUBECTL = '/usr/bin/kubectl';
 
