@@ -17,7 +17,7 @@ import {
   startTestMoto,
   testContext,
   waitFor,
-} from './testing';
+} from './__testUtils__/operators';
 import { Controller } from './types';
 
 const CSS = {

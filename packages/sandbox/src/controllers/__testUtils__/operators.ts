@@ -13,15 +13,15 @@ import {
 } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { MotoServer, startMoto } from '../aws/moto';
-import { FaultInjector } from '../faults';
-import { BUILTIN_TYPES, INITIAL_NAMESPACES } from '../kube/builtins';
-import { loadCrdTypes } from '../kube/crds';
-import { MemoryObjectStore } from '../kube/store';
-import { KubeObject } from '../kube/types';
-import { PROFILES, SandboxProfile } from '../profile';
-import { AwsCredentials, PolicyDocument } from './awsAccess';
-import { ControllerContext } from './types';
+import { MotoServer, startMoto } from '../../aws/moto';
+import { FaultInjector } from '../../faults';
+import { BUILTIN_TYPES, INITIAL_NAMESPACES } from '../../kube/builtins';
+import { loadCrdTypes } from '../../kube/crds';
+import { MemoryObjectStore } from '../../kube/store';
+import { KubeObject } from '../../kube/types';
+import { PROFILES, SandboxProfile } from '../../profile';
+import { AwsCredentials, PolicyDocument } from '../awsAccess';
+import { ControllerContext } from '../types';
 
 /** The admin credentials test contexts use (moto accepts any). */
 export const TEST_ADMIN: AwsCredentials = {
