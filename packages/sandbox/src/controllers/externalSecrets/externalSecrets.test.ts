@@ -2,10 +2,10 @@ import {
   CreateSecretCommand,
   PutSecretValueCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { MotoServer } from '../aws/moto';
-import { KubeObject } from '../kube/types';
-import { AwsCredentials } from './awsAccess';
-import { startExternalSecretsController } from './externalSecrets';
+import { MotoServer } from '../../aws/moto';
+import { KubeObject } from '../../kube/types';
+import { AwsCredentials } from '../awsAccess';
+import { startExternalSecretsController } from '.';
 import {
   TEST_ADMIN,
   adminClients,
@@ -17,8 +17,8 @@ import {
   startTestMoto,
   testContext,
   waitFor,
-} from './__testUtils__/operators';
-import { Controller } from './types';
+} from '../__testUtils__/operators';
+import { Controller } from '../types';
 
 const CSS = {
   apiVersion: 'external-secrets.io/v1',
