@@ -44,6 +44,28 @@ export { FaultInjector } from './faults';
 export type { FaultAction, FaultHit, FaultRule } from './faults';
 export { PROFILES } from './profile';
 export type { SandboxProfile } from './profile';
+export { seedSandbox } from './seed';
+export type { SeedOptions } from './seed';
+export { portalConfig } from './portalConfig';
+// The parts of the Kubernetes API, for clusters without the simulated
+// operators (the benchmarks' fleet) and for checks against the served types.
+export {
+  ApiError,
+  BUILTIN_TYPES,
+  INITIAL_NAMESPACES,
+  MemoryObjectStore,
+  createCrdAdmission,
+  loadCrdTypes,
+  selfSignedCertificate,
+  startKubeApiServer,
+} from './kube';
+export type {
+  CrdAdmission,
+  KubeApiServer,
+  KubeApiServerOptions,
+  KubeObject,
+  TlsCertificate,
+} from './kube';
 
 /** Ports to listen on (all on 127.0.0.1); a free port for each one left out. */
 export interface SandboxPorts {
