@@ -9,8 +9,10 @@ import { join, resolve } from 'node:path';
 import { awsInventory, AwsInventory, startAwsProxy, startMoto } from './aws';
 import { startControlServer } from './control';
 import { startGitServer } from './controllers/git';
-import { startArgoCdController } from './controllers/argocd';
-import { startArgoCdApiServer } from './controllers/argocdApi';
+import {
+  startArgoCdApiServer,
+  startArgoCdController,
+} from './controllers/argocd';
 import { startClusterLoggingController } from './controllers/clusterLogging';
 import { startExternalSecretsController } from './controllers/externalSecrets';
 import { startJobController } from './controllers/jobs';

@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-export { isGroupKindPermitted } from '../controllers/argocdProject';
+export { isGroupKindPermitted } from '../controllers/argocd';
 export { AwsAccess } from '../controllers/awsAccess';
 export type {
   AwsAccessOptions,

@@ -4,7 +4,7 @@
  * `pkg/apis/application/v1alpha1/types.go` (and of the CRDs in
  * `crds/argo-cd/`).
  */
-import { KubeObject } from '../kube/types';
+import { KubeObject } from '../../kube/types';
 
 /** apiVersion of Application and AppProject. */
 export const ARGO_API_VERSION = 'argoproj.io/v1alpha1';

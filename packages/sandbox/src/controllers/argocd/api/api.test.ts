@@ -1,6 +1,6 @@
-import { MemoryObjectStore } from '../kube/store';
-import { startArgoCdController } from './argocd';
-import { ArgoCdApiServer, startArgoCdApiServer } from './argocdApi';
+import { MemoryObjectStore } from '../../../kube/store';
+import { startArgoCdController } from '../controller';
+import { ArgoCdApiServer, startArgoCdApiServer } from '.';
 import {
   GitFixture,
   appProject,
@@ -9,9 +9,9 @@ import {
   startGitFixture,
   testContext,
   waitFor,
-} from './argocdTestkit';
-import { Application } from './argocdTypes';
-import { Controller } from './types';
+} from '../__testUtils__/testkit';
+import { Application } from '../types';
+import { Controller } from '../../types';
 
 const NS = 'openshift-gitops';
 const TOKEN = 'argocd-api-token';

@@ -5,10 +5,10 @@
  * (`pkg/health`). A kind with none of these has no health.
  */
 import { parse as parseYaml } from 'yaml';
-import { KubeObject, ObjectStore } from '../kube/types';
-import { HealthStatus, groupOf } from './argocdTypes';
-import { globMatch } from './argocdProject';
-import { runHealthLua } from './lua';
+import { KubeObject, ObjectStore } from '../../kube/types';
+import { HealthStatus, groupOf } from './types';
+import { globMatch } from './project';
+import { runHealthLua } from '../lua';
 
 /** Health codes from most to least healthy (`health.IsWorse`). */
 const HEALTH_ORDER = [

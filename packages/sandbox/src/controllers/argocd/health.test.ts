@@ -1,12 +1,12 @@
-import { KubeObject } from '../kube/types';
-import { newStore } from './argocdTestkit';
+import { KubeObject } from '../../kube/types';
+import { newStore } from './__testUtils__/testkit';
 import {
   builtinHealth,
   healthScriptFor,
   isWorse,
   readHealthOverrides,
   resourceHealth,
-} from './argocdHealth';
+} from './health';
 
 const es = (conditions?: unknown[]): KubeObject => ({
   apiVersion: 'external-secrets.io/v1',

@@ -1,6 +1,6 @@
-import { GitFixture, startGitFixture } from './argocdTestkit';
-import { ManifestRenderer, RenderError } from './argocdRender';
-import { atoi, isSubset, syncWave } from './argocdCompare';
+import { GitFixture, startGitFixture } from './__testUtils__/testkit';
+import { ManifestRenderer, RenderError } from './render';
+import { atoi, isSubset, syncWave } from './compare';
 
 describe('ManifestRenderer', () => {
   let git: GitFixture;

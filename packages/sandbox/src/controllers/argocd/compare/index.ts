@@ -4,262 +4,47 @@
  * `Reconcile` do: which objects the app manages, which are hooks, their sync
  * status, sync wave and health.
  */
-import { KubeObject, ObjectStore, ResourceType } from '../kube/types';
+import { KubeObject, ObjectStore, ResourceType } from '../../../kube/types';
 import {
   ANNOTATION_COMPARE_OPTIONS,
-  ANNOTATION_HOOK,
-  ANNOTATION_HOOK_DELETE_POLICY,
   ANNOTATION_IGNORE_HEALTH,
-  ANNOTATION_LAST_APPLIED,
-  ANNOTATION_SYNC_WAVE,
   ANNOTATION_TRACKING_ID,
   Application,
   ApplicationCondition,
   ApplicationSource,
   AppProject,
-  HELM_HOOK,
-  HELM_HOOK_DELETE_POLICY,
-  HELM_HOOK_WEIGHT,
   HealthStatus,
   ResourceStatus,
   groupOf,
   versionOf,
-} from './argocdTypes';
-import { isGroupKindPermitted } from './argocdProject';
-import { HealthOverrides, isWorse, resourceHealth } from './argocdHealth';
-import { ManifestRenderer, RenderError } from './argocdRender';
+} from '../types';
+import { isGroupKindPermitted } from '../project';
+import { HealthOverrides, isWorse, resourceHealth } from '../health';
+import { ManifestRenderer, RenderError } from '../render';
+import {
+  annotationsOf,
+  hasAnnotationOption,
+  isHook,
+  isSkip,
+  syncWave,
+  trackedBy,
+  trackingId,
+} from './annotations';
+import { comparable, isSubset } from './diff';
 
-// ---------------------------------------------------------------------------
-// Hooks and waves (gitops-engine pkg/sync/hook, syncwaves)
-
-const annotationsOf = (o: KubeObject | undefined) =>
-  (o?.metadata?.annotations ?? {}) as Record<string, string>;
-
-function csv(value: string | undefined): string[] {
-  return (value ?? '')
-    .split(',')
-    .map(s => s.trim())
-    .filter(Boolean);
-}
-
-const HOOK_TYPES = new Set(['PreSync', 'Sync', 'PostSync', 'SyncFail', 'Skip']);
-
-const HELM_HOOK_TYPES: Record<string, string> = {
-  'pre-install': 'PreSync',
-  'pre-upgrade': 'PreSync',
-  'post-install': 'PostSync',
-  'post-upgrade': 'PostSync',
-};
-
-/** The hook types of an object (`hook.Types`): Argo CD's annotation, else Helm's. */
-export function hookTypes(obj: KubeObject | undefined): string[] {
-  const a = annotationsOf(obj);
-  const types = csv(a[ANNOTATION_HOOK]).filter(t => HOOK_TYPES.has(t));
-  if (types.length > 0) return types;
-  return [
-    ...new Set(
-      csv(a[HELM_HOOK])
-        .map(t => HELM_HOOK_TYPES[t])
-        .filter(Boolean),
-    ),
-  ];
-}
-
-/** `hook.Skip`: annotated `Skip` and nothing else. */
-export function isSkip(obj: KubeObject | undefined): boolean {
-  const types = hookTypes(obj);
-  return types.includes('Skip') && types.length === 1;
-}
-
-/** `hook.IsHook`. */
-export function isHook(obj: KubeObject | undefined): boolean {
-  const a = annotationsOf(obj);
-  if (ANNOTATION_HOOK in a) return !isSkip(obj);
-  return HELM_HOOK in a && hookTypes(obj).length > 0;
-}
-
-/** The sync phases an object takes part in (`syncPhases`). */
-export function syncPhases(obj: KubeObject): string[] {
-  if (isSkip(obj)) return [];
-  if (isHook(obj)) {
-    return [...new Set(hookTypes(obj).filter(t => t !== 'Skip'))];
-  }
-  return ['Sync'];
-}
-
-/** `hook.DeletePolicies`; `BeforeHookCreation` when none is given. */
-export function deletePolicies(obj: KubeObject | undefined): string[] {
-  const a = annotationsOf(obj);
-  const policies = csv(a[ANNOTATION_HOOK_DELETE_POLICY]).filter(p =>
-    ['HookSucceeded', 'HookFailed', 'BeforeHookCreation'].includes(p),
-  );
-  const helm: Record<string, string> = {
-    'before-hook-creation': 'BeforeHookCreation',
-    'hook-succeeded': 'HookSucceeded',
-    'hook-failed': 'HookFailed',
-  };
-  for (const p of csv(a[HELM_HOOK_DELETE_POLICY])) {
-    if (helm[p]) policies.push(helm[p]);
-  }
-  return policies.length > 0 ? policies : ['BeforeHookCreation'];
-}
-
-/** Go's `strconv.Atoi`: an optional sign and decimal digits, nothing else. */
-export function atoi(text: string | undefined): number | undefined {
-  if (text === undefined || !/^[+-]?\d+$/.test(text)) return undefined;
-  const n = Number(text);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
-
-/**
- * `syncwaves.Wave`: the `argocd.argoproj.io/sync-wave` annotation parsed
- * with Atoi; anything else (`"1.5"`, `" 1"`) falls back to the Helm hook
- * weight, else 0.
- */
-export function syncWave(obj: KubeObject | undefined): number {
-  const a = annotationsOf(obj);
-  return atoi(a[ANNOTATION_SYNC_WAVE]) ?? atoi(a[HELM_HOOK_WEIGHT]) ?? 0;
-}
-
-/** Whether a comma-separated options annotation holds an option. */
-export function hasAnnotationOption(
-  obj: KubeObject | undefined,
-  annotation: string,
-  option: string,
-): boolean {
-  return csv(annotationsOf(obj)[annotation]).includes(option);
-}
-
-// ---------------------------------------------------------------------------
-// Tracking (annotation tracking, Argo CD 3.x's default)
-
-/** `<app>:<group>/<kind>:<namespace>/<name>`. */
-export function trackingId(
-  appName: string,
-  group: string,
-  kind: string,
-  namespace: string | undefined,
-  name: string,
-): string {
-  return `${appName}:${group}/${kind}:${namespace ?? ''}/${name}`;
-}
-
-/** The app a live object is tracked by, if its tracking id is its own. */
-export function trackedBy(
-  obj: KubeObject,
-  namespaced: boolean,
-): string | undefined {
-  const id = annotationsOf(obj)[ANNOTATION_TRACKING_ID];
-  if (!id) return undefined;
-  const i = id.indexOf(':');
-  if (i < 0) return undefined;
-  const appName = id.slice(0, i);
-  const expected = trackingId(
-    appName,
-    groupOf(obj.apiVersion),
-    obj.kind,
-    namespaced ? obj.metadata.namespace : '',
-    obj.metadata.name,
-  );
-  // A copied annotation (e.g. on an object created by another controller
-  // from a template) does not make the copy part of the app.
-  return id === expected ? appName : undefined;
-}
-
-// ---------------------------------------------------------------------------
-// Diff
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-const isEmpty = (v: unknown) =>
-  (Array.isArray(v) && v.length === 0) ||
-  (isPlainObject(v) && Object.keys(v).length === 0);
-
-/**
- * Whether every field of `desired` is present and equal in `live`: maps
- * recursively, lists element by element with equal length, scalars equal.
- * An empty map or list matches an absent field, as the API server drops
- * them.
- */
-export function isSubset(desired: unknown, live: unknown): boolean {
-  if (desired === null || desired === undefined) {
-    return live === null || live === undefined;
-  }
-  if (live === undefined || live === null) return isEmpty(desired);
-  if (Array.isArray(desired)) {
-    return (
-      Array.isArray(live) &&
-      live.length === desired.length &&
-      desired.every((d, i) => isSubset(d, live[i]))
-    );
-  }
-  if (isPlainObject(desired)) {
-    return (
-      isPlainObject(live) &&
-      Object.entries(desired).every(([k, v]) => isSubset(v, live[k]))
-    );
-  }
-  return desired === live;
-}
-
-/** A Secret's `stringData` folded into `data`, as the API server stores it. */
-export function foldStringData(obj: KubeObject): KubeObject {
-  if (groupOf(obj.apiVersion) !== '' || obj.kind !== 'Secret') return obj;
-  const stringData = obj.stringData as Record<string, string> | undefined;
-  if (!stringData) return obj;
-  const { stringData: _, ...rest } = obj;
-  const data = { ...((obj.data as Record<string, string>) ?? {}) };
-  for (const [k, v] of Object.entries(stringData)) {
-    data[k] = Buffer.from(String(v), 'utf8').toString('base64');
-  }
-  return { ...rest, data } as KubeObject;
-}
-
-function removePointer(obj: unknown, pointer: string) {
-  const parts = pointer
-    .split('/')
-    .slice(1)
-    .map(p => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-  let cur: unknown = obj;
-  for (let i = 0; i < parts.length - 1; i++) {
-    if (cur === null || typeof cur !== 'object') return;
-    cur = (cur as Record<string, unknown>)[parts[i]];
-  }
-  if (cur !== null && typeof cur === 'object' && parts.length > 0) {
-    const last = parts[parts.length - 1];
-    if (Array.isArray(cur)) cur.splice(Number(last), 1);
-    else delete (cur as Record<string, unknown>)[last];
-  }
-}
-
-/** The fields of a desired object that take part in the comparison. */
-function comparable(
-  target: KubeObject,
-  app: Application,
-  group: string,
-): Record<string, unknown> {
-  const { status: _s, metadata, ...rest } = foldStringData(target);
-  const meta: Record<string, unknown> = { name: metadata.name };
-  if (metadata.namespace) meta.namespace = metadata.namespace;
-  if (metadata.labels) meta.labels = metadata.labels;
-  if (metadata.annotations) meta.annotations = metadata.annotations;
-  const out = structuredClone({ ...rest, metadata: meta }) as Record<
-    string,
-    unknown
-  >;
-  for (const rule of app.spec.ignoreDifferences ?? []) {
-    if ((rule.group ?? '') !== group || rule.kind !== target.kind) continue;
-    if (rule.name && rule.name !== metadata.name) continue;
-    if (rule.namespace && rule.namespace !== metadata.namespace) continue;
-    for (const p of rule.jsonPointers ?? []) removePointer(out, p);
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------
-// Compare
+export {
+  atoi,
+  deletePolicies,
+  hasAnnotationOption,
+  hookTypes,
+  isHook,
+  isSkip,
+  syncPhases,
+  syncWave,
+  trackedBy,
+  trackingId,
+} from './annotations';
+export { foldStringData, isSubset } from './diff';
 
 /** A resource the app manages: a desired object, its live object, or both. */
 export interface ManagedResource {
@@ -562,11 +347,4 @@ export function resourceStatuses(result: CompareResult): ResourceStatus[] {
       if (ka < kb) return -1;
       return ka > kb ? 1 : 0;
     });
-}
-
-/** Drops the annotation kubectl writes, for comparing applied configurations. */
-export function withoutLastApplied(obj: KubeObject): KubeObject {
-  const annotations = { ...(obj.metadata.annotations ?? {}) };
-  delete annotations[ANNOTATION_LAST_APPLIED];
-  return { ...obj, metadata: { ...obj.metadata, annotations } };
 }

@@ -4,14 +4,9 @@
  * objects they own through `ownerReferences` (a Job's Pods, an
  * ExternalSecret's Secret).
  */
-import { KubeObject, ObjectStore } from '../kube/types';
-import {
-  HealthStatus,
-  ResourceStatus,
-  groupOf,
-  versionOf,
-} from './argocdTypes';
-import { HealthOverrides, resourceHealth } from './argocdHealth';
+import { KubeObject, ObjectStore } from '../../kube/types';
+import { HealthStatus, ResourceStatus, groupOf, versionOf } from './types';
+import { HealthOverrides, resourceHealth } from './health';
 
 /** Identifies a resource of the tree. */
 export interface ResourceRef {

@@ -1,5 +1,5 @@
-import { MemoryObjectStore } from '../kube/store';
-import { startArgoCdController } from './argocd';
+import { MemoryObjectStore } from '../../../kube/store';
+import { startArgoCdController } from '.';
 import {
   GitFixture,
   appProject,
@@ -9,9 +9,9 @@ import {
   startGitFixture,
   testContext,
   waitFor,
-} from './argocdTestkit';
-import { Application } from './argocdTypes';
-import { Controller } from './types';
+} from '../__testUtils__/testkit';
+import { Application } from '../types';
+import { Controller } from '../../types';
 
 const NS = 'openshift-gitops';
 

@@ -10,8 +10,8 @@ import {
   parseCron,
   parseGoDuration,
   validatePermissions,
-} from './argocdProject';
-import { Application, AppProject } from './argocdTypes';
+} from '.';
+import { Application, AppProject } from '../types';
 
 const project = (spec: AppProject['spec']): AppProject => ({
   apiVersion: 'argoproj.io/v1alpha1',

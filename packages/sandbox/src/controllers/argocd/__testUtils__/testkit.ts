@@ -6,14 +6,14 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { BUILTIN_TYPES, INITIAL_NAMESPACES } from '../kube/builtins';
-import { loadCrdTypes } from '../kube/crds';
-import { MemoryObjectStore } from '../kube/store';
-import { KubeObject } from '../kube/types';
-import { FaultInjector } from '../faults';
-import { PROFILES } from '../profile';
-import { ControllerContext } from './types';
-import { GitServer, runGit, startGitServer } from './git';
+import { BUILTIN_TYPES, INITIAL_NAMESPACES } from '../../../kube/builtins';
+import { loadCrdTypes } from '../../../kube/crds';
+import { MemoryObjectStore } from '../../../kube/store';
+import { KubeObject } from '../../../kube/types';
+import { FaultInjector } from '../../../faults';
+import { PROFILES } from '../../../profile';
+import { ControllerContext } from '../../types';
+import { GitServer, runGit, startGitServer } from '../../git';
 
 /** A store holding the sandbox's types and initial namespaces. */
 export function newStore(extraNamespaces: string[] = []): MemoryObjectStore {

@@ -15,10 +15,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { KubeObject } from '../kube/types';
-import { ApplicationSource } from './argocdTypes';
-import { gitEnv, runGit } from './git';
-import { globMatch } from './argocdProject';
+import { KubeObject } from '../../kube/types';
+import { ApplicationSource } from './types';
+import { gitEnv, runGit } from '../git';
+import { globMatch } from './project';
 
 /**
  * A manifest generation failure; `message` is what follows
