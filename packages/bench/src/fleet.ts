@@ -9,22 +9,19 @@
  * what changes and when.
  */
 import { ApplicationRole } from '@internal/plugin-logging-environments-common';
-import { FaultInjector, FaultRule } from '@internal/sandbox';
-/* eslint-disable @backstage/no-forbidden-package-imports */
-import { createCrdAdmission } from '@internal/sandbox/src/kube/admission';
 import {
   BUILTIN_TYPES,
+  FaultInjector,
+  FaultRule,
   INITIAL_NAMESPACES,
-} from '@internal/sandbox/src/kube/builtins';
-import { loadCrdTypes } from '@internal/sandbox/src/kube/crds';
-import {
   KubeApiServer,
+  KubeObject,
+  MemoryObjectStore,
+  createCrdAdmission,
+  loadCrdTypes,
+  selfSignedCertificate,
   startKubeApiServer,
-} from '@internal/sandbox/src/kube/server';
-import { MemoryObjectStore } from '@internal/sandbox/src/kube/store';
-import { selfSignedCertificate } from '@internal/sandbox/src/kube/tls';
-import { KubeObject } from '@internal/sandbox/src/kube/types';
-/* eslint-enable @backstage/no-forbidden-package-imports */
+} from '@internal/sandbox';
 import { randomBytes } from 'node:crypto';
 import {
   ARGOCD_NAMESPACE,

@@ -15,14 +15,17 @@ import {
   AwsClientFactory,
   ConfigClusterRegistry,
 } from '@internal/plugin-logging-environments-node';
-import { Sandbox, startSandbox } from '@internal/sandbox';
+import {
+  Sandbox,
+  portalConfig,
+  seedSandbox,
+  startSandbox,
+} from '@internal/sandbox';
 /* eslint-disable @backstage/no-forbidden-package-imports */
 // The backend's own helper for running bootstrap actions outside a backend
 // (its real record service on SQLite), as packages/backend's tests use it.
 // eslint-disable-next-line no-restricted-imports
 import { localRecords } from '@internal/plugin-logging-environments-backend/src/services/records/__testUtils__/localRecords';
-import { portalConfig } from '@internal/sandbox/src/portalConfig';
-import { seedSandbox } from '@internal/sandbox/src/seed';
 /* eslint-enable @backstage/no-forbidden-package-imports */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -9,8 +9,10 @@ import { join, resolve } from 'node:path';
 import { awsInventory, AwsInventory, startAwsProxy, startMoto } from './aws';
 import { startControlServer } from './control';
 import { startGitServer } from './controllers/git';
-import { startArgoCdController } from './controllers/argocd';
-import { startArgoCdApiServer } from './controllers/argocdApi';
+import {
+  startArgoCdApiServer,
+  startArgoCdController,
+} from './controllers/argocd';
 import { startClusterLoggingController } from './controllers/clusterLogging';
 import { startExternalSecretsController } from './controllers/externalSecrets';
 import { startJobController } from './controllers/jobs';
@@ -44,6 +46,28 @@ export { FaultInjector } from './faults';
 export type { FaultAction, FaultHit, FaultRule } from './faults';
 export { PROFILES } from './profile';
 export type { SandboxProfile } from './profile';
+export { seedSandbox } from './seed';
+export type { SeedOptions } from './seed';
+export { portalConfig } from './portalConfig';
+// The parts of the Kubernetes API, for clusters without the simulated
+// operators (the benchmarks' fleet) and for checks against the served types.
+export {
+  ApiError,
+  BUILTIN_TYPES,
+  INITIAL_NAMESPACES,
+  MemoryObjectStore,
+  createCrdAdmission,
+  loadCrdTypes,
+  selfSignedCertificate,
+  startKubeApiServer,
+} from './kube';
+export type {
+  CrdAdmission,
+  KubeApiServer,
+  KubeApiServerOptions,
+  KubeObject,
+  TlsCertificate,
+} from './kube';
 
 /** Ports to listen on (all on 127.0.0.1); a free port for each one left out. */
 export interface SandboxPorts {

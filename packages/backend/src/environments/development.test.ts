@@ -6,8 +6,7 @@
  * check passed), and the environment ends up live, forwarder last.
  */
 import { EnvironmentDetails } from '@internal/plugin-logging-environments-common';
-import { Sandbox, startSandbox } from '@internal/sandbox';
-import { seedSandbox } from '@internal/sandbox/src/seed';
+import { Sandbox, startSandbox, seedSandbox } from '@internal/sandbox';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 import { WAVE_PLAN } from '@internal/plugin-logging-environments-common';
-import { runHealthLua } from '@internal/sandbox/src/controllers/lua';
+import { runHealthLua } from '@internal/sandbox/testUtils';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';

@@ -3,7 +3,7 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import scaffolderModule from '@internal/plugin-scaffolder-backend-module-logging-environments';
 import { Sandbox, startSandbox } from '@internal/sandbox';
-import { isGroupKindPermitted } from '@internal/sandbox/src/controllers/argocdProject';
+import { isGroupKindPermitted } from '@internal/sandbox/testUtils';
 import {
   mkdirSync,
   mkdtempSync,

@@ -58,10 +58,7 @@ import {
   KubernetesObject,
   KubernetesObjectApi,
 } from '@kubernetes/client-node';
-import {
-  AwsAccess,
-  AwsPrincipal,
-} from '@internal/sandbox/src/controllers/awsAccess';
+import { AwsAccess, AwsPrincipal } from '@internal/sandbox/testUtils';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import { join } from 'node:path';

@@ -13,8 +13,7 @@
  */
 import { mockCredentials } from '@backstage/backend-test-utils';
 import { EnvironmentDetails } from '@internal/plugin-logging-environments-common';
-import { Sandbox, startSandbox } from '@internal/sandbox';
-import { seedSandbox } from '@internal/sandbox/src/seed';
+import { Sandbox, startSandbox, seedSandbox } from '@internal/sandbox';
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

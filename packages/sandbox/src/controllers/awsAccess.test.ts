@@ -15,7 +15,7 @@ import {
   adminClients,
   createIamUser,
   startTestMoto,
-} from './testing';
+} from './__testUtils__/operators';
 
 describe('evaluatePolicies', () => {
   const allowPut: PolicyDocument = {

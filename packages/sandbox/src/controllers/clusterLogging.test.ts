@@ -4,7 +4,12 @@ import {
   collectedNamespaces,
   startClusterLoggingController,
 } from './clusterLogging';
-import { conditionOf, newTestStore, testContext, waitFor } from './testing';
+import {
+  conditionOf,
+  newTestStore,
+  testContext,
+  waitFor,
+} from './__testUtils__/operators';
 import { Controller } from './types';
 
 const NS = 'openshift-logging';

@@ -8,7 +8,12 @@ import {
   startJobController,
   waitsOfContainer,
 } from './jobs';
-import { conditionOf, newTestStore, testContext, waitFor } from './testing';
+import {
+  conditionOf,
+  newTestStore,
+  testContext,
+  waitFor,
+} from './__testUtils__/operators';
 import { Controller } from './types';
 
 const NS = 'openshift-logging';

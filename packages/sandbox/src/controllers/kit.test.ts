@@ -1,6 +1,6 @@
 import { KubeObject } from '../kube/types';
 import { keyOf, setCondition, startWorkQueue, writeStatus } from './kit';
-import { newTestStore, testContext, waitFor } from './testing';
+import { newTestStore, testContext, waitFor } from './__testUtils__/operators';
 
 const LOKI = { apiVersion: 'loki.grafana.com/v1', kind: 'LokiStack' };
 

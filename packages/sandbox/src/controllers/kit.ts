@@ -4,6 +4,7 @@
  * operator), status writes that re-read on a 409 Conflict and skip no-op
  * writes, and Kubernetes condition helpers.
  */
+import { randomBytes } from 'node:crypto';
 import { ApiError, KubeObject, ObjectRef, ObjectStore } from '../kube/types';
 import { ControllerContext } from './types';
 
@@ -322,9 +323,9 @@ export function recordEvent(
       apiVersion: 'v1',
       kind: 'Event',
       metadata: {
-        name: `${involved.metadata.name}.${Date.now().toString(16)}${Math.floor(
-          Math.random() * 0xffff,
-        ).toString(16)}`,
+        // Random, as unique as the event recorder's: several Events about
+        // one object are often written in the same millisecond.
+        name: `${involved.metadata.name}.${randomBytes(8).toString('hex')}`,
         namespace,
       },
       involvedObject: {

@@ -23,7 +23,7 @@ import {
   startTestMoto,
   testContext,
   waitFor,
-} from './testing';
+} from './__testUtils__/operators';
 import { Controller } from './types';
 
 const NS = 'openshift-logging';

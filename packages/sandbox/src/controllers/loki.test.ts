@@ -20,7 +20,7 @@ import {
   startTestMoto,
   testContext,
   waitFor,
-} from './testing';
+} from './__testUtils__/operators';
 import { Controller } from './types';
 
 const LOKI = { apiVersion: 'loki.grafana.com/v1', kind: 'LokiStack' };

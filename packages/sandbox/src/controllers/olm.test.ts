@@ -1,6 +1,11 @@
 import { KubeObject } from '../kube/types';
 import { startOlmController } from './olm';
-import { conditionOf, newTestStore, testContext, waitFor } from './testing';
+import {
+  conditionOf,
+  newTestStore,
+  testContext,
+  waitFor,
+} from './__testUtils__/operators';
 import { Controller } from './types';
 
 const SUB = {

@@ -42,5 +42,3 @@ export type { KubeApiServer, KubeApiServerOptions } from './server';
 export { selfSignedCertificate } from './tls';
 export type { TlsCertificate } from './tls';
 export { decodeProtobufObject, isProtobuf } from './protobuf';
-export { startTestKube } from './testing';
-export type { TestKube } from './testing';

@@ -16,7 +16,7 @@ export interface PrinterColumn {
 }
 
 /** A column of a `meta.k8s.io` Table. */
-interface ColumnDefinition {
+export interface ColumnDefinition {
   name: string;
   type: string;
   format: string;

@@ -1,6 +1,6 @@
 /**
  * Shared types of the sandbox's Kubernetes API. The API server
- * (src/kube/server.ts), the object store (src/kube/store.ts) and the
+ * (src/kube/server/), the object store (src/kube/store.ts) and the
  * simulated operators (src/controllers/*) all speak these.
  */
 

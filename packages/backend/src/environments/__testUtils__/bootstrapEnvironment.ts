@@ -23,8 +23,7 @@ import {
 import { DatabaseEnvironmentRecordsStore } from '@internal/plugin-logging-environments-backend/src/database/DatabaseEnvironmentRecordsStore';
 import { localRecords } from '@internal/plugin-logging-environments-backend/src/services/records/__testUtils__/localRecords';
 /* eslint-enable @backstage/no-forbidden-package-imports */
-import { Sandbox } from '@internal/sandbox';
-import { seedSandbox } from '@internal/sandbox/src/seed';
+import { Sandbox, seedSandbox } from '@internal/sandbox';
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

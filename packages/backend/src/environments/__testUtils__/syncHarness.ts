@@ -27,8 +27,7 @@ import {
 import { testEnvironment } from '@internal/plugin-logging-environments-backend/src/services/__testUtils__/environment';
 import { currentRevisionOf } from '@internal/plugin-logging-environments-backend/src/services/revision/binding';
 /* eslint-enable @backstage/no-forbidden-package-imports */
-import { Sandbox, startSandbox } from '@internal/sandbox';
-import { seedSandbox } from '@internal/sandbox/src/seed';
+import { Sandbox, startSandbox, seedSandbox } from '@internal/sandbox';
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';

@@ -1,7 +1,6 @@
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import loggingEnvironmentsPlugin from '@internal/plugin-logging-environments-backend';
-import { Sandbox } from '@internal/sandbox';
-import { portalConfig } from '@internal/sandbox/src/portalConfig';
+import { Sandbox, portalConfig } from '@internal/sandbox';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@ import {
   MemoryObjectStore,
   createCrdAdmission,
   loadCrdTypes,
-} from '@internal/sandbox/src/kube';
+} from '@internal/sandbox';
 import { Manifest } from './kustomize';
 
 const types = [...BUILTIN_TYPES, ...loadCrdTypes()];
