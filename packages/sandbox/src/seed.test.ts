@@ -200,7 +200,6 @@ describe('seedSandbox', () => {
     expect(Object.keys(cm.data as object).sort()).toEqual([
       'resource.customizations.health.loki.grafana.com_LokiStack',
       'resource.customizations.health.observability.openshift.io_ClusterLogForwarder',
-      'resource.customizations.useOpenLibs.observability.openshift.io_ClusterLogForwarder',
     ]);
     expect(
       (cm.data as Record<string, string>)[

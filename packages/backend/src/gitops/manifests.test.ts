@@ -1,6 +1,13 @@
 import { WAVE_PLAN } from '@internal/plugin-logging-environments-common';
+// The health checks' TypeScript mirror, which the plugin does not export:
+// it must agree with the Lua on the same objects.
+// eslint-disable-next-line @backstage/no-forbidden-package-imports
+import {
+  clusterLogForwarderHealth,
+  lokiStackHealth,
+} from '@internal/plugin-logging-environments-backend/src/services/health/argoHealth';
 import { runHealthLua } from '@internal/sandbox/testUtils';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { parse } from 'yaml';
@@ -182,18 +189,38 @@ describe('manifests', () => {
 describe('Argo CD health checks', () => {
   const healthDir = join(manifests, 'argocd', 'health');
 
-  it('are shipped as argocd-cm resource customizations', async () => {
+  it('are shipped as argocd-cm resource customizations, without useOpenLibs', async () => {
     const [cm] = await kustomize(healthDir);
     expect(cm.metadata).toMatchObject({
       name: 'argocd-cm',
       namespace: 'openshift-gitops',
     });
+    // The OpenShift GitOps operator writes spec.resourceHealthChecks as
+    // these keys only, never a useOpenLibs key: the scripts must not need one.
     expect(Object.keys(cm.data).sort()).toEqual([
       'resource.customizations.health.loki.grafana.com_LokiStack',
       'resource.customizations.health.observability.openshift.io_ClusterLogForwarder',
-      'resource.customizations.useOpenLibs.observability.openshift.io_ClusterLogForwarder',
     ]);
   });
+
+  // Hides every library Argo CD's Lua VM may have open besides the base
+  // functions (argo-cd util/lua/lua.go opens package, table and a safe os
+  // even without useOpenLibs): a script that needs none runs the same.
+  // On the script's first line, so error line numbers stay right.
+  const BASE_ONLY =
+    'local string, table, os, math, io, coroutine, debug, utf8, package, require = nil; ';
+
+  it('hide the libraries from a script run with BASE_ONLY', async () => {
+    await expect(
+      runHealthLua(
+        `${BASE_ONLY}return { status = "Healthy", message = table.concat({}) }`,
+        {},
+        { useOpenLibs: false },
+      ),
+    ).rejects.toThrow("attempt to index a nil value (local 'table')");
+  });
+
+  const sources = readFileSync(join(healthDir, 'SOURCES.md'), 'utf8');
 
   // Same shape as argo-cd's resource_customizations: health.lua beside a
   // health_test.yaml listing inputs and the expected status and message.
@@ -210,7 +237,28 @@ describe('Argo CD health checks', () => {
       }>;
     };
     const script = readFileSync(join(healthDir, suite, 'health.lua'), 'utf8');
-    const key = suite.replace('/', '_');
+    const fixtures = readdirSync(join(dirname(testFile), 'testdata'));
+
+    it('lists every fixture in health_test.yaml, each naming its source', () => {
+      expect(tests.map(t => t.inputPath).sort()).toEqual(
+        fixtures.map(f => `testdata/${f}`).sort(),
+      );
+      for (const f of fixtures) {
+        const text = readFileSync(
+          join(dirname(testFile), 'testdata', f),
+          'utf8',
+        );
+        expect(text).toMatch(/^# Source: /);
+        expect(sources).toContain(`${suite}/testdata/${f}`);
+      }
+    });
+
+    it('calls no Lua library, on any path', () => {
+      const code = script.replace(/--.*$/gm, '');
+      expect(code).not.toMatch(/\b(string|table|os|math|io|utf8)\s*\./);
+      // Nor string methods (s:sub(...)), which go through the string library.
+      expect(code).not.toMatch(/:\s*\w+\s*\(/);
+    });
 
     it.each(tests.map(t => [t.inputPath, t] as const))(
       '%s',
@@ -218,16 +266,141 @@ describe('Argo CD health checks', () => {
         const obj = parse(
           readFileSync(join(dirname(testFile), t.inputPath), 'utf8'),
         );
-        // Argo CD opens the full standard library only where argocd-cm says so.
-        const [cm] = await kustomize(healthDir);
-        const useOpenLibs =
-          cm.data[`resource.customizations.useOpenLibs.${key}`] === 'true';
-        const result = await runHealthLua(script, obj, { useOpenLibs });
-        expect({
-          status: result.status,
-          message: result.message ?? '',
-        }).toEqual(t.healthStatus);
+        // As Argo CD runs a customization without useOpenLibs, and with
+        // nothing but the base functions.
+        for (const source of [script, BASE_ONLY + script]) {
+          const result = await runHealthLua(source, obj, {
+            useOpenLibs: false,
+          });
+          expect({
+            status: result.status,
+            message: result.message ?? '',
+          }).toEqual(t.healthStatus);
+        }
       },
     );
   });
+
+  // Odd shapes the fixtures do not show, through the Lua and its TypeScript
+  // mirror (argoHealth.ts), which must agree.
+  const c = (type: string, status: string, more: object = {}) => ({
+    type,
+    status,
+    ...more,
+  });
+  const V = 'observability.openshift.io/Valid';
+  const edgeCases: Array<
+    [string, 'LokiStack' | 'ClusterLogForwarder', object, object]
+  > = [
+    [
+      'empty conditions',
+      'LokiStack',
+      { status: { conditions: [] } },
+      {
+        status: 'Progressing',
+        message: 'Waiting for the Loki Operator to report status',
+      },
+    ],
+    [
+      'Ready with an empty message, a null reason',
+      'LokiStack',
+      { status: { conditions: [c('Ready', 'True', { message: '' })] } },
+      { status: 'Healthy', message: 'All components ready' },
+    ],
+    [
+      'Degraded without reason or message',
+      'LokiStack',
+      { status: { conditions: [c('Degraded', 'True', { reason: null })] } },
+      { status: 'Degraded', message: 'Degraded' },
+    ],
+    [
+      'Ready Unknown',
+      'LokiStack',
+      { status: { conditions: [c('Ready', 'Unknown')] } },
+      {
+        status: 'Progressing',
+        message: 'Waiting for the Loki Operator to report status',
+      },
+    ],
+    [
+      'an empty status',
+      'ClusterLogForwarder',
+      { status: {} },
+      {
+        status: 'Progressing',
+        message: 'Waiting for the Cluster Logging Operator to report status',
+      },
+    ],
+    [
+      'Ready Unknown without a message',
+      'ClusterLogForwarder',
+      {
+        status: {
+          conditions: [
+            c('Ready', 'Unknown', { reason: 'UnknownState', message: '' }),
+          ],
+        },
+      },
+      { status: 'Progressing', message: 'UnknownState' },
+    ],
+    [
+      'Ready True beside a False Valid',
+      'ClusterLogForwarder',
+      {
+        status: {
+          conditions: [
+            c('Ready', 'True'),
+            c(V, 'False', { reason: 'ValidationFailure' }),
+          ],
+        },
+      },
+      { status: 'Degraded', message: 'ValidationFailure' },
+    ],
+    [
+      'item names matched whole, and from pipeline references',
+      'ClusterLogForwarder',
+      {
+        spec: {
+          outputs: [{ name: 'a' }, { name: 'a-b' }, { name: 7 }],
+          pipelines: [{ name: 'p', inputRefs: ['audit'], outputRefs: ['a'] }],
+        },
+        status: {
+          conditions: [c('Ready', 'True', { message: null })],
+          inputConditions: [
+            c(`${V}Input-audit`, 'False', { reason: 'MissingSpec' }),
+          ],
+          outputConditions: [
+            c(`${V}Output-a`, 'True'),
+            c(`${V}Output-a-b`, 'False', { reason: 'R', message: 'm' }),
+            c(`${V}Output-gone`, 'False', { message: 'stale' }),
+          ],
+        },
+      },
+      {
+        status: 'Degraded',
+        message: `input audit: MissingSpec; output a-b: R: m; ${V}Output-gone: ${V}Output-gone: stale`,
+      },
+    ],
+  ];
+  it.each(edgeCases)(
+    'agrees with argoHealth.ts: %s (%s)',
+    async (_name, kind, obj, expected) => {
+      const suite =
+        kind === 'LokiStack'
+          ? 'loki.grafana.com/LokiStack'
+          : 'observability.openshift.io/ClusterLogForwarder';
+      const script = readFileSync(join(healthDir, suite, 'health.lua'), 'utf8');
+      const lua = await runHealthLua(BASE_ONLY + script, obj, {
+        useOpenLibs: false,
+      });
+      expect({ status: lua.status, message: lua.message ?? '' }).toEqual(
+        expected,
+      );
+      const mirror =
+        kind === 'LokiStack'
+          ? lokiStackHealth(obj as any)
+          : clusterLogForwarderHealth(obj as any);
+      expect(mirror).toEqual(expected);
+    },
+  );
 });

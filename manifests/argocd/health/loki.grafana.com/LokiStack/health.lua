@@ -1,8 +1,16 @@
 -- Argo CD health of a LokiStack (loki.grafana.com/v1), from the conditions
--- the Loki Operator writes: Failed and Degraded are errors, Ready means every
--- component runs, Pending means components are starting.
+-- the Loki Operator writes (grafana/loki operator/internal/status): one main
+-- condition is True at a time (Failed, Degraded, Pending or Ready) and the
+-- ones it replaced stay behind with status False. Warning conditions sit
+-- beside the main one; they flag configurations that do not stop the stack,
+-- so they leave the health alone. Without a True main condition the health
+-- cannot be told, which is never Healthy.
+--
+-- Base functions only (no string, table or os library): OpenShift GitOps
+-- runs spec.resourceHealthChecks without useOpenLibs.
 local hs = {}
-local function condition(kind)
+
+local function active(kind)
   if obj.status == nil or obj.status.conditions == nil then
     return nil
   end
@@ -14,22 +22,30 @@ local function condition(kind)
   return nil
 end
 
-local failed = condition("Failed") or condition("Degraded")
+local function given(text)
+  return text ~= nil and text ~= ""
+end
+
+local failed = active("Failed") or active("Degraded")
 if failed ~= nil then
   hs.status = "Degraded"
-  hs.message = (failed.reason or failed.type) .. ": " .. (failed.message or "")
+  hs.message = given(failed.reason) and failed.reason or failed.type
+  if given(failed.message) then
+    hs.message = hs.message .. ": " .. failed.message
+  end
   return hs
 end
-local ready = condition("Ready")
+local ready = active("Ready")
 if ready ~= nil then
   hs.status = "Healthy"
-  hs.message = ready.message or "All components ready"
+  hs.message = given(ready.message) and ready.message or "All components ready"
   return hs
 end
-local pending = condition("Pending")
+local pending = active("Pending")
 if pending ~= nil then
   hs.status = "Progressing"
-  hs.message = pending.message or "Some LokiStack components pending on dependencies"
+  hs.message = given(pending.message) and pending.message
+    or "One or more LokiStack components pending on dependencies"
   return hs
 end
 hs.status = "Progressing"

@@ -49,17 +49,71 @@ describe('health as the Argo CD Lua checks compute it', () => {
         status: { conditions: [{ type: 'Ready', status: 'True' }] },
       }),
     ).toEqual({ status: 'Healthy', message: 'All components ready' });
+    // Only a Warning is True: no main condition, so not Healthy.
+    expect(
+      lokiStackHealth({
+        status: {
+          conditions: [
+            { type: 'Warning', status: 'True', reason: 'W' },
+            { type: 'Ready', status: 'False', reason: 'ReadyComponents' },
+          ],
+        },
+      }),
+    ).toEqual({
+      status: 'Progressing',
+      message: 'Waiting for the Loki Operator to report status',
+    });
+
     expect(
       clusterLogForwarderHealth({
         status: {
           conditions: [{ type: 'Ready', status: 'False', message: 'not yet' }],
         },
       }),
-    ).toEqual({ status: 'Degraded', message: 'NotReady: not yet' });
+    ).toEqual({ status: 'Degraded', message: 'Ready: not yet' });
+    // The item's name comes from the spec, matched whole ("a" is not "a-b"),
+    // and from the pipelines' references (the reserved inputs).
+    expect(
+      clusterLogForwarderHealth({
+        spec: {
+          outputs: [{ name: 'a' }, { name: 'a-b' }],
+          pipelines: [{ name: 'p', inputRefs: ['audit'], outputRefs: ['a'] }],
+        },
+        status: {
+          conditions: [{ type: 'Ready', status: 'True' }],
+          inputConditions: [
+            {
+              type: 'observability.openshift.io/ValidInput-audit',
+              status: 'False',
+              reason: 'MissingSpec',
+              message: 'audit has nil audit spec',
+            },
+          ],
+          outputConditions: [
+            {
+              type: 'observability.openshift.io/ValidOutput-a',
+              status: 'True',
+            },
+            {
+              type: 'observability.openshift.io/ValidOutput-a-b',
+              status: 'False',
+              reason: 'ValidationFailure',
+              message: 'not referenced by any pipeline',
+            },
+          ],
+        },
+      }),
+    ).toEqual({
+      status: 'Degraded',
+      message:
+        'input audit: MissingSpec: audit has nil audit spec; output a-b: ValidationFailure: not referenced by any pipeline',
+    });
+    // A failing item the spec does not name (stale) keeps its condition type.
     expect(
       clusterLogForwarderHealth({
         status: {
-          conditions: [
+          conditions: [],
+          pipelineConditions: [
             {
               type: 'observability.openshift.io/ValidPipeline-x',
               status: 'False',
@@ -70,11 +124,42 @@ describe('health as the Argo CD Lua checks compute it', () => {
       }),
     ).toEqual({
       status: 'Degraded',
-      message: 'observability.openshift.io/ValidPipeline-x: bad',
+      message:
+        'observability.openshift.io/ValidPipeline-x: observability.openshift.io/ValidPipeline-x: bad',
     });
-    expect(clusterLogForwarderHealth({ status: { conditions: [] } })).toEqual({
+    // Per-item conditions live in their own lists, not in status.conditions.
+    expect(
+      clusterLogForwarderHealth({
+        status: {
+          conditions: [
+            {
+              type: 'observability.openshift.io/ValidOutput-x',
+              status: 'False',
+            },
+          ],
+        },
+      }),
+    ).toEqual({
       status: 'Progressing',
       message: 'Waiting for the collector to become ready',
     });
+    expect(clusterLogForwarderHealth({ status: {} })).toEqual({
+      status: 'Progressing',
+      message: 'Waiting for the Cluster Logging Operator to report status',
+    });
+    expect(
+      clusterLogForwarderHealth({
+        status: {
+          conditions: [
+            { type: 'Ready', status: 'True' },
+            {
+              type: 'observability.openshift.io/Valid',
+              status: 'False',
+              reason: 'ValidationFailure',
+            },
+          ],
+        },
+      }),
+    ).toEqual({ status: 'Degraded', message: 'ValidationFailure' });
   });
 });

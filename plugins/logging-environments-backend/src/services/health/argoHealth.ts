@@ -1,9 +1,10 @@
 /**
  * The Argo CD health of LokiStacks and ClusterLogForwarders, computed from
- * their conditions exactly as the Lua health checks Argo CD runs
+ * their status exactly as the Lua health checks Argo CD runs
  * (`manifests/argocd/health/<group>/<kind>/health.lua`), so the portal and
  * Argo CD never disagree. A test runs both checks' `health_test.yaml`
- * fixtures through these functions.
+ * fixtures (taken from the operators' own tests and code, see
+ * `manifests/argocd/health/SOURCES.md`) through these functions.
  */
 
 /**
@@ -23,39 +24,70 @@ type Condition = {
   message?: string;
 };
 
-type WithConditions = { status?: { conditions?: Condition[] } } | undefined;
+type LokiStackObject = { status?: { conditions?: Condition[] } } | undefined;
 
-// Lua's `a or b` falls back only on nil (an empty string is kept), as `??`.
+type Named = { name?: unknown };
+type RefField = 'inputRefs' | 'outputRefs' | 'filterRefs';
+type ForwarderObject =
+  | {
+      spec?: {
+        inputs?: Named[];
+        outputs?: Named[];
+        filters?: Named[];
+        pipelines?: Array<Named & Partial<Record<RefField, unknown[]>>>;
+      };
+      status?: {
+        conditions?: Condition[];
+        inputConditions?: Condition[];
+        outputConditions?: Condition[];
+        filterConditions?: Condition[];
+        pipelineConditions?: Condition[];
+      };
+    }
+  | undefined;
+
+// The Lua checks test `x ~= nil and x ~= ""`; YAML's null is nil there.
+const given = (text: string | undefined): text is string =>
+  text !== undefined && text !== null && text !== '';
+
+// What a list is to Lua's `ipairs(list or {})`.
+const items = <T>(list: T[] | undefined): T[] =>
+  Array.isArray(list) ? list : [];
 
 /**
- * `loki.grafana.com/LokiStack/health.lua`: Failed or Degraded is Degraded,
- * Ready is Healthy, Pending is Progressing, no status is Progressing.
+ * `loki.grafana.com/LokiStack/health.lua`: a True Failed or Degraded is
+ * Degraded, a True Ready is Healthy, a True Pending is Progressing; Warning
+ * conditions change nothing; without a True main condition, Progressing.
  *
  * @public
  */
-export function lokiStackHealth(obj: WithConditions): ArgoHealth {
-  const condition = (kind: string) =>
-    obj?.status?.conditions?.find(c => c.type === kind && c.status === 'True');
-  const failed = condition('Failed') ?? condition('Degraded');
+export function lokiStackHealth(obj: LokiStackObject): ArgoHealth {
+  const active = (kind: string) =>
+    items(obj?.status?.conditions).find(
+      c => c.type === kind && c.status === 'True',
+    );
+  const failed = active('Failed') ?? active('Degraded');
   if (failed) {
+    const text = given(failed.reason) ? failed.reason : failed.type;
     return {
       status: 'Degraded',
-      message: `${failed.reason ?? failed.type}: ${failed.message ?? ''}`,
+      message: given(failed.message) ? `${text}: ${failed.message}` : `${text}`,
     };
   }
-  const ready = condition('Ready');
+  const ready = active('Ready');
   if (ready) {
     return {
       status: 'Healthy',
-      message: ready.message ?? 'All components ready',
+      message: given(ready.message) ? ready.message : 'All components ready',
     };
   }
-  const pending = condition('Pending');
+  const pending = active('Pending');
   if (pending) {
     return {
       status: 'Progressing',
-      message:
-        pending.message ?? 'Some LokiStack components pending on dependencies',
+      message: given(pending.message)
+        ? pending.message
+        : 'One or more LokiStack components pending on dependencies',
     };
   }
   return {
@@ -64,48 +96,105 @@ export function lokiStackHealth(obj: WithConditions): ArgoHealth {
   };
 }
 
-const VALID_PREFIX = 'observability.openshift.io/Valid';
-const AUTHORIZED = 'observability.openshift.io/Authorized';
+const GROUP = 'observability.openshift.io/';
+
+const KINDS = [
+  {
+    label: 'input',
+    list: 'inputConditions',
+    prefix: 'ValidInput-',
+    refs: 'inputRefs',
+    spec: 'inputs',
+  },
+  {
+    label: 'output',
+    list: 'outputConditions',
+    prefix: 'ValidOutput-',
+    refs: 'outputRefs',
+    spec: 'outputs',
+  },
+  {
+    label: 'filter',
+    list: 'filterConditions',
+    prefix: 'ValidFilter-',
+    refs: 'filterRefs',
+    spec: 'filters',
+  },
+  {
+    label: 'pipeline',
+    list: 'pipelineConditions',
+    prefix: 'ValidPipeline-',
+    refs: undefined,
+    spec: 'pipelines',
+  },
+] as const;
+
+function describe(c: Condition): string {
+  const text = given(c.reason) ? c.reason : c.type ?? '';
+  return given(c.message) ? `${text}: ${c.message}` : text;
+}
 
 /**
  * `observability.openshift.io/ClusterLogForwarder/health.lua` (Cluster
- * Logging 6 conditions): a False Authorized or Valid* condition is
- * Degraded, Ready=True is Healthy, Ready=False is Degraded, otherwise
- * Progressing.
+ * Logging 6): a False `Authorized` condition or a False condition in
+ * `status.inputConditions`, `outputConditions`, `filterConditions` or
+ * `pipelineConditions` is Degraded, naming each failing item; otherwise a
+ * False `Valid` or `Ready` is Degraded; `Ready=True` is Healthy; anything
+ * else is Progressing.
  *
  * @public
  */
-export function clusterLogForwarderHealth(obj: WithConditions): ArgoHealth {
-  const conditions = obj?.status?.conditions;
-  if (!conditions) {
+export function clusterLogForwarderHealth(obj: ForwarderObject): ArgoHealth {
+  const status = obj?.status;
+  if (status === undefined || status === null) {
     return {
       status: 'Progressing',
       message: 'Waiting for the Cluster Logging Operator to report status',
     };
   }
-  let ready: Condition | undefined;
-  for (const c of conditions) {
-    const type = c.type ?? '';
-    const checked = type === AUTHORIZED || type.startsWith(VALID_PREFIX);
-    if (checked && c.status === 'False') {
-      return {
-        status: 'Degraded',
-        message: `${c.reason ?? c.type}: ${c.message ?? ''}`,
-      };
+  const spec = obj?.spec ?? {};
+  const find = (kind: string) =>
+    items(status.conditions).find(c => c.type === kind);
+
+  const problems: string[] = [];
+  const authorized = find(`${GROUP}Authorized`);
+  if (authorized?.status === 'False') problems.push(describe(authorized));
+  for (const kind of KINDS) {
+    // The item's name as the spec has it (the Lua script cannot cut it out
+    // of the condition type without the string library).
+    const names = [
+      ...items<Named>(spec[kind.spec]).map(i => i.name),
+      ...(kind.refs
+        ? items(spec.pipelines).flatMap(p => items(p[kind.refs]))
+        : []),
+    ].filter((n): n is string => typeof n === 'string');
+    for (const c of items(status[kind.list])) {
+      if (c.status !== 'False') continue;
+      const name = names.find(n => c.type === `${GROUP}${kind.prefix}${n}`);
+      const item =
+        name !== undefined ? `${kind.label} ${name}` : c.type ?? kind.label;
+      problems.push(`${item}: ${describe(c)}`);
     }
-    if (type === 'Ready') ready = c;
   }
+  const valid = find(`${GROUP}Valid`);
+  if (problems.length === 0 && valid?.status === 'False') {
+    problems.push(describe(valid));
+  }
+  const ready = find('Ready');
+  if (problems.length === 0 && ready?.status === 'False') {
+    problems.push(describe(ready));
+  }
+  if (problems.length > 0) {
+    return { status: 'Degraded', message: problems.join('; ') };
+  }
+
   if (ready?.status === 'True') {
     return { status: 'Healthy', message: ready.message ?? '' };
   }
-  if (ready?.status === 'False') {
-    return {
-      status: 'Degraded',
-      message: `${ready.reason ?? 'NotReady'}: ${ready.message ?? ''}`,
-    };
+  let message = 'Waiting for the collector to become ready';
+  if (ready) message = describe(ready);
+  else if (status.conditions === undefined || status.conditions === null) {
+    message = 'Waiting for the Cluster Logging Operator to report status';
   }
-  return {
-    status: 'Progressing',
-    message: 'Waiting for the collector to become ready',
-  };
+  return { status: 'Progressing', message };
 }
