@@ -29,6 +29,7 @@ export function toIso(value: DbTimestamp): string {
   return date.toISOString();
 }
 
+/** Parses a JSON column; SQL NULL reads as undefined. */
 export function parseJson<T>(value: string | null): T | undefined {
   return value === null || value === undefined
     ? undefined
@@ -58,4 +59,15 @@ export function parseTime(value: string, field: string): Date {
     throw new InputError(`${field} is not an ISO 8601 time: '${value}'`);
   }
   return date;
+}
+
+const UUID_PATTERN =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Whether an id is a UUID. PostgreSQL rejects anything else in a uuid
+ * column; checking first makes SQLite behave the same.
+ */
+export function isUuid(id: string): boolean {
+  return UUID_PATTERN.test(id);
 }

@@ -13,7 +13,8 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { AwsClients } from './clients';
-import { ensureLokiBucket, inspectBucket } from './bucket';
+import { ensureLokiBucket } from './bucket';
+import { inspectBucket } from './bucketState';
 import { startMoto } from '../testUtils';
 
 describe('ensureLokiBucket', () => {

@@ -12,7 +12,8 @@ import {
   ListSecretVersionIdsCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { AwsClients } from './clients';
-import { ensureLokiIamUser, inspectLokiUser, lokiPolicyDocument } from './iam';
+import { ensureLokiIamUser, lokiPolicyDocument } from './iam';
+import { inspectLokiUser } from './iamUserState';
 import { startMoto } from '../testUtils';
 
 describe('ensureLokiIamUser', () => {

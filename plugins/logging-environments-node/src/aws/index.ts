@@ -2,21 +2,23 @@ export { accessKeyOwner, simulateAccess } from './access';
 export type { AccessKeyOwner, SimulatedDecision } from './access';
 export { AwsClientFactory, partitionOf } from './clients';
 export type { AwsClients } from './clients';
+export { ensureLokiBucket } from './bucket';
 export {
   DEFAULT_BUCKET_HARDENING,
   LIFECYCLE_RULE_IDS,
   TLS_ONLY_SID,
-  ensureLokiBucket,
   hardeningDrift,
-  inspectBucket,
   lokiLifecycleRules,
   tlsOnlyStatement,
-} from './bucket';
-export type { BucketHardening, BucketState } from './bucket';
+} from './bucketHardening';
+export type { BucketHardening } from './bucketHardening';
+export { inspectBucket } from './bucketState';
+export type { BucketState } from './bucketState';
 export { EnsureError, awsErrorCode } from './errors';
-export { ensureLokiIamUser, inspectLokiUser, lokiPolicyDocument } from './iam';
+export { ensureLokiIamUser, lokiPolicyDocument } from './iam';
 export type { LokiIamUserInput } from './iam';
-export type { LokiUserState } from './iam';
+export { inspectLokiUser } from './iamUserState';
+export type { LokiUserState } from './iamUserState';
 export {
   TAG_ACCESS_KEY_ID,
   TAG_ACCESS_KEY_ISSUED,

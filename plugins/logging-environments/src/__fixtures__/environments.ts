@@ -1,27 +1,35 @@
-// Environments in each state the page must render, shared by the component
-// tests and the dev app. Shapes follow the backend's openapi.yaml.
+/**
+ * Environments in each state the page must render, shared by the component
+ * tests and the dev app. Shapes follow the backend's openapi.yaml. The other
+ * fixtures are re-exported, so tests and the dev app import everything from
+ * here.
+ */
 import {
-  ApplicationStatus,
-  ChecklistItem,
   DEFAULT_TIER_POLICIES,
   EnvironmentDetails,
   HistoryEvent,
-  ServiceHealth,
   Tier,
-  WAVE_PLAN,
-  WaveState,
-  WaveStep,
 } from '@internal/plugin-logging-environments-common';
 import { Entity } from '@backstage/catalog-model';
+import { app } from './applications';
+import { checklist } from './checklist';
+import {
+  EARLIER,
+  ENVIRONMENT_REF,
+  NOW,
+  REVISION,
+  SHORT_REVISION,
+} from './common';
 
-/** The revision approvals are bound to in every fixture. */
-export const REVISION = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
-export const SHORT_REVISION = 'a1b2c3d';
-export const ARGOCD_URL = 'https://argocd.example.com';
-export const NOW = '2026-01-15T10:00:00.000Z';
-const EARLIER = '2026-01-15T09:30:00.000Z';
-
-export const ENVIRONMENT_REF = 'resource:default/acme-prod';
+export { app } from './applications';
+export {
+  ARGOCD_URL,
+  ENVIRONMENT_REF,
+  NOW,
+  REVISION,
+  SHORT_REVISION,
+} from './common';
+export { serviceEntity, serviceHealth } from './service';
 
 /** The catalog entity of the sample production environment. */
 export function environmentEntity(tier: Tier = 'production'): Entity {
@@ -42,154 +50,6 @@ export function environmentEntity(tier: Tier = 'production'): Entity {
       },
     },
     spec: { type: 'logging-environment', owner: 'group:default/platform-team' },
-  };
-}
-
-/** The sample service whose logs go to the environment. */
-export function serviceEntity(annotations?: Record<string, string>): Entity {
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name: 'checkout',
-      namespace: 'default',
-      annotations: annotations ?? {
-        'logging-environments.io/environment': ENVIRONMENT_REF,
-        'backstage.io/kubernetes-namespace': 'checkout',
-      },
-    },
-    spec: {
-      type: 'service',
-      lifecycle: 'production',
-      owner: 'group:default/checkout-team',
-    },
-  };
-}
-
-const CHECKS: Array<
-  Pick<ChecklistItem, 'id' | 'title' | 'message'> & {
-    evidence: ChecklistItem['evidence'];
-  }
-> = [
-  {
-    id: 'bucket',
-    title: 'S3 bucket hardened',
-    message:
-      'Bucket acme-prod-loki exists with encryption and no public access',
-    evidence: {
-      bucket: 'acme-prod-loki',
-      encryption: 'aws:kms',
-      publicAccessBlocked: true,
-    },
-  },
-  {
-    id: 'iam-policy',
-    title: 'IAM policy is the Loki policy',
-    message:
-      'Policy acme-prod-loki grants exactly the Loki actions on the bucket',
-    evidence: { policy: 'acme-prod-loki', statements: 2 },
-  },
-  {
-    id: 'secret',
-    title: 'Secrets Manager secret exists',
-    message: 'Secret logging/acme-prod/loki-s3 exists (value not read)',
-    evidence: { secret: 'logging/acme-prod/loki-s3' },
-  },
-  {
-    id: 'cluster-secret-store',
-    title: 'ClusterSecretStore Ready',
-    message: 'ClusterSecretStore aws-secrets-manager is Ready',
-    evidence: { store: 'aws-secrets-manager' },
-  },
-  {
-    id: 'applications',
-    title: 'Argo CD Applications registered',
-    message:
-      'Both Applications point at environments/acme-prod and are not synced yet',
-    evidence: { path: 'environments/acme-prod' },
-  },
-];
-
-function checklist(
-  overrides: Record<string, Partial<ChecklistItem>> = {},
-): EnvironmentDetails['checklist'] {
-  const items: ChecklistItem[] = CHECKS.map(c => ({
-    ...c,
-    status: 'pass',
-    checkedAt: EARLIER,
-    ...overrides[c.id],
-  }));
-  let status: ChecklistItem['status'] = 'pass';
-  if (items.some(i => i.status === 'warn')) status = 'warn';
-  if (items.some(i => i.status === 'fail' || i.status === 'unknown')) {
-    status = 'fail';
-  }
-  return {
-    id: 'run-1',
-    items,
-    status,
-    startedAt: EARLIER,
-    finishedAt: EARLIER,
-    revision: REVISION,
-  };
-}
-
-const RESOURCE_NAMES: Record<WaveStep['id'], string> = {
-  'external-secret': 'logging-loki-s3',
-  'loki-stack': 'logging-loki',
-  'health-check': 'logging-health-check',
-  'log-forwarder': 'collector',
-};
-
-const WAVE_HEALTH: Record<WaveState, string> = {
-  healthy: 'Healthy',
-  running: 'Progressing',
-  pending: 'Missing',
-  degraded: 'Degraded',
-  failed: 'Degraded',
-};
-
-export function app(
-  role: 'infrastructure' | 'forwarder',
-  states: WaveState[],
-  messages: Record<number, string> = {},
-): ApplicationStatus {
-  const steps = WAVE_PLAN.filter(s => s.application === role);
-  const allHealthy = states.every(s => s === 'healthy');
-  const anyFailed = states.some(s => s === 'failed' || s === 'degraded');
-  const anyStarted = states.some(s => s !== 'pending');
-  let overall: { health: string; phase?: string } = { health: 'Missing' };
-  if (allHealthy) overall = { health: 'Healthy', phase: 'Succeeded' };
-  else if (anyFailed) overall = { health: 'Degraded', phase: 'Failed' };
-  else if (anyStarted) overall = { health: 'Progressing', phase: 'Running' };
-  return {
-    role,
-    name: `acme-prod-logging-${role}`,
-    syncStatus: allHealthy ? 'Synced' : 'OutOfSync',
-    health: overall.health,
-    revision: anyStarted ? REVISION : undefined,
-    operationPhase: overall.phase,
-    operationMessage: anyFailed
-      ? 'one or more objects failed to apply'
-      : undefined,
-    url: `${ARGOCD_URL}/applications/openshift-gitops/acme-prod-logging-${role}`,
-    waves: steps.map((step, i) => ({
-      wave: step.wave,
-      step,
-      state: states[i],
-      resources: [
-        {
-          kind: step.kind,
-          name: RESOURCE_NAMES[step.id],
-          namespace: 'openshift-logging',
-          syncStatus: states[i] === 'pending' ? 'OutOfSync' : 'Synced',
-          health: WAVE_HEALTH[states[i]],
-          message:
-            messages[step.wave] ??
-            (states[i] === 'healthy' ? `${step.title} is healthy` : undefined),
-        },
-      ],
-    })),
   };
 }
 
@@ -456,28 +316,4 @@ export function history(): HistoryEvent[] {
       message: 'Environment bootstrapped',
     },
   ];
-}
-
-export function serviceHealth(
-  overrides: Partial<ServiceHealth> = {},
-): ServiceHealth {
-  return {
-    entityRef: 'component:default/checkout',
-    environment: {
-      entityRef: ENVIRONMENT_REF,
-      name: 'acme-prod',
-      tier: 'production',
-      cluster: 'sandbox',
-    },
-    namespace: 'checkout',
-    collected: 'yes',
-    lokiStack: { health: 'Healthy', message: 'All components ready' },
-    forwarder: { health: 'Healthy', message: 'Ready' },
-    lastSync: { revision: REVISION, phase: 'Succeeded', finishedAt: EARLIER },
-    links: {
-      environment: '/catalog/default/resource/acme-prod/logging',
-      logs: 'https://console.example.com/dev-monitoring/ns/checkout/logs',
-    },
-    ...overrides,
-  };
 }

@@ -7,10 +7,8 @@ import {
   createTestStore,
   testRecord,
 } from '../../database/__testUtils__/createTestStore';
-import {
-  APPROVER_GROUPS_ANNOTATION,
-  RecordEnvironmentCatalog,
-} from './RecordEnvironmentCatalog';
+import { RecordEnvironmentCatalog } from './RecordEnvironmentCatalog';
+import { APPROVER_GROUPS_ANNOTATION } from './recordMismatches';
 
 function environmentEntity(
   name: string,

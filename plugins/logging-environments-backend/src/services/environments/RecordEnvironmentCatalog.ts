@@ -21,18 +21,9 @@ import {
   isLoggingEnvironmentEntity,
 } from '@internal/plugin-logging-environments-common';
 import { EnvironmentRecordsStore } from '../../database/EnvironmentRecordsStore';
-import { normalizeRef } from '../approvals/gate';
 import { Environment, EnvironmentCatalog } from '../types';
+import { recordMismatches } from './recordMismatches';
 import { readTierPolicies } from './tierPolicies';
-
-/**
- * Annotation of an environment entity naming its extra approver groups
- * (comma-separated group refs). Only shown; the record holds the groups.
- *
- * @public
- */
-export const APPROVER_GROUPS_ANNOTATION =
-  'logging-environments.io/approver-groups';
 
 function parseRef(
   entityRef: string,
@@ -48,133 +39,6 @@ function parseRef(
       `"${entityRef}" is not an entity reference: ${(e as Error).message}`,
     );
   }
-}
-
-function refsOf(list: string | undefined, kind: 'group' | 'user') {
-  return (list ?? '')
-    .split(',')
-    .map(s => s.trim())
-    .filter(Boolean)
-    .map(s => normalizeRef(s, kind))
-    .sort();
-}
-
-/**
- * Where an entity disagrees with its record, one line per fact: each
- * `logging-environments.io/*` annotation the entity carries, and its
- * `spec.owner`, must say what the record says. Annotations the entity does
- * not carry are fine: the record holds the facts, the entity only shows
- * them.
- *
- * @public
- */
-export function recordMismatches(
-  entity: Entity,
-  record: EnvironmentRecord,
-): string[] {
-  const a = entity.metadata.annotations ?? {};
-  const problems: string[] = [];
-  const compare = (key: string, recorded: string, given?: string) => {
-    if (given !== undefined && given !== recorded) {
-      problems.push(
-        `annotation ${key} says "${given}", the record says "${recorded}"`,
-      );
-    }
-  };
-  compare(LOGGING_ANNOTATIONS.tier, record.tier, a[LOGGING_ANNOTATIONS.tier]);
-  compare(
-    LOGGING_ANNOTATIONS.cluster,
-    record.cluster,
-    a[LOGGING_ANNOTATIONS.cluster],
-  );
-  compare(
-    LOGGING_ANNOTATIONS.namespace,
-    record.namespace,
-    a[LOGGING_ANNOTATIONS.namespace],
-  );
-  compare(
-    LOGGING_ANNOTATIONS.argocdNamespace,
-    record.argocdNamespace,
-    a[LOGGING_ANNOTATIONS.argocdNamespace],
-  );
-  const apps = a[LOGGING_ANNOTATIONS.argocdApps];
-  compare(
-    LOGGING_ANNOTATIONS.argocdApps,
-    `${record.applications.infrastructure.name},${record.applications.forwarder.name}`,
-    apps === undefined
-      ? undefined
-      : apps
-          .split(',')
-          .map(s => s.trim())
-          .join(','),
-  );
-  compare(
-    LOGGING_ANNOTATIONS.region,
-    record.region,
-    a[LOGGING_ANNOTATIONS.region],
-  );
-  compare(
-    LOGGING_ANNOTATIONS.bucket,
-    record.bucket,
-    a[LOGGING_ANNOTATIONS.bucket],
-  );
-  compare(
-    LOGGING_ANNOTATIONS.secret,
-    record.secret,
-    a[LOGGING_ANNOTATIONS.secret],
-  );
-  compare(
-    LOGGING_ANNOTATIONS.gitopsPath,
-    record.gitopsPath,
-    a[LOGGING_ANNOTATIONS.gitopsPath],
-  );
-  const requester = a[LOGGING_ANNOTATIONS.requester];
-  if (
-    requester !== undefined &&
-    normalizeRef(requester, 'user') !== normalizeRef(record.requester, 'user')
-  ) {
-    problems.push(
-      `annotation ${LOGGING_ANNOTATIONS.requester} says "${requester}", the record says "${record.requester}"`,
-    );
-  }
-  const groups = a[APPROVER_GROUPS_ANNOTATION];
-  const recordedGroups = [
-    ...new Set(
-      Object.values(record.extraApprovers)
-        .flat()
-        .map(g => normalizeRef(g, 'group')),
-    ),
-  ].sort();
-  if (
-    groups !== undefined &&
-    refsOf(groups, 'group').join(',') !== recordedGroups.join(',')
-  ) {
-    problems.push(
-      `annotation ${APPROVER_GROUPS_ANNOTATION} says "${groups}", the record says "${
-        recordedGroups.join(',') || '(none)'
-      }"`,
-    );
-  }
-  const owner = (entity.spec as { owner?: unknown } | undefined)?.owner;
-  if (typeof owner === 'string' && owner) {
-    let ownerRef: string;
-    try {
-      ownerRef = stringifyEntityRef(
-        parseEntityRef(owner, {
-          defaultKind: 'group',
-          defaultNamespace: entity.metadata.namespace ?? 'default',
-        }),
-      ).toLocaleLowerCase('en-US');
-    } catch {
-      ownerRef = owner;
-    }
-    if (ownerRef !== normalizeRef(record.owner, 'group')) {
-      problems.push(
-        `spec.owner says "${owner}", the record says "${record.owner}"`,
-      );
-    }
-  }
-  return problems;
 }
 
 /**

@@ -1,6 +1,6 @@
+export { RecordEnvironmentCatalog } from './RecordEnvironmentCatalog';
 export {
   APPROVER_GROUPS_ANNOTATION,
-  RecordEnvironmentCatalog,
   recordMismatches,
-} from './RecordEnvironmentCatalog';
+} from './recordMismatches';
 export { TIERS_CONFIG_KEY, readTierPolicies } from './tierPolicies';

@@ -1,0 +1,23 @@
+/**
+ * What callers bring to the record service's decisions: who they are, what
+ * the permission policy grants them, and what an administrator changes.
+ */
+import { Caller } from '../types';
+
+/** What a caller brings to a record decision. */
+export interface RecordCaller extends Caller {
+  /** Whether the permission policy grants `logging.environment.create`. */
+  mayCreate?: boolean;
+  /** Whether the permission policy grants `logging.environment.administer`. */
+  mayAdminister?: boolean;
+}
+
+/** What an administrator may change in a record. */
+export interface RecordChange {
+  tier?: string;
+  owner?: string;
+  requester?: string;
+  approverGroups?: string[];
+  /** Why, in words; recorded in the history. */
+  reason: string;
+}
