@@ -23,8 +23,12 @@
  * `EvalResourceDecision`.
  */
 import {
+  GetAccessKeyLastUsedCommand,
   GetUserCommand,
+  GetUserPolicyCommand,
   IAMClient,
+  ListAccessKeysCommand,
+  ListUserPoliciesCommand,
   NoSuchEntityException,
 } from '@aws-sdk/client-iam';
 import {
@@ -51,29 +55,91 @@ export interface SimulationPrincipals {
   policies(userName: string): Promise<PolicyDocument[]>;
 }
 
+/** What the AWS proxy's request rules read of IAM, besides the simulation's. */
+export interface AwsPrincipals extends SimulationPrincipals {
+  /**
+   * The IAM user an access key was issued to, with the key's status;
+   * undefined for a key IAM does not know (the sandbox administrator's, a
+   * test's root credentials, or a deleted key).
+   */
+  accessKeyOwner(
+    accessKeyId: string,
+  ): Promise<{ userName: string; arn: string; active: boolean } | undefined>;
+  /** A user's inline policies: name and document text (not URL-encoded). */
+  inlinePolicies(
+    userName: string,
+  ): Promise<Array<{ name: string; document: string }>>;
+}
+
+/** IAM returns inline policy documents URL-encoded. */
+function policyText(raw: string | undefined): string {
+  const text = raw ?? '';
+  if (text.trimStart().startsWith('{')) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /** The principals of a moto at `url` (any credentials: moto does not check them). */
 export function motoPrincipals(
   url: string,
-): SimulationPrincipals & { destroy(): void } {
+): AwsPrincipals & { destroy(): void } {
   const access = new AwsAccess({
     url,
     region: 'us-east-1',
     adminAccessKeyId: 'SANDBOXSIMULATOR',
     adminSecretAccessKey: 'sandbox-simulator',
   });
+  const iam = () => access.client(IAMClient);
+  const orUndefined = async <T>(call: Promise<T>): Promise<T | undefined> => {
+    try {
+      return await call;
+    } catch (e) {
+      if (e instanceof NoSuchEntityException) return undefined;
+      throw e;
+    }
+  };
+  const userArn = async (userName: string) =>
+    (await orUndefined(iam().send(new GetUserCommand({ UserName: userName }))))
+      ?.User?.Arn;
   return {
-    async userArn(userName) {
-      try {
-        const out = await access
-          .client(IAMClient)
-          .send(new GetUserCommand({ UserName: userName }));
-        return out.User?.Arn;
-      } catch (e) {
-        if (e instanceof NoSuchEntityException) return undefined;
-        throw e;
-      }
-    },
+    userArn,
     policies: userName => access.userPolicies(userName),
+    async accessKeyOwner(accessKeyId) {
+      const used = await orUndefined(
+        iam().send(
+          new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }),
+        ),
+      );
+      const userName = used?.UserName;
+      if (!userName) return undefined;
+      const [arn, keys] = await Promise.all([
+        userArn(userName),
+        orUndefined(
+          iam().send(new ListAccessKeysCommand({ UserName: userName })),
+        ),
+      ]);
+      if (!arn) return undefined;
+      const key = keys?.AccessKeyMetadata?.find(
+        k => k.AccessKeyId === accessKeyId,
+      );
+      return { userName, arn, active: key?.Status === 'Active' };
+    },
+    async inlinePolicies(userName) {
+      const names = await orUndefined(
+        iam().send(new ListUserPoliciesCommand({ UserName: userName })),
+      );
+      return Promise.all(
+        (names?.PolicyNames ?? []).map(async name => {
+          const p = await iam().send(
+            new GetUserPolicyCommand({ UserName: userName, PolicyName: name }),
+          );
+          return { name, document: policyText(p.PolicyDocument) };
+        }),
+      );
+    },
     destroy: () => access.destroy(),
   };
 }

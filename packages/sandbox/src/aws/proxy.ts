@@ -18,8 +18,10 @@ import { motoPrincipals, simulatePrincipalPolicy } from './iamSimulation';
 import {
   AwsWireResponse,
   queryErrorResponse,
+  queryParameters,
   xmlEscape,
 } from './queryProtocol';
+import { GuardVerdict, guardRequest } from './requestGuards';
 import {
   clientPolicyText,
   motoPolicyView,
@@ -360,14 +362,21 @@ export function identifyAwsCall(
 /** An error answer in a protocol's wire format. */
 export type AwsErrorResponse = AwsWireResponse;
 
-/** An S3 (restXml) error answer: `<Error><Code>..</Code><Message>..</Message>..</Error>`. */
+/**
+ * An S3 (restXml) error answer: `<Error><Code>..</Code><Message>..</Message>..</Error>`,
+ * with `extra` elements after the message (e.g. `BucketName`).
+ */
 export function s3ErrorResponse(
   status: number,
   code: string,
   message: string,
+  extra: Record<string, string> = {},
 ): AwsErrorResponse {
   const requestId = randomUUID();
   const hostId = randomBytes(48).toString('base64');
+  const details = Object.entries(extra)
+    .map(([name, value]) => `<${name}>${xmlEscape(value)}</${name}>`)
+    .join('');
   return {
     status,
     headers: {
@@ -379,7 +388,7 @@ export function s3ErrorResponse(
       `<?xml version="1.0" encoding="UTF-8"?>\n` +
       `<Error><Code>${code}</Code><Message>${xmlEscape(
         message,
-      )}</Message><RequestId>${requestId}</RequestId><HostId>${hostId}</HostId></Error>`,
+      )}</Message>${details}<RequestId>${requestId}</RequestId><HostId>${hostId}</HostId></Error>`,
   };
 }
 
@@ -522,6 +531,23 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 const BODY_CHECKSUM_HEADER =
   /^(content-md5|x-amz-checksum-.*|x-amz-sdk-checksum-algorithm|x-amz-trailer)$/;
 
+/** Headers for a request whose body the proxy replaced. */
+function replacedBodyHeaders(
+  body: Buffer,
+  headers: OutgoingHttpHeaders,
+): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!BODY_CHECKSUM_HEADER.test(name)) out[name] = value;
+  }
+  if (out['x-amz-content-sha256'] !== undefined) {
+    out['x-amz-content-sha256'] = createHash('sha256')
+      .update(body)
+      .digest('hex');
+  }
+  return out;
+}
+
 /**
  * A PutBucketPolicy with statements conditioned on `aws:SecureTransport`:
  * the body and headers moto gets instead (see transportPolicy.ts).
@@ -533,16 +559,17 @@ function rewritePutBucketPolicy(
   const view = motoPolicyView(body.toString('utf8'));
   if (view === undefined) return undefined;
   const rewritten = Buffer.from(view, 'utf8');
-  const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (!BODY_CHECKSUM_HEADER.test(name)) out[name] = value;
-  }
-  if (out['x-amz-content-sha256'] !== undefined) {
-    out['x-amz-content-sha256'] = createHash('sha256')
-      .update(rewritten)
-      .digest('hex');
-  }
-  return { body: rewritten, headers: out };
+  return { body: rewritten, headers: replacedBodyHeaders(rewritten, headers) };
+}
+
+/** A body the request guards replaced (DeleteObjects), with its MD5. */
+function rewriteGuarded(
+  body: Buffer,
+  headers: OutgoingHttpHeaders,
+): { body: Buffer; headers: OutgoingHttpHeaders } {
+  const out = replacedBodyHeaders(body, headers);
+  out['content-md5'] = createHash('md5').update(body).digest('base64');
+  return { body, headers: out };
 }
 
 /**
@@ -556,7 +583,11 @@ function rewritePutBucketPolicy(
  * conditioned on `aws:SecureTransport` alone are evaluated here, per
  * request, on object calls (moto cannot): see transportPolicy.ts.
  * `iam:SimulatePrincipalPolicy`, which moto lacks, is answered here too
- * (after the faults, like any call): see iamSimulation.ts.
+ * (after the faults, like any call): see iamSimulation.ts. Requests real
+ * AWS refuses and moto accepts (S3 calls a sandbox-issued key's policies
+ * do not allow, invalid bucket names, malformed or blocked public bucket
+ * policies, unknown encryption algorithms, oversized inline user policies)
+ * are refused here as AWS does: see requestGuards.ts.
  */
 export async function startAwsProxy(
   options: AwsProxyOptions,
@@ -632,8 +663,8 @@ export async function startAwsProxy(
     upstream.end(body);
   };
 
-  // The policy text moto holds for a bucket; undefined if none (or no bucket).
-  const motoBucketPolicy = (bucket: string) =>
+  // moto's answer to a GET of `path` (its body when 200, else undefined).
+  const readMoto = (path: string) =>
     new Promise<string | undefined>((resolve, reject) => {
       const upstream = httpRequest(
         {
@@ -641,7 +672,7 @@ export async function startAwsProxy(
           hostname: target.hostname,
           port: target.port,
           method: 'GET',
-          path: `/${encodeURIComponent(bucket)}?policy`,
+          path,
           agent,
         },
         upstreamRes => {
@@ -660,12 +691,17 @@ export async function startAwsProxy(
       upstream.end();
     });
 
+  // What the request guards read (requestGuards.ts).
+  const guards = { principals, readMoto, s3Error: s3ErrorResponse };
+
   // Whether the bucket's policy refuses this object call over its transport.
   const refusedByTransport = async (req: IncomingMessage, call: AwsCall) => {
     if (call.service !== 's3' || call.protocol !== 'restXml') return false;
     const object = objectRequest(call.operation, req.url ?? '/');
     if (!object) return false;
-    const policy = await motoBucketPolicy(object.bucket);
+    const policy = await readMoto(
+      `/${encodeURIComponent(object.bucket)}?policy`,
+    );
     if (policy === undefined) return false;
     const secure = (req.socket as Partial<TLSSocket>).encrypted === true;
     return transportDenial(policy, { ...object, secure });
@@ -683,13 +719,14 @@ export async function startAwsProxy(
     res.end(req.method === 'HEAD' ? '' : error.body);
   };
 
-  // Forwards a call; with a journal, under the lock (see AwsProxyOptions).
+  // Forwards a call (the client's body and headers); with a journal, under
+  // the lock (see AwsProxyOptions).
   const forward = async (
     req: IncomingMessage,
     res: ServerResponse,
-    body: Buffer,
+    clientBody: Buffer,
     call: AwsCall,
-    headers: OutgoingHttpHeaders,
+    clientHeaders: OutgoingHttpHeaders,
   ) => {
     const writes = journal ? changesState(call, req.method ?? 'GET') : false;
     const release = journal ? await lock.acquire(writes) : () => {};
@@ -699,16 +736,11 @@ export async function startAwsProxy(
     ) {
       // moto has no policy simulator: answered here from moto's IAM state.
       try {
-        const params = new URL(req.url ?? '/', 'http://proxy').searchParams;
-        if (
-          header(req.headers, 'content-type').includes(
-            'application/x-www-form-urlencoded',
-          )
-        ) {
-          for (const [k, v] of new URLSearchParams(body.toString('utf8'))) {
-            params.append(k, v);
-          }
-        }
+        const params = queryParameters(
+          req.url ?? '/',
+          header(req.headers, 'content-type'),
+          clientBody,
+        );
         answer(req, res, await simulatePrincipalPolicy(params, principals));
       } catch {
         // moto could not be read: what IAM answers for its own failures.
@@ -718,10 +750,23 @@ export async function startAwsProxy(
       }
       return;
     }
+    let verdict: GuardVerdict | undefined;
     try {
       if (await refusedByTransport(req, call)) {
         release();
         answer(req, res, s3ErrorResponse(403, 'AccessDenied', 'Access Denied'));
+        return;
+      }
+      verdict = await guardRequest(guards, {
+        call,
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        headers: req.headers,
+        body: clientBody,
+      });
+      if (verdict?.type === 'answer') {
+        release();
+        answer(req, res, verdict.response);
         return;
       }
       // Right before the write: nothing else may draw from moto's generator.
@@ -731,11 +776,22 @@ export async function startAwsProxy(
       res.destroy();
       return;
     }
-    const restore =
-      call.service === 's3' && call.operation === 'GetBucketPolicy'
-        ? (text: Buffer) =>
-            Buffer.from(clientPolicyText(text.toString('utf8')), 'utf8')
-        : undefined;
+    let body = clientBody;
+    let headers = clientHeaders;
+    if (verdict?.type === 'rewrite') {
+      ({ body, headers } = rewriteGuarded(verdict.body, headers));
+    } else if (call.service === 's3' && call.operation === 'PutBucketPolicy') {
+      // moto gets (and the journal records) the policy's moto view.
+      const rewritten = rewritePutBucketPolicy(body, headers);
+      if (rewritten) ({ body, headers } = rewritten);
+    }
+    let restore: ((answer: Buffer) => Buffer) | undefined;
+    if (verdict?.type === 'rewrite') {
+      restore = verdict.restore;
+    } else if (call.service === 's3' && call.operation === 'GetBucketPolicy') {
+      restore = text =>
+        Buffer.from(clientPolicyText(text.toString('utf8')), 'utf8');
+    }
     send(
       req,
       res,
@@ -786,12 +842,7 @@ export async function startAwsProxy(
       req.headers,
       body,
     );
-    let headers = forwardHeaders(req.headers);
-    if (call.service === 's3' && call.operation === 'PutBucketPolicy') {
-      // moto gets (and the journal records) the policy's moto view.
-      const rewritten = rewritePutBucketPolicy(body, headers);
-      if (rewritten) ({ body, headers } = rewritten);
-    }
+    const headers = forwardHeaders(req.headers);
     const action: FaultAction | undefined = options.faults.decide(
       'aws',
       `${call.service}:${call.operation}`,

@@ -62,3 +62,21 @@ export function queryResultResponse(
       `</${operation}Response>`,
   };
 }
+
+/**
+ * The parameters of a query-protocol call: the URL's query and, for a
+ * form-encoded body, the body's.
+ */
+export function queryParameters(
+  rawUrl: string,
+  contentType: string,
+  body: Buffer,
+): URLSearchParams {
+  const params = new URL(rawUrl, 'http://proxy').searchParams;
+  if (contentType.includes('application/x-www-form-urlencoded')) {
+    for (const [k, v] of new URLSearchParams(body.toString('utf8'))) {
+      params.append(k, v);
+    }
+  }
+  return params;
+}

@@ -266,6 +266,84 @@ export function parsePolicyDocument(text: string | undefined): PolicyDocument {
   }
 }
 
+/** A decision, and for an explicit Deny, the kind of policy that denied. */
+export interface AccessOutcome {
+  decision: PolicyDecision;
+  deniedBy?: 'identity' | 'resource';
+}
+
+/**
+ * IAM's decision for an IAM user of the resource's own account: an explicit
+ * Deny in its identity-based policies or in `resourcePolicy` wins, then an
+ * Allow in either (same-account access needs only one), else the implicit
+ * deny. `resourcePolicy` statements apply when their Principal names the
+ * user or its account.
+ */
+export function decideAccess(
+  identity: PolicyDocument[],
+  principal: { userName: string; arn: string; accountId: string },
+  action: string,
+  resource: string,
+  resourcePolicy?: PolicyDocument,
+): AccessOutcome {
+  const own = evaluatePolicies(identity, action, resource, {
+    userName: principal.userName,
+  });
+  const res = resourcePolicy
+    ? evaluatePolicies([resourcePolicy], action, resource, {
+        userName: principal.userName,
+        principalArns: [
+          principal.arn,
+          `arn:aws:iam::${principal.accountId}:root`,
+        ],
+      })
+    : 'ImplicitDeny';
+  if (own === 'ExplicitDeny') {
+    return { decision: 'ExplicitDeny', deniedBy: 'identity' };
+  }
+  if (res === 'ExplicitDeny') {
+    return { decision: 'ExplicitDeny', deniedBy: 'resource' };
+  }
+  return {
+    decision: own === 'Allow' || res === 'Allow' ? 'Allow' : 'ImplicitDeny',
+  };
+}
+
+/**
+ * The AccessDenied error a service answers a same-account IAM user with, in
+ * AWS's wording ("User: <arn> is not authorized to perform: <action> on
+ * resource: <arn> because ..."), see
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html
+ * (S3 quotes the resource; actions without one, such as
+ * s3:ListAllMyBuckets, name none).
+ */
+export function accessDenied(
+  principalArn: string,
+  service: AwsService,
+  action: string,
+  resource: string | undefined,
+  outcome: AccessOutcome,
+): AwsError {
+  const why =
+    outcome.decision === 'ExplicitDeny'
+      ? `with an explicit deny in ${
+          outcome.deniedBy === 'resource'
+            ? 'a resource-based'
+            : 'an identity-based'
+        } policy`
+      : `because no identity-based policy allows the ${action} action`;
+  const code =
+    service === 'secretsmanager' ? 'AccessDeniedException' : 'AccessDenied';
+  let on = '';
+  if (resource !== undefined) {
+    on = ` on resource: ${service === 's3' ? `"${resource}"` : resource}`;
+  }
+  return new AwsError(
+    code,
+    `User: ${principalArn} is not authorized to perform: ${action}${on} ${why}`,
+  );
+}
+
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 function sameSecret(a: string, b: string): boolean {
@@ -426,21 +504,8 @@ export class AwsAccess {
   ): Promise<PolicyDecision> {
     if (principal.kind === 'admin') return 'Allow';
     const identity = await this.userPolicies(principal.userName);
-    const principalArns = [
-      principal.arn,
-      `arn:aws:iam::${principal.accountId}:root`,
-    ];
-    const own = evaluatePolicies(identity, action, resource, {
-      userName: principal.userName,
-    });
-    const res = resourcePolicy
-      ? evaluatePolicies([resourcePolicy], action, resource, {
-          userName: principal.userName,
-          principalArns,
-        })
-      : 'ImplicitDeny';
-    if (own === 'ExplicitDeny' || res === 'ExplicitDeny') return 'ExplicitDeny';
-    return own === 'Allow' || res === 'Allow' ? 'Allow' : 'ImplicitDeny';
+    return decideAccess(identity, principal, action, resource, resourcePolicy)
+      .decision;
   }
 
   /**
@@ -454,26 +519,18 @@ export class AwsAccess {
     resource: string,
     resourcePolicy?: PolicyDocument,
   ): Promise<void> {
-    const decision = await this.decide(
+    if (principal.kind === 'admin') return;
+    const identity = await this.userPolicies(principal.userName);
+    const outcome = decideAccess(
+      identity,
       principal,
       action,
       resource,
       resourcePolicy,
     );
-    if (decision === 'Allow') return;
-    const why =
-      decision === 'ExplicitDeny'
-        ? `with an explicit deny in ${
-            resourcePolicy ? 'a resource-based' : 'an identity-based'
-          } policy`
-        : `because no identity-based policy allows the ${action} action`;
-    const code =
-      service === 'secretsmanager' ? 'AccessDeniedException' : 'AccessDenied';
-    const shownResource = service === 's3' ? `"${resource}"` : resource;
-    throw new AwsError(
-      code,
-      `User: ${principal.arn} is not authorized to perform: ${action} on resource: ${shownResource} ${why}`,
-    );
+    if (outcome.decision !== 'Allow') {
+      throw accessDenied(principal.arn, service, action, resource, outcome);
+    }
   }
 
   private cached<T>(
