@@ -25,14 +25,13 @@
  *   Secrets reading Secrets Manager, the Loki operator writing a bucket),
  *   calls outside the grants are refused.
  *
- * Not enforced by the sandbox, so not checked live: IAM for calls made
- * straight to the AWS endpoint. moto accepts any credentials and enforces
- * no IAM policy (the endpoint's proxy evaluates only the TLS-only bucket
- * statement), so CreateBucket, iam:ListUsers, secretsmanager:GetSecretValue
- * or another bucket's objects, signed with the Loki key and sent by an SDK,
- * succeed there. Those calls are checked by evaluating the user's effective
- * policies instead (see the IAM describe block), and the two that a
- * simulated operator makes with the key are checked live.
+ * Enforced by the sandbox's AWS endpoint: S3 calls signed with a key the
+ * sandbox issued are allowed only what the key's user's policies and the
+ * bucket policy grant (packages/sandbox/src/aws/requestGuards.ts). Not
+ * enforced there, so checked by evaluating the user's effective policies
+ * instead (see the IAM describe block): IAM, STS and Secrets Manager calls
+ * signed with the Loki key, e.g. iam:ListUsers or
+ * secretsmanager:GetSecretValue.
  */
 import {
   GetUserCommand,
