@@ -22,6 +22,7 @@ import {
 import { createRouter } from './router';
 import { DefaultApprovalService } from './services/approvals';
 import { DefaultChecklistService } from './services/checklist';
+import { ApproverNotifier, revisionReaction } from './services/events';
 import {
   RecordEnvironmentCatalog,
   readTierPolicies,
@@ -157,14 +158,27 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
             clusters: registryClusterClients(clusters),
           }),
         });
-        const approvals = DefaultApprovalService.create({
+        const approvals = new DefaultApprovalService({
           store,
           revisions,
-          auditor: deps.auditor,
           logger,
+        });
+        const approvers = new ApproverNotifier({
+          approvals,
           notifications: deps.notifications,
           cache: deps.cache,
+          logger,
         });
+        // A new revision voids earlier decisions (reads already ignore them).
+        waves.onChange(
+          revisionReaction({
+            environments,
+            approvals,
+            notifier: approvers,
+            onChange: signal,
+            logger,
+          }),
+        );
         const sync = new DefaultSyncService({
           store,
           approvals,
@@ -241,7 +255,7 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
             readableBy,
             onChange: signal,
             onChecklistRun: environment => {
-              void approvals.notifyIfApprovalNeeded(environment);
+              void approvers.notifyIfApprovalNeeded(environment);
             },
           }),
         );
