@@ -245,8 +245,8 @@ export class DefaultApprovalService implements ApprovalService {
     if (verdict.revision) meta.revision = verdict.revision;
     if (verdict.role) meta.role = verdict.role.role;
     if (verdict.refusal) throw refusalError(verdict.refusal);
+    if (verdict.repeat) return undefined;
     const { role, revision } = verdict;
-    if (verdict.repeat || !role || !revision) return undefined;
 
     // Decisions for an older revision are void before this one counts.
     await this.#voidStale(environment, context.current);

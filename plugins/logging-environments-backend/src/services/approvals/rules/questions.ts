@@ -117,21 +117,22 @@ export interface DecisionInput {
 }
 
 /**
- * The judgement of a decision: the first refusal, if any, and what it was
- * judged for as far as the rules got (for the audit event).
+ * The judgement of a decision: a refusal, with what it was judged for as far
+ * as the rules got (for the audit event), or the revision and role to record
+ * it for (or the standing identical decision it repeats, a no-op).
  *
  * @internal
  */
-export interface DecisionVerdict {
-  /** The revision decided on, once known to be bindable. */
-  revision?: string;
-  /** The role decided in, once settled. */
-  role?: GateRole;
-  comment: string;
-  refusal?: Refusal;
-  /** The caller's standing identical decision: repeating it is a no-op. */
-  repeat?: Approval;
-}
+export type DecisionVerdict =
+  | { refusal: Refusal; revision?: string; role?: GateRole }
+  | {
+      refusal?: undefined;
+      revision: string;
+      role: GateRole;
+      /** The comment, trimmed. */
+      comment: string;
+      repeat?: Approval;
+    };
 
 /**
  * Refuses what can be refused from the request alone, before anything is
@@ -225,11 +226,10 @@ export function evaluateDecision(
   input: DecisionInput,
 ): DecisionVerdict {
   const { environment, current, gate, checklist } = context;
-  const comment = typeof input.comment === 'string' ? input.comment.trim() : '';
   const refused = (
     refusal: Refusal,
-    judged: Partial<DecisionVerdict> = {},
-  ): DecisionVerdict => ({ ...judged, comment, refusal });
+    judged: { revision?: string; role?: GateRole } = {},
+  ): DecisionVerdict => ({ ...judged, refusal });
 
   const first =
     requestRefusal(environment, input) ?? applicationsRefusal(current);
@@ -247,6 +247,7 @@ export function evaluateDecision(
   if ('refusal' in chosen) return refused(chosen.refusal, { revision });
   const { role } = chosen;
   const judged = { revision, role };
+  const comment = (input.comment ?? '').trim();
   const mine = decisionsOf(gate, caller);
   const standing = mine.find(d => d.role === role.role);
   if (standing?.decision === input.decision) {
