@@ -23,6 +23,7 @@ import {
   DefaultChecklistService,
   readChecklistOptions,
 } from './services/checklist';
+import { ApproverNotifier, revisionReaction } from './services/events';
 import {
   RecordEnvironmentCatalog,
   readTierPolicies,
@@ -146,14 +147,27 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
             clusters: registryClusterClients(clusters),
           }),
         });
-        const approvals = DefaultApprovalService.create({
+        const approvals = new DefaultApprovalService({
           store,
           revisions,
-          auditor: deps.auditor,
           logger,
+        });
+        const approvers = new ApproverNotifier({
+          approvals,
           notifications: deps.notifications,
           cache: deps.cache,
+          logger,
         });
+        // A new revision voids earlier decisions (reads already ignore them).
+        waves.onChange(
+          revisionReaction({
+            environments,
+            approvals,
+            notifier: approvers,
+            onChange: (ref, change) => events.changed(ref, change),
+            logger,
+          }),
+        );
         const sync = new DefaultSyncService({
           store,
           approvals,
@@ -224,7 +238,7 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
             }),
             onChange: (ref, change) => events.changed(ref, change),
             onChecklistRun: environment => {
-              void approvals.notifyIfApprovalNeeded(environment);
+              void approvers.notifyIfApprovalNeeded(environment);
             },
           }),
         );

@@ -289,7 +289,7 @@ export async function createRouter(
       throw error;
     }
     const state = await approvals.decide(environment, caller, req.body, {
-      request: req,
+      audit: o => auditor.createEvent({ ...o, request: req }),
     });
     options.onChange?.(environment.entityRef, 'approval');
     res.json(state);

@@ -1,5 +1,5 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import type { Request } from 'express';
+import type { AuditStarter } from './approvals/audit';
 import type { CurrentRevision } from './revision/binding';
 import {
   ApplicationRole,
@@ -114,21 +114,55 @@ export interface Caller {
   ownershipEntityRefs: string[];
 }
 
+/**
+ * Who an environment waits for at its current revision (the roles still
+ * missing, their groups, and the users who may not give them), or why it
+ * waits for nobody.
+ */
+export type PendingReview =
+  | {
+      waiting: true;
+      revision: string;
+      roles: Array<{ role: string; title: string; groups: string[] }>;
+      exclude: string[];
+    }
+  | { waiting: false; reason: string };
+
 /** Phase 2: the approval gate. */
 export interface ApprovalService {
-  /** The gate for the current revision (voids decisions for older revisions first). */
+  /**
+   * The gate for the current revision. A query: it writes nothing; decisions
+   * bound to another revision or binding read as void before
+   * {@link ApprovalService.voidStale} records it.
+   */
   state(environment: Environment): Promise<ApprovalState>;
-  /** Whether the caller may approve / reject now, and why not. */
+  /** Whether the caller may approve / reject now, and why not (a query). */
   availability(
     environment: Environment,
     caller: Caller,
     allowedByPermission: boolean,
   ): Promise<{ approve: Availability; reject: Availability }>;
   /**
+   * Whether approvers can act on the current revision now: a passing
+   * checklist, an incomplete gate, no standing rejection (a query).
+   */
+  pendingReview(environment: Environment): Promise<PendingReview>;
+  /**
+   * Voids the decisions bound to another revision or binding than the
+   * current one, with one history entry; idempotent (a second call finds
+   * nothing to void and writes nothing). Call it when the revision changes.
+   * Returns how many it voided and the current revision, when known.
+   */
+  voidStale(
+    environment: Environment,
+  ): Promise<{ voided: number; revision?: string }>;
+  /**
    * Records a decision after checking: the permission (done by the router,
    * passed in), the role's group membership, four-eyes and tier rules, a
    * passing checklist, and the revision. Throws NotAllowedError /
-   * ConflictError / InputError with the reason.
+   * ConflictError / InputError with the reason. Every recorded decision and
+   * every refused attempt is audited through `options.audit`; a repeated
+   * decision is not.
    */
   decide(
     environment: Environment,
@@ -139,8 +173,7 @@ export interface ApprovalService {
       comment: string;
       revision?: string;
     },
-    /** The HTTP request, so the audit event names the caller's IP and agent. */
-    options?: { request?: Request },
+    options: { audit: AuditStarter },
   ): Promise<ApprovalState>;
 }
 

@@ -108,6 +108,14 @@ export class TestApprovals implements ApprovalService {
   async decide(): Promise<never> {
     throw new Error('not used');
   }
+
+  async pendingReview(): Promise<never> {
+    throw new Error('not used');
+  }
+
+  async voidStale(): Promise<never> {
+    throw new Error('not used');
+  }
 }
 
 /**

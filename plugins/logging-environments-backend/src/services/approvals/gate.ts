@@ -1,10 +1,9 @@
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import {
   Approval,
-  ChecklistRun,
   RequiredApprovalStatus,
 } from '@internal/plugin-logging-environments-common';
-import { Caller, Environment } from '../types';
+import { Environment } from '../types';
 
 /**
  * A role of an environment's gate: the tier's required approval, with every
@@ -105,16 +104,6 @@ export function memberOfAny(claims: string[], groups: string[]): boolean {
 }
 
 /**
- * The roles the caller may fill: those naming a group among the caller's
- * ownership entity refs.
- *
- * @internal
- */
-export function rolesOfCaller(caller: Caller, roles: GateRole[]): GateRole[] {
-  return roles.filter(r => memberOfAny(caller.ownershipEntityRefs, r.groups));
-}
-
-/**
  * A revision as people read it: the first 7 characters of a commit hash,
  * anything else unchanged.
  *
@@ -125,70 +114,6 @@ export function shortRevision(revision: string): string {
 }
 
 /**
- * Whether the revision a caller confirmed is the current one. A caller may
- * pass the full hash or an abbreviation of at least 7 characters.
- *
- * @internal
- */
-export function sameRevision(given: string, current: string): boolean {
-  const g = given.trim().toLocaleLowerCase('en-US');
-  const c = current.toLocaleLowerCase('en-US');
-  return g === c || (g.length >= 7 && /^[0-9a-f]+$/.test(g) && c.startsWith(g));
-}
-
-/**
- * Why the latest checklist run does not allow an approval of `revision`,
- * or undefined when it does.
- *
- * @remarks
- * `fail` and `unknown` items both block: an approval says "this was
- * verified", and an `unknown` item is one that could not be verified.
- * `warn` items do not block. A run made against another revision is stale:
- * what the new revision deploys was never checked. A run that could not
- * read the revision at all is accepted, since the probes check the cluster
- * and AWS, not the commit.
- *
- * @internal
- */
-export function checklistProblem(
-  run: ChecklistRun | undefined,
-  revision: string | undefined,
-): string | undefined {
-  if (!run) return 'run the checklist first';
-  if (revision && run.revision && !sameRevision(run.revision, revision)) {
-    return `the checklist ran against revision ${shortRevision(
-      run.revision,
-    )}, not ${shortRevision(revision)}; run the checklist again`;
-  }
-  const failing = run.items.filter(i => i.status === 'fail');
-  const unknown = run.items.filter(i => i.status === 'unknown');
-  const problems: string[] = [];
-  if (failing.length > 0) {
-    problems.push(
-      `the checklist has failing items (${failing
-        .map(i => i.title)
-        .join(', ')}); fix them and run the checklist again`,
-    );
-  }
-  if (unknown.length > 0) {
-    problems.push(
-      `the checklist could not verify ${unknown
-        .map(i => i.title)
-        .join(
-          ', ',
-        )}; what could not be verified cannot be approved, run the checklist again`,
-    );
-  }
-  if (
-    problems.length === 0 &&
-    (run.status === 'fail' || run.status === 'unknown')
-  ) {
-    problems.push(`the latest checklist run did not pass (${run.status})`);
-  }
-  return problems.length > 0 ? problems.join('; ') : undefined;
-}
-
-/**
  * The gate computed from the decisions, for one revision.
  *
  * @internal
@@ -196,88 +121,14 @@ export function checklistProblem(
 export interface GateSnapshot {
   revision?: string;
   roles: GateRole[];
-  /** Every decision, newest first, voided ones included. */
+  /**
+   * Every decision, newest first, voided ones included; one bound to
+   * another commit or binding reads as voided even before it is.
+   */
   decisions: Approval[];
   /** Active decisions for `revision`, oldest first. */
   current: Approval[];
   required: RequiredApprovalStatus[];
   rejected?: Approval;
   complete: boolean;
-}
-
-/**
- * Computes the gate of an environment for what its Applications say now
- * (commit, binding, problems) from its decisions (newest first, as the
- * store lists them). Only decisions for this commit and this binding count.
- *
- * @remarks
- * Approvals count in the order they were given. With `distinctApprovers`
- * a person fills at most one role, even if two of their approvals in two
- * roles slipped in concurrently (on two replicas); with
- * `requesterMayApprove: false` the requester's approvals never count.
- * Any active rejection for the revision, in a role of the tier, stands and
- * makes the gate incomplete.
- *
- * @internal
- */
-export function computeGate(
-  environment: Pick<
-    Environment,
-    'policy' | 'extraApprovers' | 'requester' | 'tier'
-  >,
-  at: { revision?: string; binding?: string; problems?: string[] } | undefined,
-  decisions: Approval[],
-): GateSnapshot {
-  const roles = gateRoles(environment);
-  const { policy } = environment;
-  const roleNames = new Set(roles.map(r => r.role));
-  const revision = at?.revision;
-  const current = revision
-    ? [...decisions]
-        .reverse()
-        .filter(
-          d =>
-            !d.voidedReason &&
-            d.revision === revision &&
-            d.binding === at?.binding,
-        )
-    : [];
-
-  const filled = new Map<string, Approval>();
-  const counted = new Set<string>();
-  for (const d of current) {
-    if (d.decision !== 'approve' || !roleNames.has(d.role)) continue;
-    if (filled.has(d.role)) continue;
-    const actor = normalizeRef(d.actor, 'user');
-    if (
-      !policy.requesterMayApprove &&
-      sameRef(d.actor, environment.requester, 'user')
-    ) {
-      continue;
-    }
-    if (policy.distinctApprovers && counted.has(actor)) continue;
-    filled.set(d.role, d);
-    counted.add(actor);
-  }
-
-  const rejections = current.filter(
-    d => d.decision === 'reject' && roleNames.has(d.role),
-  );
-  const rejected = rejections[rejections.length - 1];
-  const required = roles.map(r => ({
-    role: r.role,
-    title: r.title,
-    groups: r.groups,
-    approval: filled.get(r.role),
-  }));
-  // Nothing passes while the Applications do not match the record, and a
-  // tier that keeps the requester out needs to know who that is.
-  const usable =
-    (at?.problems ?? []).length === 0 &&
-    (policy.requesterMayApprove || Boolean(environment.requester));
-  const complete =
-    usable &&
-    (roles.length === 0 ||
-      (revision !== undefined && filled.size === roles.length && !rejected));
-  return { revision, roles, decisions, current, required, rejected, complete };
 }

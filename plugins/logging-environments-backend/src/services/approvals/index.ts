@@ -1,8 +1,3 @@
-export {
-  APPROVAL_NEEDED_NOTIFICATION_TOPIC,
-  DefaultApprovalService,
-} from './DefaultApprovalService';
-export type {
-  ApprovalNotificationResult,
-  DefaultApprovalServiceOptions,
-} from './DefaultApprovalService';
+export { DefaultApprovalService } from './DefaultApprovalService';
+export type { DefaultApprovalServiceOptions } from './DefaultApprovalService';
+export type { AuditStarter } from './audit';

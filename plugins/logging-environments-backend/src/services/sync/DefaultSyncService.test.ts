@@ -84,6 +84,14 @@ class FakeApprovals implements ApprovalService {
   async decide(): Promise<never> {
     throw new Error('not used');
   }
+
+  async pendingReview(): Promise<never> {
+    throw new Error('not used');
+  }
+
+  async voidStale(): Promise<never> {
+    throw new Error('not used');
+  }
 }
 
 async function newStore(): Promise<LoggingEnvironmentsStore> {
