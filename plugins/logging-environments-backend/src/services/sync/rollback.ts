@@ -1,0 +1,201 @@
+import { StoredSyncRun } from '../../database/LoggingEnvironmentsStore';
+import { Environment, RevisionSource } from '../types';
+import { ArgoApplication } from '../waves/applicationStatus';
+import {
+  ApplicationTarget,
+  ArgoCdApplications,
+  classifyStartError,
+} from './argocd';
+import {
+  isActive,
+  isBlockedByWindow,
+  isNewSince,
+  observedOperation,
+  operationFingerprint,
+} from './operations';
+import { sameRevision, short } from './revision';
+import { describeTarget, readRunData, targetOf } from './runData';
+import { SYSTEM } from './states';
+import { RunTransitions } from './transitions';
+
+/** How often a failing rollback is started before the run gives up. */
+const MAX_ROLLBACK_ATTEMPTS = 3;
+
+/** What the rollback stage needs. */
+export interface RollbackStageOptions {
+  argocd: ArgoCdApplications;
+  transitions: RunTransitions;
+  revisions: RevisionSource;
+  getEnvironment: (entityRef: string) => Promise<Environment | undefined>;
+}
+
+/**
+ * The rolling-back state: a failed stage of a tier that rolls back on
+ * failure goes back to the Application's last successful sync at another
+ * revision, and the run fails saying how that went.
+ */
+export class RollbackStage {
+  private readonly argocd: ArgoCdApplications;
+  private readonly transitions: RunTransitions;
+  private readonly revisions: RevisionSource;
+  private readonly getEnvironment: (
+    entityRef: string,
+  ) => Promise<Environment | undefined>;
+
+  constructor(options: RollbackStageOptions) {
+    this.argocd = options.argocd;
+    this.transitions = options.transitions;
+    this.revisions = options.revisions;
+    this.getEnvironment = options.getEnvironment;
+  }
+
+  /**
+   * One step of a run rolling back: once the failed operation has
+   * finished, roll the Application back (recording the baseline first, as a
+   * sync does) and follow the rollback to its end.
+   */
+  async step(run: StoredSyncRun): Promise<StoredSyncRun | undefined> {
+    const data = readRunData(run);
+    const failure = data.failure ?? run.message ?? 'the sync failed';
+    const role = data.rollbackApplication;
+    const revision = data.rollbackRevision;
+    if (!role || revision === undefined) {
+      // Only a run that failed into rolling-back gets here, with both.
+      return this.transitions.finish(run, 'failed', {
+        message: `${failure}; cannot roll back: the run recorded no rollback target`,
+      });
+    }
+    const target = targetOf(data, role);
+    const app = await this.argocd.get(target);
+    if (!app) {
+      return this.transitions.finish(run, 'failed', {
+        message: `${failure}; cannot roll back: ${describeTarget(
+          target,
+        )} is no longer registered`,
+      });
+    }
+    const op = observedOperation(app);
+    const baseline = data.rollbackBaseline;
+    if (
+      op &&
+      baseline !== undefined &&
+      isNewSince(app, baseline) &&
+      sameRevision(op.revision, revision)
+    ) {
+      if (op.phase === 'Succeeded') {
+        return this.transitions.finish(run, 'failed', {
+          message: `rolled back to ${short(revision)} after: ${failure}`,
+          historyType: 'rollback',
+          notifyType: 'rollback',
+        });
+      }
+      if (op.phase === 'Failed' || op.phase === 'Error') {
+        const attempts = data.rollbackAttempts ?? 1;
+        if (attempts < MAX_ROLLBACK_ATTEMPTS) {
+          // Rolling back from a failed state can fail while the operator
+          // still reports the failure of the revision rolled back from
+          // (Argo CD reads that stale status as Degraded): try again.
+          const saved = await this.transitions.saveData(run, {
+            rollbackAttempts: attempts + 1,
+          });
+          if (!saved) return undefined;
+          return this.start(saved, target, revision, failure, app);
+        }
+        return this.transitions.finish(run, 'failed', {
+          message: `${failure}; the rollback to ${short(
+            revision,
+          )} failed too (${attempts} attempts): ${op.message ?? op.phase}`,
+          historyType: 'rollback',
+          notifyType: 'rollback',
+        });
+      }
+      if (isBlockedByWindow(op)) {
+        await this.transitions.terminate(target);
+        return this.transitions.finish(run, 'failed', {
+          message: `${failure}; a sync window blocks the rollback to ${short(
+            revision,
+          )}`,
+          historyType: 'rollback',
+          notifyType: 'rollback',
+        });
+      }
+      return this.transitions.wait(
+        run,
+        `Rolling back ${target.name} to ${short(revision)}: ${
+          op.message || op.phase
+        }`,
+        { rollbackFailure: failure, terminate: target },
+      );
+    }
+    if (isActive(op)) {
+      // The failed (or terminated) operation is still finishing.
+      return this.transitions.wait(
+        run,
+        `Waiting for the operation on ${
+          target.name
+        } to finish before rolling back to ${short(revision)}`,
+        { rollbackFailure: failure },
+      );
+    }
+    return this.start(run, target, revision, failure, app);
+  }
+
+  /** Starts a rollback operation, recording the baseline it is told apart by. */
+  private async start(
+    run: StoredSyncRun,
+    target: ApplicationTarget,
+    revision: string,
+    failure: string,
+    app: ArgoApplication,
+  ) {
+    const environment = await this.getEnvironment(run.environmentRef);
+    const problems = environment
+      ? (await this.revisions.current(environment)).problems
+      : [`${run.environmentRef} has no record any more`];
+    if (problems.length > 0) {
+      return this.transitions.finish(run, 'failed', {
+        message: `${failure}; not rolling back: ${problems.join('; ')}`,
+        historyType: 'rollback',
+        notifyType: 'rollback',
+      });
+    }
+    let current: StoredSyncRun = run;
+    const fingerprint = operationFingerprint(app);
+    if (readRunData(run).rollbackBaseline !== fingerprint) {
+      const saved = await this.transitions.saveData(run, {
+        rollbackBaseline: fingerprint,
+      });
+      if (!saved) return undefined;
+      current = saved;
+    }
+    try {
+      await this.argocd.rollback(
+        target,
+        { id: Number(current.rollbackTo), revision },
+        SYSTEM,
+      );
+    } catch (e) {
+      const error = classifyStartError(e);
+      if (error.reason === 'in-progress' || error.reason === 'unavailable') {
+        return this.transitions.wait(
+          current,
+          `Could not start the rollback of ${target.name} yet: ${error.message}`,
+          { rollbackFailure: failure },
+        );
+      }
+      return this.transitions.finish(current, 'failed', {
+        message: `${failure}; the rollback to ${short(revision)} ${
+          error.reason === 'blocked'
+            ? 'is blocked by a sync window'
+            : `was refused: ${error.message}`
+        }`,
+        historyType: 'rollback',
+        notifyType: 'rollback',
+      });
+    }
+    return this.transitions.progress(
+      current,
+      `Rolling back ${target.name} to ${short(revision)} after: ${failure}`,
+    );
+  }
+}

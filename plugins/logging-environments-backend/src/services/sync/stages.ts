@@ -1,0 +1,354 @@
+import {
+  ApplicationRole,
+  SyncRunState,
+  wavesOf,
+} from '@internal/plugin-logging-environments-common';
+import { StoredSyncRun } from '../../database/LoggingEnvironmentsStore';
+import { buildApplicationStatus } from '../waves/applicationStatus';
+import { ArgoCdApplications, classifyStartError } from './argocd';
+import { SyncGate } from './gate';
+import {
+  isActive,
+  isBlockedByWindow,
+  isNewSince,
+  observedOperation,
+  operationFingerprint,
+  rollbackTarget,
+} from './operations';
+import { sameRevision, short } from './revision';
+import { RollbackStage, RollbackStageOptions } from './rollback';
+import {
+  SyncMethod,
+  changes,
+  describeTarget,
+  readRunData,
+  stageOf,
+  stagePatch,
+  targetOf,
+} from './runData';
+import { RunTransitions } from './transitions';
+
+/** What the stages of a run need. */
+export interface SyncStagesOptions extends RollbackStageOptions {
+  argocd: ArgoCdApplications;
+  gate: SyncGate;
+  transitions: RunTransitions;
+}
+
+/**
+ * The handler of each active state: one step of a run from what Argo CD
+ * reports now. Each returns the run as it moved, or undefined when it
+ * stayed (or another replica moved it).
+ */
+export class SyncStages {
+  private readonly argocd: ArgoCdApplications;
+  private readonly gate: SyncGate;
+  private readonly transitions: RunTransitions;
+  private readonly rollback: RollbackStage;
+
+  constructor(options: SyncStagesOptions) {
+    this.argocd = options.argocd;
+    this.gate = options.gate;
+    this.transitions = options.transitions;
+    this.rollback = new RollbackStage(options);
+  }
+
+  /** One step of the run in its current state. */
+  step(run: StoredSyncRun): Promise<StoredSyncRun | undefined> {
+    switch (run.state) {
+      case 'pending':
+        return this.begin(run);
+      case 'syncing-infrastructure':
+        return this.startSync(run, 'infrastructure');
+      case 'waiting-infrastructure':
+        return this.awaitSync(run, 'infrastructure');
+      case 'syncing-forwarder':
+        return this.startSync(run, 'forwarder');
+      case 'waiting-forwarder':
+        return this.awaitSync(run, 'forwarder');
+      case 'rolling-back':
+        return this.rollback.step(run);
+      default:
+        return Promise.resolve(undefined);
+    }
+  }
+
+  /** pending: check both Applications exist, then start with the infrastructure. */
+  private async begin(run: StoredSyncRun) {
+    const data = readRunData(run);
+    for (const role of ['infrastructure', 'forwarder'] as const) {
+      const target = targetOf(data, role);
+      if (!(await this.argocd.get(target))) {
+        return this.transitions.finish(run, 'failed', {
+          message: `${describeTarget(target)} is not registered on cluster "${
+            target.cluster
+          }"`,
+        });
+      }
+    }
+    const target = targetOf(data, 'infrastructure');
+    return this.transitions.transition(run, 'syncing-infrastructure', {
+      message: `Starting the sync of ${target.name} at ${short(run.revision)}`,
+      history: {
+        type: 'sync-progress',
+        message: `Sync of revision ${short(
+          run.revision,
+        )} started: infrastructure first (ExternalSecret, LokiStack, health check), then the forwarder`,
+      },
+    });
+  }
+
+  /**
+   * syncing-*: start the Application's sync, unless this stage already
+   * started it (before a restart): first record the baseline (the last
+   * completed operation) and the rollback target, then ask Argo CD.
+   */
+  private async startSync(run: StoredSyncRun, role: ApplicationRole) {
+    const data = readRunData(run);
+    const target = targetOf(data, role);
+    if (role === 'forwarder' && !data.infrastructureSucceededAt) {
+      // Cannot happen through the transitions; refuse rather than trust it.
+      return this.transitions.finish(run, 'failed', {
+        message: `Refusing to sync ${target.name}: the infrastructure sync of this run has not succeeded`,
+      });
+    }
+    const app = await this.argocd.get(target);
+    if (!app) {
+      return this.transitions.fail(
+        run,
+        `${describeTarget(target)} is no longer registered`,
+      );
+    }
+    const waiting: SyncRunState =
+      role === 'infrastructure'
+        ? 'waiting-infrastructure'
+        : 'waiting-forwarder';
+    const baseline = stageOf(data, role).baseline;
+    const op = observedOperation(app);
+    if (
+      op &&
+      baseline !== undefined &&
+      isNewSince(app, baseline) &&
+      sameRevision(op.revision, run.revision)
+    ) {
+      // Started by this stage before a restart (or by another replica).
+      return this.transitions.transition(run, waiting, {
+        message: `Argo CD is syncing ${target.name} at ${short(run.revision)}`,
+        history: {
+          type: 'sync-progress',
+          message: `The sync of ${target.name} at ${short(
+            run.revision,
+          )} is already under way; following it`,
+        },
+      });
+    }
+    if (isActive(op)) {
+      return this.transitions.wait(
+        run,
+        `Waiting for another operation on ${target.name}${
+          op!.revision ? ` (revision ${short(op!.revision)})` : ''
+        } to finish before syncing`,
+      );
+    }
+
+    // Nothing runs: this is "before" for the stage. Recorded before the
+    // sync is asked for, so that a restart in between recognises it.
+    const rollback = rollbackTarget(app, run.revision);
+    const patch = stagePatch(role, {
+      baseline: operationFingerprint(app),
+      rollbackId: rollback?.id,
+      rollbackRevision: rollback?.revision,
+    });
+    let current: StoredSyncRun = run;
+    if (changes(data, patch)) {
+      const saved = await this.transitions.saveData(run, patch);
+      if (!saved) return undefined;
+      current = saved;
+    }
+
+    // The whole gate again, right before Argo CD is asked: a rejection
+    // filed, an approval voided or the Applications changed since the run
+    // was requested stop it here.
+    const still = await this.gate.recheck(current);
+    if (still) {
+      return this.transitions.finish(current, 'failed', {
+        message: `Stopped before syncing ${target.name}: ${still}`,
+      });
+    }
+    let method: SyncMethod;
+    try {
+      method = await this.argocd.sync(target, {
+        revision: current.revision,
+        initiatedBy: current.requestedBy,
+      });
+    } catch (e) {
+      const error = classifyStartError(e);
+      if (error.reason === 'blocked') {
+        return this.transitions.finish(current, 'blocked', {
+          message: `A sync window of Argo CD blocks syncing ${target.name} now: ${error.message}`,
+        });
+      }
+      if (error.reason === 'in-progress' || error.reason === 'unavailable') {
+        // Nothing of this stage changed yet: a timeout here fails without
+        // a rollback.
+        return this.transitions.wait(
+          current,
+          `Could not start the sync of ${target.name} yet: ${error.message}`,
+        );
+      }
+      return this.transitions.fail(
+        current,
+        `Argo CD refused to sync ${target.name}: ${error.message}`,
+      );
+    }
+    return this.transitions.transition(current, waiting, {
+      message: `Argo CD is syncing ${target.name} at ${short(
+        current.revision,
+      )}`,
+      data: stagePatch(role, { method }),
+      history: {
+        type: 'sync-progress',
+        message: `Started the sync of ${target.name} at ${short(
+          current.revision,
+        )} ${
+          method === 'api'
+            ? 'through the Argo CD API'
+            : "by setting the Application's operation"
+        }`,
+      },
+    });
+  }
+
+  /** waiting-*: follow the operation until it succeeded and every wave is healthy. */
+  private async awaitSync(run: StoredSyncRun, role: ApplicationRole) {
+    const data = readRunData(run);
+    const target = targetOf(data, role);
+    const app = await this.argocd.get(target);
+    if (!app) {
+      return this.transitions.fail(
+        run,
+        `${describeTarget(target)} is no longer registered`,
+      );
+    }
+    const op = observedOperation(app);
+    if (!op || !isNewSince(app, stageOf(data, role).baseline)) {
+      return this.transitions.wait(
+        run,
+        `Waiting for Argo CD to start the sync of ${target.name}`,
+        { role },
+      );
+    }
+    if (op.phase === 'Queued' || (!op.revision && isActive(op))) {
+      // Requested, not picked up (or its revision not resolved) yet.
+      return this.transitions.wait(
+        run,
+        `Waiting for Argo CD to start the sync of ${target.name}`,
+        { role, terminate: target },
+      );
+    }
+    // An operation that errored before resolving its revision is this
+    // stage's (it is new since the baseline) and reports below.
+    if (op.revision && !sameRevision(op.revision, run.revision)) {
+      if (isActive(op)) await this.transitions.terminate(target);
+      return this.transitions.fail(
+        run,
+        `Argo CD ${isActive(op) ? 'started' : 'ran'} an operation on ${
+          target.name
+        } at revision ${short(op.revision)} instead of the approved ${short(
+          run.revision,
+        )}${
+          app.spec?.syncPolicy?.automated
+            ? ' (the Application syncs automatically to its targetRevision)'
+            : ''
+        }`,
+        role,
+      );
+    }
+    if (isActive(op)) {
+      if (isBlockedByWindow(op)) {
+        // The controller would hold it until the window opens and then run
+        // it unattended: withdraw it and report.
+        await this.transitions.terminate(target);
+        return this.transitions.finish(run, 'blocked', {
+          message: `A sync window of Argo CD blocks syncing ${target.name} now: ${op.message}`,
+        });
+      }
+      return this.transitions.wait(
+        run,
+        `Argo CD is syncing ${target.name}: ${op.message || op.phase}`,
+        { role, terminate: target },
+      );
+    }
+    const status = buildApplicationStatus({
+      role,
+      name: target.name,
+      app,
+      namespace: target.namespace,
+      operationResultsAreSynced: true,
+    });
+    if (op.phase !== 'Succeeded') {
+      // Argo CD's message names the failed task only when it failed to
+      // apply; the waves say which resource was unhealthy and why.
+      const problems = status.waves
+        .filter(w => w.state === 'failed' || w.state === 'degraded')
+        .flatMap(w =>
+          w.resources
+            .filter(r => r.health === 'Degraded' || r.message)
+            .map(
+              r =>
+                `${r.kind} ${r.name}${r.health ? ` ${r.health}` : ''}${
+                  r.message ? `: ${r.message}` : ''
+                }`,
+            ),
+        );
+      return this.transitions.fail(
+        run,
+        `The sync of ${target.name} at ${short(run.revision)} ${
+          op.phase === 'Error' ? 'errored' : 'failed'
+        }: ${op.message ?? op.phase}${
+          problems.length ? ` (${problems.join('; ')})` : ''
+        }`,
+        role,
+      );
+    }
+
+    const notReady = wavesOf(role)
+      .map(step => ({
+        step,
+        wave: status.waves.find(w => w.wave === step.wave),
+      }))
+      .filter(({ wave }) => wave?.state !== 'healthy');
+    if (notReady.length > 0) {
+      const what = notReady
+        .map(
+          ({ step, wave }) =>
+            `${step.title} (wave ${step.wave}: ${wave?.state ?? 'pending'})`,
+        )
+        .join(', ');
+      return this.transitions.wait(
+        run,
+        `Argo CD finished the sync of ${target.name}; waiting for ${what} to be synced and healthy`,
+        { role },
+      );
+    }
+
+    if (role === 'infrastructure') {
+      const forwarder = targetOf(data, 'forwarder');
+      return this.transitions.transition(run, 'syncing-forwarder', {
+        message: `Infrastructure healthy; starting the sync of ${forwarder.name}`,
+        data: { infrastructureSucceededAt: new Date().toISOString() },
+        history: {
+          type: 'sync-progress',
+          message: `${target.name} synced at ${short(
+            run.revision,
+          )}: ExternalSecret, LokiStack and the health check are healthy`,
+        },
+      });
+    }
+    return this.transitions.finish(run, 'succeeded', {
+      message: `Revision ${short(
+        run.revision,
+      )} synced: infrastructure and forwarder are healthy`,
+    });
+  }
+}
