@@ -38,8 +38,6 @@ import {
   registryClusterClients,
 } from './services/revision';
 import { DefaultSyncService } from './services/sync/DefaultSyncService';
-import { ChecklistService } from './services/types';
-import { SingleFlight } from './services/util/singleFlight';
 import { WatchWaveStatusService } from './services/waves/WatchWaveStatusService';
 
 /** How often the scheduler advances sync runs, unless configured. */
@@ -100,6 +98,13 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
           records: recordsStore,
           logger,
         });
+        const events = new EnvironmentEvents({
+          signals: deps.signals,
+          notifications: deps.notifications,
+          environments,
+          logger,
+        });
+
         const records = new DefaultEnvironmentRecordService({
           records: recordsStore,
           history: store,
@@ -117,6 +122,7 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
               'main',
           },
           logger,
+          events,
         });
         registerLoggingEnvironmentPermissions({
           permissionsRegistry: deps.permissionsRegistry,
@@ -129,13 +135,6 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
             loggingEnvironmentPermissionResourceRef,
           ),
         );
-
-        const events = new EnvironmentEvents({
-          signals: deps.signals,
-          notifications: deps.notifications,
-          environments,
-          logger,
-        });
 
         const waves = new WatchWaveStatusService({ clusters, logger });
         waves.onChange(ref => events.changed(ref, 'waves'));
@@ -151,6 +150,7 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
           store,
           revisions,
           logger,
+          events,
         });
         const approvers = new ApproverNotifier({
           approvals,
@@ -177,18 +177,13 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
           // The trusted records, never the catalog: a catalog entity cannot
           // make the scheduler sync anything.
           listEnvironments: () => environments.registered(),
-          getEnvironment: async ref => {
-            const [environment] = await environments.byRefs([ref]);
-            return environment?.state === 'registered'
-              ? environment
-              : undefined;
-          },
+          getEnvironment: ref => environments.registeredOne(ref),
           onChange: ref => events.changed(ref, 'sync'),
           notify: notice => events.ownerNotice(notice),
         });
         const checklistOptions = readChecklistOptions(config);
         const checklistClusters = registryClusterClients(clusters);
-        const runs = new DefaultChecklistService({
+        const checklist = new DefaultChecklistService({
           store,
           logger,
           aws: AwsClientFactory.fromConfig(config),
@@ -199,17 +194,9 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
           }),
           gitops: checklistOptions.gitops,
           timeouts: checklistOptions.timeouts,
+          events,
+          approvers,
         });
-        // Concurrent clicks on "Re-run checks" share one run.
-        const inFlight = new SingleFlight<
-          Awaited<ReturnType<ChecklistService['run']>>
-        >();
-        const checklist: ChecklistService = {
-          run: (environment, actor) =>
-            inFlight.run(environment.entityRef, () =>
-              runs.run(environment, actor),
-            ),
-        };
 
         httpRouter.use(
           await createRouter({
@@ -236,10 +223,6 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
               waves,
               clusters,
             }),
-            onChange: (ref, change) => events.changed(ref, change),
-            onChecklistRun: environment => {
-              void approvers.notifyIfApprovalNeeded(environment);
-            },
           }),
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });

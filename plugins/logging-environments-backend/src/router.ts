@@ -18,7 +18,6 @@ import {
   loggingEnvironmentCreatePermission,
   loggingEnvironmentReadPermission,
   loggingEnvironmentSyncPermission,
-  LoggingEnvironmentChange,
 } from '@internal/plugin-logging-environments-common';
 import { ClusterRegistry } from '@internal/plugin-logging-environments-node';
 import type { Request as ExpressRequest } from 'express';
@@ -53,10 +52,6 @@ export interface RouterOptions {
   sync: SyncService;
   health: ServiceHealthService;
   records: DefaultEnvironmentRecordService;
-  /** Called after something about an environment changed (the plugin signals browsers). */
-  onChange?: (environmentRef: string, change: LoggingEnvironmentChange) => void;
-  /** Called after a checklist run (the plugin tells approvers when their review is due). */
-  onChecklistRun?: (environment: Environment) => void;
 }
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -252,8 +247,6 @@ export async function createRouter(
       const actor = (await callerOf(credentials))?.userEntityRef ?? 'service';
       const run = await checklist.run(environment, actor);
       await auditorEvent.success({ meta: { status: run.status } });
-      options.onChange?.(environment.entityRef, 'checklist');
-      options.onChecklistRun?.(environment);
       res.json(run);
     } catch (error) {
       await auditorEvent.fail({ error: error as Error });
@@ -291,7 +284,6 @@ export async function createRouter(
     const state = await approvals.decide(environment, caller, req.body, {
       audit: o => auditor.createEvent({ ...o, request: req }),
     });
-    options.onChange?.(environment.entityRef, 'approval');
     res.json(state);
   });
 
@@ -407,9 +399,6 @@ export async function createRouter(
       },
       async () => records.claim(body, await recordCaller(req), { dryRun }),
     );
-    if (result.created && !dryRun) {
-      options.onChange?.(result.record.entityRef, 'record');
-    }
     res.status(result.created ? 201 : 200).json(result);
   });
 
@@ -437,7 +426,6 @@ export async function createRouter(
       { environment: ref },
       async () => records.bindApplications(ref, await recordCaller(req)),
     );
-    options.onChange?.(ref, 'record');
     res.json(record);
   });
 
@@ -456,7 +444,6 @@ export async function createRouter(
       },
       async () => records.administer(ref, await recordCaller(req), req.body),
     );
-    options.onChange?.(ref, 'record');
     res.json(record);
   });
 
@@ -473,7 +460,6 @@ export async function createRouter(
           String(req.query.reason ?? ''),
         ),
     );
-    options.onChange?.(ref, 'record');
     res.status(204).end();
   });
 

@@ -76,6 +76,8 @@ export interface EnvironmentCatalog {
   ): Promise<{ items: Environment[]; totalItems: number }>;
   /** Every environment whose Applications are bound (state `registered`), for the scheduler. */
   registered(): Promise<Environment[]>;
+  /** One environment whose Applications are bound, from its record alone (the scheduler's view of it). */
+  registeredOne(entityRef: string): Promise<Environment | undefined>;
   /** Environments by entity ref from their records alone (undefined without one), for permission conditions. */
   byRefs(entityRefs: string[]): Promise<Array<Environment | undefined>>;
   /** The environment a service (Component) sends its logs to, if it names one. */

@@ -231,9 +231,8 @@ describe('DefaultApprovalService', () => {
     });
 
     it('counts two concurrent identical approvals once, with one audit event and one history entry', async () => {
-      const { env, create, store, auditor, audited } = await setupApprovals(
-        'production',
-      );
+      const { env, create, store, auditor, audited, changes } =
+        await setupApprovals('production');
       const one = create();
       const other = create(); // another replica: only the store's key can tell
       const states = await Promise.all([
@@ -249,10 +248,13 @@ describe('DefaultApprovalService', () => {
       expect(history.filter(h => h.type === 'approval')).toHaveLength(1);
       expect(auditor.events).toHaveLength(1);
       expect(auditor.events[0].status).toBe('succeeded');
+      // Browsers hear about the recorded decision once.
+      expect(changes).toEqual([`${env.entityRef}:approval`]);
 
       // A second click later is a no-op too.
       await one.decide(env, people.approver, approve(), audited);
       expect(auditor.events).toHaveLength(1);
+      expect(changes).toHaveLength(1);
       expect(await store.listDecisions(env.entityRef)).toHaveLength(1);
     });
   });

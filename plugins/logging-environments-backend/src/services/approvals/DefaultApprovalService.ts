@@ -31,6 +31,7 @@ import {
   staleReason,
   voidReason,
 } from './rules';
+import type { EnvironmentChanges } from '../events/EnvironmentEvents';
 
 /**
  * Options of the {@link DefaultApprovalService} constructor.
@@ -41,6 +42,8 @@ export interface DefaultApprovalServiceOptions {
   store: LoggingEnvironmentsStore;
   revisions: RevisionSource;
   logger: LoggerService;
+  /** Told about every recorded decision (browsers get a signal). */
+  events?: EnvironmentChanges;
 }
 
 function toState(gate: GateSnapshot): ApprovalState {
@@ -91,12 +94,14 @@ export class DefaultApprovalService implements ApprovalService {
   readonly #store: LoggingEnvironmentsStore;
   readonly #revisions: RevisionSource;
   readonly #logger: LoggerService;
+  readonly #events?: EnvironmentChanges;
   readonly #locks = new KeyedLock();
 
   constructor(options: DefaultApprovalServiceOptions) {
     this.#store = options.store;
     this.#revisions = options.revisions;
     this.#logger = options.logger;
+    this.#events = options.events;
   }
 
   /** {@inheritDoc ApprovalService.state} */
@@ -221,6 +226,7 @@ export class DefaultApprovalService implements ApprovalService {
         environment.entityRef,
         decisionEntry(environment.policy, recorded),
       );
+      this.#events?.changed(environment.entityRef, 'approval');
     }
     return this.state(environment);
   }

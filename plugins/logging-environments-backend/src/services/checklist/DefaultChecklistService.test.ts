@@ -226,6 +226,39 @@ describe('DefaultChecklistService', () => {
     expect(event.message).not.toContain('\n');
   });
 
+  it('shares one run between concurrent requests, then signals browsers and tells the approvers', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>(resolve => {
+      release = resolve;
+    });
+    const changed: string[] = [];
+    const notified: string[] = [];
+    const { checklist, knex } = await service(
+      [
+        probe('a', async () => {
+          await gate;
+          return { status: 'pass', message: 'ok', evidence: {} };
+        }),
+      ],
+      {
+        events: { changed: (ref, change) => changed.push(`${ref}:${change}`) },
+        approvers: {
+          notifyIfApprovalNeeded: async e => notified.push(e.entityRef),
+        },
+      },
+    );
+    const first = checklist.run(environment, 'user:default/alice');
+    const second = checklist.run(environment, 'user:default/bob');
+    // Nothing is reported before the run is stored.
+    expect(changed).toEqual([]);
+    release();
+    const [a, b] = await Promise.all([first, second]);
+    expect(b.id).toBe(a.id);
+    expect(await knex('checklist_runs').count({ n: '*' })).toEqual([{ n: 1 }]);
+    expect(changed).toEqual([`${environment.entityRef}:checklist`]);
+    expect(notified).toEqual([environment.entityRef]);
+  });
+
   it('scrubs secret values the probes saw out of messages and evidence', async () => {
     const planted = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
     const { checklist, knex, logger } = await service([

@@ -25,6 +25,8 @@ import { revisionProbe } from './revisionProbe';
 import { secretStoreProbe } from './secretStoreProbe';
 import { secretScopeProbe } from './secretScopeProbe';
 import { ChecklistProbe, ProbeContext, ProbeResult } from './types';
+import type { EnvironmentChanges } from '../events/EnvironmentEvents';
+import { SingleFlight } from '../util/singleFlight';
 
 /**
  * Every probe of the phase-2 checklist, in the order the page shows them.
@@ -172,7 +174,11 @@ export class DefaultChecklistService implements ChecklistService {
     probes: readonly ChecklistProbe[];
     defaultTimeoutMs: number;
     perProbe: Record<string, number>;
+    events?: EnvironmentChanges;
+    approvers?: { notifyIfApprovalNeeded(environment: Environment): unknown };
   };
+  /** Concurrent requests for one environment ("Re-run checks" twice) share one run. */
+  readonly #inFlight = new SingleFlight<ChecklistRun>();
 
   constructor(options: {
     store: LoggingEnvironmentsStore;
@@ -189,6 +195,10 @@ export class DefaultChecklistService implements ChecklistService {
     probes?: readonly ChecklistProbe[];
     /** Probe timeouts in milliseconds (default {@link DEFAULT_PROBE_TIMEOUT_MS}). */
     timeouts?: { defaultMs?: number; perProbe?: Record<string, number> };
+    /** Told about every stored run (browsers get a signal). */
+    events?: EnvironmentChanges;
+    /** Told after every stored run: a passing checklist may make a review due. */
+    approvers?: { notifyIfApprovalNeeded(environment: Environment): unknown };
   }) {
     this.options = {
       store: options.store,
@@ -202,10 +212,21 @@ export class DefaultChecklistService implements ChecklistService {
       probes: options.probes ?? DEFAULT_PROBES,
       defaultTimeoutMs: options.timeouts?.defaultMs ?? DEFAULT_PROBE_TIMEOUT_MS,
       perProbe: options.timeouts?.perProbe ?? {},
+      events: options.events,
+      approvers: options.approvers,
     };
   }
 
   async run(environment: Environment, actor: string): Promise<ChecklistRun> {
+    return this.#inFlight.run(environment.entityRef, async () => {
+      const run = await this.#run(environment, actor);
+      this.options.events?.changed(environment.entityRef, 'checklist');
+      void this.options.approvers?.notifyIfApprovalNeeded(environment);
+      return run;
+    });
+  }
+
+  async #run(environment: Environment, actor: string): Promise<ChecklistRun> {
     const { store, logger, probes } = this.options;
     const startedAt = new Date();
     const secrets = new Set<string>();

@@ -206,6 +206,11 @@ export class RecordEnvironmentCatalog implements EnvironmentCatalog {
     return records.map(r => this.toEnvironment(r));
   }
 
+  async registeredOne(entityRef: string): Promise<Environment | undefined> {
+    const [environment] = await this.byRefs([entityRef]);
+    return environment?.state === 'registered' ? environment : undefined;
+  }
+
   async byRefs(entityRefs: string[]): Promise<Array<Environment | undefined>> {
     return Promise.all(
       entityRefs.map(async ref => {

@@ -19,6 +19,14 @@ export interface OwnerNotice {
   message: string;
 }
 
+/**
+ * What a service needs to report a stored change: the signal to browsers.
+ * {@link EnvironmentEvents} implements it.
+ */
+export interface EnvironmentChanges {
+  changed(environmentRef: string, change: LoggingEnvironmentChange): void;
+}
+
 /** Options of {@link EnvironmentEvents}. */
 export interface EnvironmentEventsOptions {
   signals: SignalsService;
@@ -38,7 +46,7 @@ export interface EnvironmentEventsOptions {
  * after their change is stored; it never throws (a lost signal or
  * notification must not fail the change it reports), it logs instead.
  */
-export class EnvironmentEvents {
+export class EnvironmentEvents implements EnvironmentChanges {
   readonly #signals: SignalsService;
   readonly #notifications?: NotificationService;
   readonly #environments: EnvironmentEventsOptions['environments'];

@@ -1,3 +1,9 @@
+export { EnvironmentEvents } from './EnvironmentEvents';
+export type {
+  EnvironmentChanges,
+  EnvironmentEventsOptions,
+  OwnerNotice,
+} from './EnvironmentEvents';
 export {
   APPROVAL_NEEDED_NOTIFICATION_TOPIC,
   ApproverNotifier,

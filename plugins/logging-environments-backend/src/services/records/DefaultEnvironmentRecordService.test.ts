@@ -16,7 +16,7 @@ import {
 describe('DefaultEnvironmentRecordService', () => {
   describe('claim', () => {
     it('records a new environment with the caller as its requester, and a history entry', async () => {
-      const { service, store } = await setup();
+      const { service, store, changes } = await setup();
       const { record, created } = await service.claim(request, requester);
       expect(created).toBe(true);
       expect(record).toMatchObject({
@@ -34,15 +34,17 @@ describe('DefaultEnvironmentRecordService', () => {
       ).toEqual([
         'Claimed as a production environment on cluster prod-1, owned by group:default/platform-team, requested by user:default/requester',
       ]);
+      expect(changes).toEqual(['resource:default/acme-prod:record']);
     });
 
     it('writes nothing in a dry run', async () => {
-      const { service, records } = await setup();
+      const { service, records, changes } = await setup();
       const { created } = await service.claim(request, requester, {
         dryRun: true,
       });
       expect(created).toBe(true);
       expect(await records.list()).toEqual([]);
+      expect(changes).toEqual([]);
     });
 
     it('creates only with the create permission, for a group the caller belongs to', async () => {

@@ -39,6 +39,7 @@ import {
 } from './recordAccess';
 import { planRecordChange } from './recordChange';
 import { RecordCaller, RecordChange } from './types';
+import type { EnvironmentChanges } from '../events/EnvironmentEvents';
 
 export type { RecordCaller, RecordChange } from './types';
 
@@ -61,6 +62,8 @@ export interface EnvironmentRecordServiceOptions {
   /** The GitOps repository every environment's Applications read. */
   gitops: { repoUrl: string; branch: string };
   logger: LoggerService;
+  /** Told about every stored change of a record (browsers get a signal). */
+  events?: EnvironmentChanges;
 }
 
 /**
@@ -220,6 +223,7 @@ export class DefaultEnvironmentRecordService {
     this.options.logger.info(
       `Logging environment ${created.name} claimed by ${caller.userEntityRef}: ${created.tier} on cluster ${created.cluster}`,
     );
+    this.options.events?.changed(created.entityRef, 'record');
     return { record: created, created: true };
   }
 
@@ -331,6 +335,7 @@ export class DefaultEnvironmentRecordService {
         forwarderUid: uids.forwarder,
       },
     });
+    this.options.events?.changed(updated.entityRef, 'record');
     return updated;
   }
 
@@ -374,6 +379,7 @@ export class DefaultEnvironmentRecordService {
       )}. Reason: ${reason}`,
       details: { reason },
     });
+    this.options.events?.changed(updated.entityRef, 'record');
     return updated;
   }
 
@@ -400,6 +406,7 @@ export class DefaultEnvironmentRecordService {
       message: `Record released by an administrator. Reason: ${reason.trim()}`,
       details: { reason: reason.trim() },
     });
+    this.options.events?.changed(entityRef, 'record');
   }
 
   /** The Argo CD shape the record's objects must have. */

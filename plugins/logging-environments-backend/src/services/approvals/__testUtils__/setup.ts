@@ -83,11 +83,14 @@ export async function setupApprovals(
       people.requester.userEntityRef,
     );
   }
+  /** The signals every service created here sent, as `<ref>:<change>`. */
+  const changes: string[] = [];
   const create = () =>
     new DefaultApprovalService({
       store,
       revisions,
       logger: mockServices.logger.mock(),
+      events: { changed: (ref, change) => changes.push(`${ref}:${change}`) },
     });
   const audit: AuditStarter = o => auditor.createEvent(o);
   return {
@@ -99,5 +102,6 @@ export async function setupApprovals(
     env,
     service: create(),
     create,
+    changes,
   };
 }

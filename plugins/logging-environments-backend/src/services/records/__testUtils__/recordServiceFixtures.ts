@@ -115,6 +115,8 @@ function fakeCluster(objects: any[]) {
 export async function setup(config: object = {}) {
   const { store, records } = await createTestStore();
   const clusters: Record<string, any[]> = { 'prod-1': [], 'prod-2': [] };
+  /** The signals the service sent, as `<ref>:<change>`. */
+  const changes: string[] = [];
   const service = new DefaultEnvironmentRecordService({
     records,
     history: store,
@@ -133,6 +135,7 @@ export async function setup(config: object = {}) {
     administrators: ['group:default/platform-admins'],
     gitops: { repoUrl: REPO, branch: 'main' },
     logger: mockServices.logger.mock(),
+    events: { changed: (ref, change) => changes.push(`${ref}:${change}`) },
   });
-  return { service, store, records, clusters };
+  return { service, store, records, clusters, changes };
 }
