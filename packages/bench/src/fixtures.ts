@@ -20,14 +20,14 @@ import {
 } from '@internal/plugin-logging-environments-common';
 // The services take the backend plugin's own environment type, made from
 // a record by the plugin's own catalog.
-/* eslint-disable @backstage/no-forbidden-package-imports */
-import { EnvironmentRecordsStore } from '@internal/plugin-logging-environments-backend/src/database/EnvironmentRecordsStore';
 import {
-  RecordEnvironmentCatalog,
   readTierPolicies,
-} from '@internal/plugin-logging-environments-backend/src/services/environments';
-import { Environment } from '@internal/plugin-logging-environments-backend/src/services/types';
-/* eslint-enable @backstage/no-forbidden-package-imports */
+  RecordEnvironmentCatalog,
+} from '@internal/plugin-logging-environments-backend/testUtils';
+import type {
+  Environment,
+  EnvironmentRecordsStore,
+} from '@internal/plugin-logging-environments-backend/testUtils';
 
 /** The namespace Argo CD's Applications live in. */
 export const ARGOCD_NAMESPACE = 'openshift-gitops';

@@ -47,8 +47,7 @@ import {
 } from '@internal/plugin-logging-environments-common';
 // The records are written as the bootstrap's claim and bind leave them,
 // through the plugin's own store, before the plugin starts.
-// eslint-disable-next-line @backstage/no-forbidden-package-imports
-import { DatabaseEnvironmentRecordsStore } from '@internal/plugin-logging-environments-backend/src/database/DatabaseEnvironmentRecordsStore';
+import { DatabaseEnvironmentRecordsStore } from '@internal/plugin-logging-environments-backend/testUtils';
 import { createDatabases } from './databases';
 import { FIXTURE_GITOPS } from './fixtures';
 

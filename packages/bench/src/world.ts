@@ -21,12 +21,9 @@ import {
   seedSandbox,
   startSandbox,
 } from '@internal/sandbox';
-/* eslint-disable @backstage/no-forbidden-package-imports */
 // The backend's own helper for running bootstrap actions outside a backend
 // (its real record service on SQLite), as packages/backend's tests use it.
-// eslint-disable-next-line no-restricted-imports
-import { localRecords } from '@internal/plugin-logging-environments-backend/src/services/records/__testUtils__/localRecords';
-/* eslint-enable @backstage/no-forbidden-package-imports */
+import { localRecords } from '@internal/plugin-logging-environments-backend/testUtils';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -9,8 +9,7 @@ import {
 } from '@internal/plugin-scaffolder-backend-module-logging-environments';
 // The records are the backend plugin's; only this package may drive them
 // beside the sandbox.
-// eslint-disable-next-line @backstage/no-forbidden-package-imports
-import { localRecords } from '@internal/plugin-logging-environments-backend/src/services/records/__testUtils__/localRecords';
+import { localRecords } from '@internal/plugin-logging-environments-backend/testUtils';
 import { Sandbox, startSandbox } from '@internal/sandbox';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';

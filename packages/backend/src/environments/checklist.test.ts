@@ -24,20 +24,15 @@ import {
 // The backend plugin exports only its plugin; this test drives its
 // services directly, and cannot live in the plugin (no plugin imports the
 // sandbox).
-/* eslint-disable @backstage/no-forbidden-package-imports */
-import {
-  DefaultChecklistService,
-  readChecklistOptions,
-} from '@internal/plugin-logging-environments-backend/src/services/checklist';
 import {
   ArgoRevisionSource,
+  DefaultChecklistService,
+  localRecords,
+  readChecklistOptions,
+  RecordEnvironmentCatalog,
   registryClusterClients,
-} from '@internal/plugin-logging-environments-backend/src/services/revision';
-import { RecordEnvironmentCatalog } from '@internal/plugin-logging-environments-backend/src/services/environments';
-import { localRecords } from '@internal/plugin-logging-environments-backend/src/services/records/__testUtils__/localRecords';
-import { createTestStore } from '@internal/plugin-logging-environments-backend/src/database/__testUtils__/createTestStore';
-import { Environment } from '@internal/plugin-logging-environments-backend/src/services/types';
-/* eslint-enable @backstage/no-forbidden-package-imports */
+} from '@internal/plugin-logging-environments-backend/testUtils';
+import type { Environment } from '@internal/plugin-logging-environments-backend/testUtils';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import {
   createApplyClusterCredentialsAction,
@@ -59,6 +54,7 @@ import {
 } from '../__testUtils__/externalSecretsIdentity';
 import { REPO_ROOT } from '../gitops/__testUtils__/kustomize';
 import { renderSkeleton } from '../gitops/__testUtils__/render';
+import { createTestStore } from '../__testUtils__/testStore';
 
 const run = promisify(execFile);
 

@@ -9,15 +9,15 @@ import { ConflictError } from '@backstage/errors';
 import { SyncRun } from '@internal/plugin-logging-environments-common';
 // The services are driven directly against the sandbox, which only this
 // package may import (no plugin imports the sandbox).
-/* eslint-disable @backstage/no-forbidden-package-imports */
-import { LoggingEnvironmentsStore } from '@internal/plugin-logging-environments-backend/src/database/LoggingEnvironmentsStore';
 import {
   DefaultSyncService,
+  WatchWaveStatusService,
+} from '@internal/plugin-logging-environments-backend/testUtils';
+import type {
+  Environment,
+  LoggingEnvironmentsStore,
   SyncNotification,
-} from '@internal/plugin-logging-environments-backend/src/services/sync/DefaultSyncService';
-import { Environment } from '@internal/plugin-logging-environments-backend/src/services/types';
-import { WatchWaveStatusService } from '@internal/plugin-logging-environments-backend/src/services/waves/WatchWaveStatusService';
-/* eslint-enable @backstage/no-forbidden-package-imports */
+} from '@internal/plugin-logging-environments-backend/testUtils';
 import { ConfigClusterRegistry } from '@internal/plugin-logging-environments-node';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,11 +1,10 @@
 import { WAVE_PLAN } from '@internal/plugin-logging-environments-common';
 // The health checks' TypeScript mirror, which the plugin does not export:
 // it must agree with the Lua on the same objects.
-// eslint-disable-next-line @backstage/no-forbidden-package-imports
 import {
   clusterLogForwarderHealth,
   lokiStackHealth,
-} from '@internal/plugin-logging-environments-backend/src/services/health/argoHealth';
+} from '@internal/plugin-logging-environments-backend/testUtils';
 import { runHealthLua } from '@internal/sandbox/testUtils';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -8,14 +8,14 @@
  */
 import { mockCredentials } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
-// eslint-disable-next-line @backstage/no-forbidden-package-imports
-import { spec } from '@internal/plugin-logging-environments-backend/src/schema/openapi.generated';
+import {
+  openApiSpec as spec,
+  testRecord,
+} from '@internal/plugin-logging-environments-backend/testUtils';
 import { Sandbox, startSandbox } from '@internal/sandbox';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'yaml';
-// eslint-disable-next-line @backstage/no-forbidden-package-imports
-import { testRecord } from '@internal/plugin-logging-environments-backend/src/database/__testUtils__/createTestStore';
 import { openWorld } from '../environments/__testUtils__/bootstrapEnvironment';
 import {
   orgEntities,

@@ -10,8 +10,7 @@ import { Sandbox, startSandbox } from '@internal/sandbox';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'yaml';
-// eslint-disable-next-line @backstage/no-forbidden-package-imports
-import { testRecord } from '@internal/plugin-logging-environments-backend/src/database/__testUtils__/createTestStore';
+import { testRecord } from '@internal/plugin-logging-environments-backend/testUtils';
 import { openWorld } from '../environments/__testUtils__/bootstrapEnvironment';
 import {
   orgEntities,

@@ -30,21 +30,16 @@ import {
 } from '@internal/plugin-logging-environments-node';
 // The backend plugin exports only its plugin; this test drives its
 // checklist service directly (no plugin may import the sandbox).
-/* eslint-disable @backstage/no-forbidden-package-imports */
-import {
-  DefaultChecklistService,
-  readChecklistOptions,
-  secretScopeProbe,
-  secretStoreProbe,
-} from '@internal/plugin-logging-environments-backend/src/services/checklist';
 import {
   ArgoRevisionSource,
+  DefaultChecklistService,
+  readChecklistOptions,
+  RecordEnvironmentCatalog,
   registryClusterClients,
-} from '@internal/plugin-logging-environments-backend/src/services/revision';
-import { RecordEnvironmentCatalog } from '@internal/plugin-logging-environments-backend/src/services/environments';
-import { createTestStore } from '@internal/plugin-logging-environments-backend/src/database/__testUtils__/createTestStore';
-import { Environment } from '@internal/plugin-logging-environments-backend/src/services/types';
-/* eslint-enable @backstage/no-forbidden-package-imports */
+  secretScopeProbe,
+  secretStoreProbe,
+} from '@internal/plugin-logging-environments-backend/testUtils';
+import type { Environment } from '@internal/plugin-logging-environments-backend/testUtils';
 import { Sandbox, startSandbox } from '@internal/sandbox';
 import {
   createExternalSecretsIdentity,
@@ -56,6 +51,7 @@ import {
   openWorld,
   readSecretValue,
 } from '../environments/__testUtils__/bootstrapEnvironment';
+import { createTestStore } from '../__testUtils__/testStore';
 
 jest.setTimeout(240_000);
 

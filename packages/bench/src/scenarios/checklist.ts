@@ -6,20 +6,16 @@
 import { ConfigReader } from '@backstage/config';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { ChecklistRun } from '@internal/plugin-logging-environments-common';
-/* eslint-disable @backstage/no-forbidden-package-imports */
-import { DatabaseLoggingEnvironmentsStore } from '@internal/plugin-logging-environments-backend/src/database/DatabaseLoggingEnvironmentsStore';
 import {
-  ChecklistProbe,
+  ArgoRevisionSource,
+  DatabaseLoggingEnvironmentsStore,
   DEFAULT_PROBES,
   DefaultChecklistService,
   readChecklistOptions,
-} from '@internal/plugin-logging-environments-backend/src/services/checklist';
-import { RecordEnvironmentCatalog } from '@internal/plugin-logging-environments-backend/src/services/environments';
-import {
-  ArgoRevisionSource,
+  RecordEnvironmentCatalog,
   registryClusterClients,
-} from '@internal/plugin-logging-environments-backend/src/services/revision';
-/* eslint-enable @backstage/no-forbidden-package-imports */
+} from '@internal/plugin-logging-environments-backend/testUtils';
+import type { ChecklistProbe } from '@internal/plugin-logging-environments-backend/testUtils';
 import knexFactory from 'knex';
 import { ScenarioResult } from '../report';
 import { summarize } from '../stats';

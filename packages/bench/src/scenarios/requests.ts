@@ -2,15 +2,13 @@
  * Scenario 1: upstream Kubernetes / Argo CD requests per environment page
  * view, watch cache against a per-request fetch.
  */
-/* eslint-disable @backstage/no-forbidden-package-imports */
 import {
   ArgoRevisionSource,
   CachedRevisionSource,
+  FetchWaveStatusService,
   registryClusterClients,
-} from '@internal/plugin-logging-environments-backend/src/services/revision';
-import { FetchWaveStatusService } from '@internal/plugin-logging-environments-backend/src/services/waves/FetchWaveStatusService';
-import { WatchWaveStatusService } from '@internal/plugin-logging-environments-backend/src/services/waves/WatchWaveStatusService';
-/* eslint-enable @backstage/no-forbidden-package-imports */
+  WatchWaveStatusService,
+} from '@internal/plugin-logging-environments-backend/testUtils';
 import { ScenarioResult } from '../report';
 import {
   ApplicationUids,

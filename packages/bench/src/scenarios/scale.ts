@@ -2,9 +2,7 @@
  * Scenario 5: the backend's memory with many environments cached, and the
  * environment list API's latency as environments grow.
  */
-/* eslint-disable @backstage/no-forbidden-package-imports */
-import { FetchWaveStatusService } from '@internal/plugin-logging-environments-backend/src/services/waves/FetchWaveStatusService';
-/* eslint-enable @backstage/no-forbidden-package-imports */
+import { FetchWaveStatusService } from '@internal/plugin-logging-environments-backend/testUtils';
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import {

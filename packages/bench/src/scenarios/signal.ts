@@ -3,9 +3,7 @@
  * signal reaching a subscriber, against a browser polling a per-request
  * fetch.
  */
-/* eslint-disable @backstage/no-forbidden-package-imports */
-import { FetchWaveStatusService } from '@internal/plugin-logging-environments-backend/src/services/waves/FetchWaveStatusService';
-/* eslint-enable @backstage/no-forbidden-package-imports */
+import { FetchWaveStatusService } from '@internal/plugin-logging-environments-backend/testUtils';
 import { ScenarioResult } from '../report';
 import {
   ApplicationUids,

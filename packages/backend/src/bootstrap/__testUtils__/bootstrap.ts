@@ -38,8 +38,7 @@ import {
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// eslint-disable-next-line @backstage/no-forbidden-package-imports
-import { localRecords } from '@internal/plugin-logging-environments-backend/src/services/records/__testUtils__/localRecords';
+import { localRecords } from '@internal/plugin-logging-environments-backend/testUtils';
 import { renderSkeleton } from '../../gitops/__testUtils__/render';
 
 /** The bootstrap steps, in the order the template runs them. */

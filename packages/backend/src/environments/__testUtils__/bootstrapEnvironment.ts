@@ -19,10 +19,10 @@ import {
 } from '@internal/plugin-scaffolder-backend-module-logging-environments';
 // The records live in the plugin's database; tests write them the way the
 // bootstrap does, through the record service (no plugin imports the sandbox).
-/* eslint-disable @backstage/no-forbidden-package-imports */
-import { DatabaseEnvironmentRecordsStore } from '@internal/plugin-logging-environments-backend/src/database/DatabaseEnvironmentRecordsStore';
-import { localRecords } from '@internal/plugin-logging-environments-backend/src/services/records/__testUtils__/localRecords';
-/* eslint-enable @backstage/no-forbidden-package-imports */
+import {
+  DatabaseEnvironmentRecordsStore,
+  localRecords,
+} from '@internal/plugin-logging-environments-backend/testUtils';
 import { Sandbox, seedSandbox } from '@internal/sandbox';
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';

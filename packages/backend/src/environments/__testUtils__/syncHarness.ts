@@ -16,17 +16,17 @@ import {
 } from '@internal/plugin-logging-environments-node';
 // The sync services are driven directly against the sandbox, which only
 // this package may import (no plugin imports the sandbox).
-/* eslint-disable @backstage/no-forbidden-package-imports */
-import { DatabaseLoggingEnvironmentsStore } from '@internal/plugin-logging-environments-backend/src/database/DatabaseLoggingEnvironmentsStore';
-import { LoggingEnvironmentsStore } from '@internal/plugin-logging-environments-backend/src/database/LoggingEnvironmentsStore';
 import {
+  currentRevisionOf,
+  DatabaseLoggingEnvironmentsStore,
+  testEnvironment,
+} from '@internal/plugin-logging-environments-backend/testUtils';
+import type {
   ApprovalService,
   Environment,
+  LoggingEnvironmentsStore,
   RevisionSource,
-} from '@internal/plugin-logging-environments-backend/src/services/types';
-import { testEnvironment } from '@internal/plugin-logging-environments-backend/src/services/__testUtils__/environment';
-import { currentRevisionOf } from '@internal/plugin-logging-environments-backend/src/services/revision/binding';
-/* eslint-enable @backstage/no-forbidden-package-imports */
+} from '@internal/plugin-logging-environments-backend/testUtils';
 import { Sandbox, startSandbox, seedSandbox } from '@internal/sandbox';
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

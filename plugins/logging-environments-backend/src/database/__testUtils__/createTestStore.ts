@@ -1,11 +1,6 @@
-import { mockServices } from '@backstage/backend-test-utils';
 import { Knex, knex as createKnex } from 'knex';
-import {
-  EnvironmentRecord,
-  Tier,
-  environmentLayout,
-} from '@internal/plugin-logging-environments-common';
 import { DatabaseEnvironmentRecordsStore } from '../DatabaseEnvironmentRecordsStore';
+import { openStores } from '../../testUtils/openStores';
 import { DatabaseLoggingEnvironmentsStore } from '../DatabaseLoggingEnvironmentsStore';
 
 const created: Knex[] = [];
@@ -37,45 +32,7 @@ export async function createTestStore(): Promise<{
     pool: { min: 1, max: 1 },
   });
   created.push(knex);
-  const database = mockServices.database({ knex, migrations: { skip: false } });
-  const store = await DatabaseLoggingEnvironmentsStore.create({ database });
-  const records = await DatabaseEnvironmentRecordsStore.create({ database });
-  return { store, records, knex };
+  return { ...(await openStores(knex)), knex };
 }
 
-/** A registered environment's record, as a bootstrap writes it. */
-export function testRecord(
-  overrides: Partial<EnvironmentRecord> & { name?: string; tier?: Tier } = {},
-): Omit<EnvironmentRecord, 'createdAt' | 'updatedAt'> {
-  const name = overrides.name ?? 'acme-prod';
-  const layout = environmentLayout(name);
-  return {
-    entityRef: layout.entityRef,
-    name,
-    tier: overrides.tier ?? 'production',
-    cluster: 'sandbox',
-    namespace: layout.namespace,
-    argocdNamespace: layout.argocdNamespace,
-    project: layout.project,
-    applications: {
-      infrastructure: {
-        name: layout.applications.infrastructure,
-        uid: `${name}-infra-uid`,
-      },
-      forwarder: {
-        name: layout.applications.forwarder,
-        uid: `${name}-fwd-uid`,
-      },
-    },
-    owner: 'group:default/platform-team',
-    requester: 'user:default/requester',
-    region: 'us-east-2',
-    bucket: `${name}-loki`,
-    secret: `logging/${name}/loki-s3`,
-    gitopsPath: layout.gitopsPath,
-    extraApprovers: {},
-    state: 'registered',
-    updatedBy: 'user:default/requester',
-    ...overrides,
-  };
-}
+export { testRecord } from '../../testUtils/testRecord';

@@ -1,5 +1,4 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import {
   BootstrapRequest,
@@ -11,13 +10,13 @@ import {
   EnvironmentRecordsApi,
 } from '@internal/plugin-logging-environments-node';
 import knexFactory, { Knex } from 'knex';
-import { DatabaseEnvironmentRecordsStore } from '../../../database/DatabaseEnvironmentRecordsStore';
-import { DatabaseLoggingEnvironmentsStore } from '../../../database/DatabaseLoggingEnvironmentsStore';
-import { readTierPolicies } from '../../environments/tierPolicies';
+import { readTierPolicies } from '../services/environments/tierPolicies';
+import { openStores } from './openStores';
+import { silentLogger } from './silentLogger';
 import {
   DefaultEnvironmentRecordService,
   RecordCaller,
-} from '../DefaultEnvironmentRecordService';
+} from '../services/records/DefaultEnvironmentRecordService';
 
 /** The requester of the example org: a member of platform-team. */
 export const EXAMPLE_REQUESTER: RecordCaller = {
@@ -53,9 +52,7 @@ export async function localRecords(options: {
       useNullAsDefault: true,
       pool: { min: 1, max: 1, idleTimeoutMillis: Number.MAX_SAFE_INTEGER },
     });
-  const database = mockServices.database({ knex, migrations: { skip: false } });
-  const store = await DatabaseLoggingEnvironmentsStore.create({ database });
-  const records = await DatabaseEnvironmentRecordsStore.create({ database });
+  const { store, records } = await openStores(knex);
   const service = new DefaultEnvironmentRecordService({
     records,
     history: store,
@@ -65,7 +62,7 @@ export async function localRecords(options: {
     policies: readTierPolicies(new ConfigReader(options.config ?? {})),
     administrators: options.administrators ?? [],
     gitops: { branch: 'main', ...options.gitops },
-    logger: options.logger ?? mockServices.logger.mock(),
+    logger: options.logger ?? silentLogger,
   });
   const caller = options.caller ?? EXAMPLE_REQUESTER;
   const ref = (name: string) => environmentLayout(name).entityRef;
