@@ -19,6 +19,7 @@ import {
   Tier,
   TierPolicy,
   isLoggingEnvironmentEntity,
+  normalizeEntityRef,
 } from '@internal/plugin-logging-environments-common';
 import { EnvironmentRecordsStore } from '../../database/EnvironmentRecordsStore';
 import { Environment, EnvironmentCatalog } from '../types';
@@ -214,12 +215,8 @@ export class RecordEnvironmentCatalog implements EnvironmentCatalog {
   async byRefs(entityRefs: string[]): Promise<Array<Environment | undefined>> {
     return Promise.all(
       entityRefs.map(async ref => {
-        let key: string;
-        try {
-          key = stringifyEntityRef(parseRef(ref, { defaultKind: 'resource' }));
-        } catch {
-          return undefined;
-        }
+        const key = normalizeEntityRef(ref, { defaultKind: 'resource' });
+        if (!key) return undefined;
         const record = await this.records.get(key);
         return record ? this.toEnvironment(record) : undefined;
       }),
