@@ -2,13 +2,10 @@ import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   CLUSTER_CREDENTIALS,
-  ClusterRegistry,
-  EnvironmentRecordsApi,
   ensureClusterCredentials,
 } from '@internal/plugin-logging-environments-node';
-import { clusterClient } from './cluster';
+import { ClusterActionOptions, clusterForStep } from './cluster';
 import { examples } from './applyClusterCredentials.examples';
-import { recordForStep } from './records';
 import { runEnsure } from './util';
 import {
   actionOutput,
@@ -24,10 +21,9 @@ import {
  *
  * @public
  */
-export function createApplyClusterCredentialsAction(options: {
-  clusters: ClusterRegistry;
-  records: EnvironmentRecordsApi;
-}) {
+export function createApplyClusterCredentialsAction(
+  options: ClusterActionOptions,
+) {
   return createTemplateAction({
     id: 'logging:cluster-credentials:apply',
     description: `Applies the Secret ${CLUSTER_CREDENTIALS.namespace}/${CLUSTER_CREDENTIALS.name} (by server-side apply) with the credentials External Secrets uses to read Secrets Manager, taken from the task's secret fields, on the cluster of the environment's record. Different credentials already there are replaced only with rotate: true. The values are never logged or output.`,
@@ -75,12 +71,11 @@ export function createApplyClusterCredentialsAction(options: {
             .join('; ')}`,
         );
       }
-      await recordForStep(ctx, options.records, ctx.input.environment, {
-        action: 'logging:cluster-credentials:apply',
-        facts: { cluster: ctx.input.cluster },
-        ...(ctx.input.rotate ? { rotate: true } : {}),
-      });
-      const cluster = clusterClient(options.clusters, ctx.input.cluster);
+      const { cluster } = await clusterForStep(
+        ctx,
+        options,
+        'logging:cluster-credentials:apply',
+      );
       await runEnsure(
         ctx,
         `logging:cluster-credentials:apply/${ctx.input.cluster}${

@@ -1,18 +1,11 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
-  validateBucketName,
-  validateEnvironmentName,
-  validateRegion,
-} from '@internal/plugin-logging-environments-common';
-import {
-  AwsClientFactory,
-  EnvironmentRecordsApi,
   ensureLokiBucket,
   partitionOf,
 } from '@internal/plugin-logging-environments-node';
+import { AwsActionOptions, awsClientsForStep } from './aws';
 import { examples } from './ensureBucket.examples';
-import { recordForStep } from './records';
-import { assertValid, runEnsure } from './util';
+import { runEnsure } from './util';
 import {
   actionOutput,
   bucketInput,
@@ -27,10 +20,7 @@ import {
  *
  * @public
  */
-export function createEnsureBucketAction(options: {
-  aws: AwsClientFactory;
-  records: EnvironmentRecordsApi;
-}) {
+export function createEnsureBucketAction(options: AwsActionOptions) {
   return createTemplateAction({
     id: 'logging:bucket:ensure',
     description:
@@ -85,16 +75,11 @@ export function createEnsureBucketAction(options: {
     },
     async handler(ctx) {
       const { environment, bucket, region } = ctx.input;
-      assertValid('logging:bucket:ensure', [
-        ...validateEnvironmentName(environment, 'environment'),
-        ...validateBucketName(bucket, 'bucket'),
-        ...validateRegion(region, 'region'),
-      ]);
-      await recordForStep(ctx, options.records, environment, {
-        action: 'logging:bucket:ensure',
-        facts: { bucket, region },
-      });
-      const clients = await options.aws.clients(region);
+      const clients = await awsClientsForStep(
+        ctx,
+        options,
+        'logging:bucket:ensure',
+      );
       await runEnsure(
         ctx,
         `logging:bucket:ensure/${environment}/${bucket}`,

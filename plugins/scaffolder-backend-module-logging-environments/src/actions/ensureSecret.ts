@@ -1,18 +1,11 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
-  validateBucketName,
-  validateEnvironmentName,
-  validateRegion,
-} from '@internal/plugin-logging-environments-common';
-import {
-  AwsClientFactory,
-  EnvironmentRecordsApi,
   awsNamesFor,
   ensureLokiSecret,
 } from '@internal/plugin-logging-environments-node';
+import { AwsActionOptions, awsClientsForStep } from './aws';
 import { examples } from './ensureSecret.examples';
-import { recordForStep } from './records';
-import { assertValid, runEnsure } from './util';
+import { runEnsure } from './util';
 import {
   actionOutput,
   bucketInput,
@@ -30,10 +23,7 @@ import {
  *
  * @public
  */
-export function createEnsureSecretAction(options: {
-  aws: AwsClientFactory;
-  records: EnvironmentRecordsApi;
-}) {
+export function createEnsureSecretAction(options: AwsActionOptions) {
   return createTemplateAction({
     id: 'logging:secret:ensure',
     description:
@@ -61,19 +51,15 @@ export function createEnsureSecretAction(options: {
       },
     },
     async handler(ctx) {
-      const { environment, bucket, region } = ctx.input;
-      assertValid('logging:secret:ensure', [
-        ...validateEnvironmentName(environment, 'environment'),
-        ...validateBucketName(bucket, 'bucket'),
-        ...validateRegion(region, 'region'),
-      ]);
+      const { environment, bucket } = ctx.input;
       const secretName =
         ctx.input.secretName ?? awsNamesFor(environment).secret;
-      await recordForStep(ctx, options.records, environment, {
-        action: 'logging:secret:ensure',
-        facts: { bucket, region, secretName },
-      });
-      const clients = await options.aws.clients(region);
+      const clients = await awsClientsForStep(
+        ctx,
+        options,
+        'logging:secret:ensure',
+        { secretName },
+      );
       await runEnsure(
         ctx,
         `logging:secret:ensure/${environment}/${secretName}`,
