@@ -7,13 +7,7 @@ import {
 import { ClusterActionOptions, clusterForStep } from './cluster';
 import { examples } from './applyClusterCredentials.examples';
 import { runEnsure } from './util';
-import {
-  actionOutput,
-  changesOutput,
-  clusterInput,
-  environmentInput,
-  rotateInput,
-} from './inputs';
+import { clusterStepInput, ensureOutput, rotateInput } from './inputs';
 
 /**
  * Creates `logging:cluster-credentials:apply`: the `aws-credentials` Secret
@@ -31,8 +25,7 @@ export function createApplyClusterCredentialsAction(
     supportsDryRun: true,
     schema: {
       input: {
-        environment: environmentInput,
-        cluster: clusterInput,
+        ...clusterStepInput,
         rotate: rotateInput('credentials'),
         accessKeyIdSecret: z =>
           z
@@ -51,8 +44,7 @@ export function createApplyClusterCredentialsAction(
       },
       output: {
         secret: z => z.string({ description: 'namespace/name of the Secret' }),
-        action: actionOutput,
-        changes: changesOutput,
+        ...ensureOutput,
       },
     },
     async handler(ctx) {

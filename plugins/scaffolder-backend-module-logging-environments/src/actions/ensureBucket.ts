@@ -6,13 +6,7 @@ import {
 import { AwsActionOptions, awsClientsForStep } from './aws';
 import { examples } from './ensureBucket.examples';
 import { runEnsure } from './util';
-import {
-  actionOutput,
-  bucketInput,
-  changesOutput,
-  environmentInput,
-  regionInput,
-} from './inputs';
+import { awsStepInput, ensureOutput } from './inputs';
 
 /**
  * Creates `logging:bucket:ensure`: the environment's S3 bucket for Loki,
@@ -29,9 +23,7 @@ export function createEnsureBucketAction(options: AwsActionOptions) {
     supportsDryRun: true,
     schema: {
       input: {
-        environment: environmentInput,
-        bucket: bucketInput,
-        region: regionInput,
+        ...awsStepInput,
         kmsKeyId: z =>
           z
             .string({
@@ -69,8 +61,7 @@ export function createEnsureBucketAction(options: AwsActionOptions) {
       output: {
         bucket: z => z.string({ description: 'The bucket name' }),
         bucketArn: z => z.string({ description: 'The bucket ARN' }),
-        action: actionOutput,
-        changes: changesOutput,
+        ...ensureOutput,
       },
     },
     async handler(ctx) {

@@ -7,11 +7,8 @@ import { AwsActionOptions, awsClientsForStep } from './aws';
 import { examples } from './ensureIam.examples';
 import { runEnsure } from './util';
 import {
-  actionOutput,
-  bucketInput,
-  changesOutput,
-  environmentInput,
-  regionInput,
+  awsStepInput,
+  ensureOutput,
   secretKmsKeyInput,
   secretNameInput,
 } from './inputs';
@@ -31,9 +28,7 @@ export function createEnsureIamAction(options: AwsActionOptions) {
     supportsDryRun: true,
     schema: {
       input: {
-        environment: environmentInput,
-        bucket: bucketInput,
-        region: regionInput,
+        ...awsStepInput,
         secretName: secretNameInput,
         endpoint: z =>
           z
@@ -56,8 +51,7 @@ export function createEnsureIamAction(options: AwsActionOptions) {
         userName: z => z.string({ description: 'The IAM user' }),
         secretName: z =>
           z.string({ description: 'The secret holding the key' }),
-        action: actionOutput,
-        changes: changesOutput,
+        ...ensureOutput,
       },
     },
     async handler(ctx) {

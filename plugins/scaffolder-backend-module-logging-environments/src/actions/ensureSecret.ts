@@ -7,11 +7,8 @@ import { AwsActionOptions, awsClientsForStep } from './aws';
 import { examples } from './ensureSecret.examples';
 import { runEnsure } from './util';
 import {
-  actionOutput,
-  bucketInput,
-  changesOutput,
-  environmentInput,
-  regionInput,
+  awsStepInput,
+  ensureOutput,
   secretKmsKeyInput,
   secretNameInput,
 } from './inputs';
@@ -32,9 +29,7 @@ export function createEnsureSecretAction(options: AwsActionOptions) {
     supportsDryRun: true,
     schema: {
       input: {
-        environment: environmentInput,
-        bucket: bucketInput,
-        region: regionInput,
+        ...awsStepInput,
         secretName: secretNameInput,
         endpoint: z =>
           z.string({ description: 'S3 endpoint Loki uses' }).url().optional(),
@@ -46,8 +41,7 @@ export function createEnsureSecretAction(options: AwsActionOptions) {
       },
       output: {
         secretName: z => z.string({ description: 'The secret name' }),
-        action: actionOutput,
-        changes: changesOutput,
+        ...ensureOutput,
       },
     },
     async handler(ctx) {

@@ -8,13 +8,7 @@ import {
 } from './cluster';
 import { examples } from './ensureSecretStore.examples';
 import { runEnsure } from './util';
-import {
-  actionOutput,
-  changesOutput,
-  clusterInput,
-  environmentInput,
-  rotateInput,
-} from './inputs';
+import { clusterStepInput, ensureOutput, rotateInput } from './inputs';
 
 /**
  * Creates `logging:secret-store:ensure`: the rendered `aws-secrets-manager`
@@ -31,8 +25,7 @@ export function createEnsureSecretStoreAction(options: ClusterActionOptions) {
     supportsDryRun: true,
     schema: {
       input: {
-        environment: environmentInput,
-        cluster: clusterInput,
+        ...clusterStepInput,
         rotate: rotateInput('a store for another environment'),
         manifest: z =>
           z.string({
@@ -47,8 +40,7 @@ export function createEnsureSecretStoreAction(options: ClusterActionOptions) {
             .optional(),
       },
       output: {
-        action: actionOutput,
-        changes: changesOutput,
+        ...ensureOutput,
       },
     },
     async handler(ctx) {
