@@ -98,6 +98,21 @@ export interface ObjectRef {
 }
 
 /**
+ * The {@link ObjectRef} of a manifest, which must have an apiVersion, a kind
+ * and a name.
+ *
+ * @public
+ */
+export function objectRefOf(object: KubernetesObject): ObjectRef {
+  return {
+    apiVersion: object.apiVersion!,
+    kind: object.kind!,
+    name: object.metadata!.name!,
+    namespace: object.metadata?.namespace,
+  };
+}
+
+/**
  * The Kubernetes calls the plugins make, through client-node's generic
  * object API, each retried by {@link withKubeRetry}.
  *
