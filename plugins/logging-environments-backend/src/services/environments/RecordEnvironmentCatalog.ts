@@ -20,6 +20,7 @@ import {
   TierPolicy,
   isLoggingEnvironmentEntity,
   normalizeEntityRef,
+  recordedApplicationNames,
 } from '@internal/plugin-logging-environments-common';
 import { EnvironmentRecordsStore } from '../../database/EnvironmentRecordsStore';
 import { Environment, EnvironmentCatalog } from '../types';
@@ -117,10 +118,7 @@ export class RecordEnvironmentCatalog implements EnvironmentCatalog {
       namespace: record.namespace,
       argocdNamespace: record.argocdNamespace,
       project: record.project,
-      applications: {
-        infrastructure: record.applications.infrastructure.name,
-        forwarder: record.applications.forwarder.name,
-      },
+      applications: recordedApplicationNames(record),
       applicationUids: {
         ...(record.applications.infrastructure.uid
           ? { infrastructure: record.applications.infrastructure.uid }
