@@ -74,6 +74,20 @@ export interface EnvironmentRecord {
 }
 
 /**
+ * The names of the Argo CD Applications a record binds, by role.
+ *
+ * @public
+ */
+export function recordedApplicationNames(
+  record: Pick<EnvironmentRecord, 'applications'>,
+): Record<ApplicationRole, string> {
+  return {
+    infrastructure: record.applications.infrastructure.name,
+    forwarder: record.applications.forwarder.name,
+  };
+}
+
+/**
  * What a bootstrap asks the backend to record: the template's choices.
  * Everything else in the record is derived from the name or from the
  * caller's identity.

@@ -10,3 +10,4 @@ export * from './aws';
 export * from './cluster';
 export * from './clusters';
 export * from './records';
+export * from './network';

@@ -9,6 +9,7 @@ import {
   EntityContentBlueprint,
 } from '@backstage/plugin-catalog-react/alpha';
 import { compatWrapper } from '@backstage/core-compat-api';
+import { ENVIRONMENT_PAGE_TAB } from '@internal/plugin-logging-environments-common';
 import { createElement } from 'react';
 import { LoggingEnvironmentsClient, loggingEnvironmentsApiRef } from './api';
 import {
@@ -30,7 +31,7 @@ export const loggingEnvironmentsApi = ApiBlueprint.make({
 export const entityLoggingEnvironmentContent = EntityContentBlueprint.make({
   name: 'environment',
   params: {
-    path: 'logging',
+    path: ENVIRONMENT_PAGE_TAB,
     title: 'Logging',
     filter: isLoggingEnvironmentAvailable,
     loader: () =>

@@ -7,7 +7,10 @@ import {
 } from '@internal/plugin-logging-environments-common';
 import { Knex } from 'knex';
 import { migrateLoggingEnvironmentsDatabase } from './migrate';
-import { EnvironmentRecordsStore } from './EnvironmentRecordsStore';
+import {
+  EnvironmentRecordsStore,
+  takenFactConflict,
+} from './EnvironmentRecordsStore';
 import { DbTimestamp, isUniqueViolation, parseJson, toIso } from './util';
 
 type RecordRow = {
@@ -218,18 +221,11 @@ export class DatabaseEnvironmentRecordsStore
           `name: the logging environment ${row.name} already exists`,
         );
       }
-      if (byCluster) {
-        throw new ConflictError(
-          `cluster: "${row.cluster}" already has the logging environment ${byCluster.name} (one environment per cluster)`,
-        );
-      }
-      if (byBucket) {
-        throw new ConflictError(
-          `bucket: "${row.bucket}" is already the bucket of the logging environment ${byBucket.name}`,
-        );
-      }
-      throw new ConflictError(
-        `the record of ${row.name} conflicts with a concurrent change; try again`,
+      throw (
+        takenFactConflict(row, { byCluster, byBucket }) ??
+        new ConflictError(
+          `the record of ${row.name} conflicts with a concurrent change; try again`,
+        )
       );
     }
     return toRecord(row);

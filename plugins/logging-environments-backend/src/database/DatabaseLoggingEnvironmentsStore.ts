@@ -12,6 +12,7 @@ import * as history from './historyTable';
 import {
   LoggingEnvironmentsStore,
   StoredSyncRun,
+  SyncRunPatch,
 } from './LoggingEnvironmentsStore';
 import { migrateLoggingEnvironmentsDatabase } from './migrate';
 import * as syncRuns from './syncRunsTable';
@@ -105,11 +106,7 @@ export class DatabaseLoggingEnvironmentsStore
     id: string,
     from: SyncRunState,
     to: SyncRunState,
-    patch?: {
-      message?: string;
-      data?: StoredSyncRun['data'];
-      rollbackTo?: number;
-    },
+    patch?: SyncRunPatch,
   ): Promise<StoredSyncRun | undefined> {
     return syncRuns.transitionSyncRun(this.db, id, from, to, patch);
   }

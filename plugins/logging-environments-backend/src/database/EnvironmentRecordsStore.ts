@@ -1,8 +1,35 @@
+import { ConflictError } from '@backstage/errors';
 import {
   EnvironmentRecord,
   EnvironmentRecordState,
   Tier,
 } from '@internal/plugin-logging-environments-common';
+
+/**
+ * Why a record cannot have its cluster or bucket: another environment's
+ * record already has it (one environment per cluster, one bucket per
+ * environment). Undefined when neither is taken. One wording for the
+ * claim's early check and the store's atomic one.
+ */
+export function takenFactConflict(
+  wanted: Pick<EnvironmentRecord, 'cluster' | 'bucket'>,
+  holders: {
+    byCluster?: Pick<EnvironmentRecord, 'name'>;
+    byBucket?: Pick<EnvironmentRecord, 'name'>;
+  },
+): ConflictError | undefined {
+  if (holders.byCluster) {
+    return new ConflictError(
+      `cluster: "${wanted.cluster}" already has the logging environment ${holders.byCluster.name} (one environment per cluster)`,
+    );
+  }
+  if (holders.byBucket) {
+    return new ConflictError(
+      `bucket: "${wanted.bucket}" is already the bucket of the logging environment ${holders.byBucket.name}`,
+    );
+  }
+  return undefined;
+}
 
 /**
  * The trusted records of the environments. SQL lives only in its

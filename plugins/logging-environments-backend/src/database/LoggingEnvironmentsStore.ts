@@ -20,6 +20,14 @@ export interface StoredSyncRun extends SyncRun {
   data?: Record<string, string | number | boolean>;
 }
 
+/** What a sync run's transition changes besides its state. */
+export interface SyncRunPatch {
+  message?: string;
+  /** Replaces the run's data. */
+  data?: StoredSyncRun['data'];
+  rollbackTo?: number;
+}
+
 /**
  * Everything the backend plugin keeps. SQL lives only in its implementation
  * (DatabaseLoggingEnvironmentsStore, Knex, SQLite and PostgreSQL); no
@@ -78,11 +86,7 @@ export interface LoggingEnvironmentsStore {
     id: string,
     from: SyncRunState,
     to: SyncRunState,
-    patch?: {
-      message?: string;
-      data?: StoredSyncRun['data'];
-      rollbackTo?: number;
-    },
+    patch?: SyncRunPatch,
   ): Promise<StoredSyncRun | undefined>;
   /** The latest sync run of an environment. */
   latestSyncRun(environmentRef: string): Promise<StoredSyncRun | undefined>;

@@ -5,7 +5,14 @@
 import { InputError } from '@backstage/errors';
 import { ChecklistRun } from '@internal/plugin-logging-environments-common';
 import { Knex } from 'knex';
-import { DbTimestamp, isUuid, parseJson, parseTime, toIso } from './util';
+import {
+  DbTimestamp,
+  isUuid,
+  newestFirst,
+  parseJson,
+  parseTime,
+  toIso,
+} from './util';
 
 type ChecklistRunRow = {
   id: string;
@@ -59,10 +66,7 @@ export async function latestChecklistRun(
 ): Promise<ChecklistRun | undefined> {
   const row = await db<ChecklistRunRow>('checklist_runs')
     .where({ environment_ref: environmentRef })
-    .orderBy([
-      { column: 'finished_at', order: 'desc' },
-      { column: 'seq', order: 'desc' },
-    ])
+    .orderBy(newestFirst('finished_at'))
     .first();
   return row ? toChecklistRun(row) : undefined;
 }

@@ -9,7 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { ConflictError } from '@backstage/errors';
 import { Approval } from '@internal/plugin-logging-environments-common';
 import { Knex } from 'knex';
-import { DbTimestamp, isUniqueViolation, toIso } from './util';
+import { DbTimestamp, isUniqueViolation, newestFirst, toIso } from './util';
 
 type DecisionRow = {
   id: string;
@@ -114,10 +114,7 @@ export async function listDecisions(
 ): Promise<Approval[]> {
   const rows = await db<DecisionRow>('decisions')
     .where({ environment_ref: environmentRef })
-    .orderBy([
-      { column: 'created_at', order: 'desc' },
-      { column: 'seq', order: 'desc' },
-    ]);
+    .orderBy(newestFirst('created_at'));
   return rows.map(toApproval);
 }
 

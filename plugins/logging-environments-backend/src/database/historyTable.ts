@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { InputError } from '@backstage/errors';
 import { HistoryEvent } from '@internal/plugin-logging-environments-common';
 import { Knex } from 'knex';
-import { DbTimestamp, parseJson, parseTime, toIso } from './util';
+import { DbTimestamp, newestFirst, parseJson, parseTime, toIso } from './util';
 
 type HistoryRow = {
   id: string;
@@ -57,10 +57,7 @@ export async function listHistory(
 ): Promise<HistoryEvent[]> {
   const query = db<HistoryRow>('history')
     .where({ environment_ref: environmentRef })
-    .orderBy([
-      { column: 'at', order: 'desc' },
-      { column: 'seq', order: 'desc' },
-    ]);
+    .orderBy(newestFirst('at'));
   if (options?.limit !== undefined) {
     if (!Number.isInteger(options.limit) || options.limit < 0) {
       throw new InputError(

@@ -9,11 +9,12 @@ import { randomUUID } from 'node:crypto';
 import { ConflictError } from '@backstage/errors';
 import { SyncRunState } from '@internal/plugin-logging-environments-common';
 import { Knex } from 'knex';
-import { StoredSyncRun } from './LoggingEnvironmentsStore';
+import { StoredSyncRun, SyncRunPatch } from './LoggingEnvironmentsStore';
 import {
   DbTimestamp,
   isUniqueViolation,
   isUuid,
+  newestFirst,
   parseJson,
   toIso,
 } from './util';
@@ -117,11 +118,7 @@ export async function transitionSyncRun(
   id: string,
   from: SyncRunState,
   to: SyncRunState,
-  patch?: {
-    message?: string;
-    data?: StoredSyncRun['data'];
-    rollbackTo?: number;
-  },
+  patch?: SyncRunPatch,
 ): Promise<StoredSyncRun | undefined> {
   if (!isUuid(id)) {
     return undefined; // no such run; PostgreSQL would reject the literal
@@ -171,10 +168,7 @@ export async function latestSyncRun(
 ): Promise<StoredSyncRun | undefined> {
   const row = await db<SyncRunRow>('sync_runs')
     .where({ environment_ref: environmentRef })
-    .orderBy([
-      { column: 'started_at', order: 'desc' },
-      { column: 'seq', order: 'desc' },
-    ])
+    .orderBy(newestFirst('started_at'))
     .first();
   return row ? toSyncRun(row) : undefined;
 }

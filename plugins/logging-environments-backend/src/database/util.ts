@@ -61,6 +61,19 @@ export function parseTime(value: string, field: string): Date {
   return date;
 }
 
+/**
+ * The order of an environment's rows, newest first by a time column; on a
+ * tie (timestamps can be equal), the later write (`seq`) first.
+ */
+export function newestFirst(
+  column: string,
+): Array<{ column: string; order: 'desc' }> {
+  return [
+    { column, order: 'desc' },
+    { column: 'seq', order: 'desc' },
+  ];
+}
+
 const UUID_PATTERN =
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -65,21 +65,37 @@ export class EnsureError extends CustomErrorBase {
 }
 
 /**
- * Runs one AWS call of an ensure operation, turning its failure into an
- * EnsureError that names the resource, the step and the AWS error code.
+ * Runs one call of an ensure operation: an EnsureError it throws passes
+ * through, any other failure becomes the EnsureError `describe` makes of it.
  *
  * @internal
  */
-export async function step<T>(
-  resource: string,
-  name: string,
-  done: string[],
+export async function guardStep<T>(
   fn: () => Promise<T>,
+  describe: (error: unknown) => EnsureError,
 ): Promise<T> {
   try {
     return await fn();
   } catch (e) {
     if (e instanceof EnsureError) throw e;
-    throw new EnsureError(resource, name, awsErrorCode(e), done, e);
+    throw describe(e);
   }
+}
+
+/**
+ * Runs one AWS call of an ensure operation, turning its failure into an
+ * EnsureError that names the resource, the step and the AWS error code.
+ *
+ * @internal
+ */
+export function step<T>(
+  resource: string,
+  name: string,
+  done: string[],
+  fn: () => Promise<T>,
+): Promise<T> {
+  return guardStep(
+    fn,
+    e => new EnsureError(resource, name, awsErrorCode(e), done, e),
+  );
 }

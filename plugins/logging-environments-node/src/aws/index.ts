@@ -18,6 +18,7 @@ export { EnsureError, awsErrorCode } from './errors';
 export { ensureLokiIamUser, lokiPolicyDocument } from './iam';
 export type { LokiIamUserInput } from './iam';
 export { inspectLokiUser } from './iamUserState';
+export { sameJson } from './json';
 export type { LokiUserState } from './iamUserState';
 export {
   TAG_ACCESS_KEY_ID,

@@ -10,7 +10,12 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
-/** Deep equality of JSON values, ignoring key order (AWS reorders keys). */
+/**
+ * Deep equality of JSON values, ignoring key order (AWS reorders keys, e.g.
+ * in IAM and bucket policies).
+ *
+ * @public
+ */
 export function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }

@@ -1,7 +1,7 @@
 import { KubernetesObject } from '@kubernetes/client-node';
 import { EnsureError } from '../aws/errors';
 import { EnsureOptions, EnsureResult } from '../aws/types';
-import { ClusterClient } from './client';
+import { ClusterClient, objectRefOf } from './client';
 import { kubeStep } from './step';
 
 type Obj = KubernetesObject & { spec?: any; status?: any; operation?: unknown };
@@ -26,26 +26,16 @@ export async function registerArgoApplications(
   const done: string[] = [];
   for (const o of objects) {
     const name = `${o.kind} ${o.metadata?.namespace}/${o.metadata?.name}`;
+    const invalid = (message: string) =>
+      new EnsureError(name, 'validate', 'Invalid', done, undefined, message);
     if (
       o.apiVersion !== 'argoproj.io/v1alpha1' ||
       !['AppProject', 'Application'].includes(o.kind!)
     ) {
-      throw new EnsureError(
-        name,
-        'validate',
-        'Invalid',
-        done,
-        undefined,
-        'only Argo CD AppProjects and Applications are registered',
-      );
+      throw invalid('only Argo CD AppProjects and Applications are registered');
     }
     if (o.operation !== undefined) {
-      throw new EnsureError(
-        name,
-        'validate',
-        'Invalid',
-        done,
-        undefined,
+      throw invalid(
         'registration never syncs: the manifest must not contain an operation',
       );
     }
@@ -55,12 +45,7 @@ export async function registerArgoApplications(
       input.tier !== 'development' &&
       !(input.tier === undefined && options.dryRun)
     ) {
-      throw new EnsureError(
-        name,
-        'validate',
-        'Invalid',
-        done,
-        undefined,
+      throw invalid(
         `a ${input.tier} Application must not have syncPolicy.automated: it is synced only after approval`,
       );
     }
@@ -73,12 +58,7 @@ export async function registerArgoApplications(
   );
   for (const o of sorted) {
     const resource = `${o.kind} ${o.metadata?.namespace}/${o.metadata?.name}`;
-    const ref = {
-      apiVersion: o.apiVersion!,
-      kind: o.kind!,
-      name: o.metadata!.name!,
-      namespace: o.metadata?.namespace,
-    };
+    const ref = objectRefOf(o);
     const existing = await kubeStep(resource, 'read', done, () =>
       cluster.get<Obj>(ref),
     );

@@ -5,6 +5,7 @@ import {
   KubernetesObjectApi,
   PatchStrategy,
 } from '@kubernetes/client-node';
+import { TRANSIENT_NETWORK_ERROR_CODES } from '../network';
 
 /** The field manager of every server-side apply the plugins do. */
 export const FIELD_MANAGER = 'backstage-logging-environments';
@@ -48,13 +49,6 @@ export function kubeStatus(error: unknown): KubeStatus {
 }
 
 const RETRYABLE_CODES = new Set([429, 500, 502, 503, 504]);
-const RETRYABLE_NETWORK = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'UND_ERR_SOCKET',
-]);
 
 function retryAfterMs(error: unknown): number | undefined {
   if (!(error instanceof ApiException)) return undefined;
@@ -86,7 +80,7 @@ export async function withKubeRetry<T>(
         (status.code !== undefined && RETRYABLE_CODES.has(status.code)) ||
         (status.code === undefined &&
           status.reason !== undefined &&
-          RETRYABLE_NETWORK.has(status.reason));
+          TRANSIENT_NETWORK_ERROR_CODES.has(status.reason));
       if (!retryable || attempt >= attempts) throw e;
       const backoff = base * 2 ** (attempt - 1);
       const delay = retryAfterMs(e) ?? backoff / 2 + Math.random() * backoff;
@@ -101,6 +95,21 @@ export interface ObjectRef {
   kind: string;
   name: string;
   namespace?: string;
+}
+
+/**
+ * The {@link ObjectRef} of a manifest, which must have an apiVersion, a kind
+ * and a name.
+ *
+ * @public
+ */
+export function objectRefOf(object: KubernetesObject): ObjectRef {
+  return {
+    apiVersion: object.apiVersion!,
+    kind: object.kind!,
+    name: object.metadata!.name!,
+    namespace: object.metadata?.namespace,
+  };
 }
 
 /**

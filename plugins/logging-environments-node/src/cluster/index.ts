@@ -2,6 +2,7 @@ export {
   ClusterClient,
   FIELD_MANAGER,
   kubeStatus,
+  objectRefOf,
   waitFor,
   withKubeRetry,
 } from './client';

@@ -1,4 +1,4 @@
-import { EnsureError } from '../aws/errors';
+import { EnsureError, guardStep } from '../aws/errors';
 import { kubeStatus } from './client';
 
 /**
@@ -7,18 +7,15 @@ import { kubeStatus } from './client';
  *
  * @internal
  */
-export async function kubeStep<T>(
+export function kubeStep<T>(
   resource: string,
   name: string,
   done: string[],
   fn: () => Promise<T>,
 ): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof EnsureError) throw e;
+  return guardStep(fn, e => {
     const status = kubeStatus(e);
-    throw new EnsureError(
+    return new EnsureError(
       resource,
       name,
       status.reason ?? (status.code ? `HTTP ${status.code}` : undefined),
@@ -26,5 +23,5 @@ export async function kubeStep<T>(
       undefined,
       status.message,
     );
-  }
+  });
 }

@@ -87,22 +87,58 @@ export function sameRepoUrl(a: unknown, b: unknown): boolean {
   return norm(a) !== '' && norm(a) === norm(b);
 }
 
-function unexpectedKeys(
+/** The keys of `value` (at `path`, e.g. `spec.source`) that are not allowed. */
+function extraKeysProblems(
+  what: string,
+  path: string,
   value: Record<string, unknown> | undefined,
   allowed: string[],
+  why?: string,
 ): string[] {
-  return Object.keys(value ?? {}).filter(k => !allowed.includes(k));
+  const extra = Object.keys(value ?? {}).filter(k => !allowed.includes(k));
+  if (extra.length === 0) return [];
+  return [
+    `${what}: ${path}.${extra.join(`, ${path}.`)} ${
+      extra.length === 1 ? 'is' : 'are'
+    } not allowed${why ? ` (${why})` : ''}`,
+  ];
 }
 
-function labelProblems(o: Obj, shape: ExpectedArgoShape, what: string) {
+/** Why the object is not an argoproj.io `kind`, if it is not. */
+function wrongKind(o: Obj, kind: string, what: string): string | undefined {
+  return o.apiVersion === 'argoproj.io/v1alpha1' && o.kind === kind
+    ? undefined
+    : `${what}: must be an argoproj.io/v1alpha1 ${kind}`;
+}
+
+/**
+ * What is wrong with an object's metadata: it must be named `name`, in the
+ * Argo CD namespace, with the environment's label.
+ */
+function metadataProblems(
+  o: Obj,
+  name: string,
+  shape: ExpectedArgoShape,
+  what: string,
+): string[] {
+  const problems: string[] = [];
+  if (o.metadata?.name !== name) {
+    problems.push(`${what}: metadata.name must be "${name}"`);
+  }
+  if (o.metadata?.namespace !== shape.argocdNamespace) {
+    problems.push(
+      `${what}: metadata.namespace must be "${shape.argocdNamespace}"`,
+    );
+  }
   const label = o.metadata?.labels?.[ENVIRONMENT_LABEL];
-  return label === shape.name
-    ? []
-    : [
-        `${what}: metadata.labels["${ENVIRONMENT_LABEL}"] must be "${
-          shape.name
-        }"${label === undefined ? '' : `, not "${label}"`}`,
-      ];
+  if (label !== shape.name) {
+    problems.push(
+      `${what}: metadata.labels["${ENVIRONMENT_LABEL}"] must be "${
+        shape.name
+      }"${label === undefined ? '' : `, not "${label}"`}`,
+    );
+  }
+  return problems;
 }
 
 /**
@@ -120,39 +156,27 @@ export function appProjectProblems(
   shape: ExpectedArgoShape,
 ): string[] {
   const what = `AppProject ${shape.argocdNamespace}/${shape.project}`;
-  const problems: string[] = [];
-  if (
-    project.apiVersion !== 'argoproj.io/v1alpha1' ||
-    project.kind !== 'AppProject'
-  ) {
-    return [`${what}: must be an argoproj.io/v1alpha1 AppProject`];
-  }
-  if (project.metadata?.name !== shape.project) {
-    problems.push(`${what}: metadata.name must be "${shape.project}"`);
-  }
-  if (project.metadata?.namespace !== shape.argocdNamespace) {
-    problems.push(
-      `${what}: metadata.namespace must be "${shape.argocdNamespace}"`,
-    );
-  }
-  problems.push(...labelProblems(project, shape, what));
+  const kind = wrongKind(project, 'AppProject', what);
+  if (kind) return [kind];
+  const problems = metadataProblems(project, shape.project, shape, what);
   const spec = project.spec ?? {};
-  const extra = unexpectedKeys(spec, [
-    'description',
-    'sourceRepos',
-    'destinations',
-    'clusterResourceWhitelist',
-    'namespaceResourceWhitelist',
-    'syncWindows',
-    'signatureKeys',
-  ]);
-  if (extra.length) {
-    problems.push(
-      `${what}: spec.${extra.join(', spec.')} ${
-        extra.length === 1 ? 'is' : 'are'
-      } not allowed (project roles, source namespaces and blacklists are not part of a logging environment)`,
-    );
-  }
+  problems.push(
+    ...extraKeysProblems(
+      what,
+      'spec',
+      spec,
+      [
+        'description',
+        'sourceRepos',
+        'destinations',
+        'clusterResourceWhitelist',
+        'namespaceResourceWhitelist',
+        'syncWindows',
+        'signatureKeys',
+      ],
+      'project roles, source namespaces and blacklists are not part of a logging environment',
+    ),
+  );
   const repos: unknown[] = Array.isArray(spec.sourceRepos)
     ? spec.sourceRepos
     : [];
@@ -226,35 +250,20 @@ export function applicationProblems(
 ): string[] {
   const name = shape.applications[role];
   const what = `Application ${shape.argocdNamespace}/${name}`;
-  if (app.apiVersion !== 'argoproj.io/v1alpha1' || app.kind !== 'Application') {
-    return [`${what}: must be an argoproj.io/v1alpha1 Application`];
-  }
-  const problems: string[] = [];
-  if (app.metadata?.name !== name) {
-    problems.push(`${what}: metadata.name must be "${name}"`);
-  }
-  if (app.metadata?.namespace !== shape.argocdNamespace) {
-    problems.push(
-      `${what}: metadata.namespace must be "${shape.argocdNamespace}"`,
-    );
-  }
-  problems.push(...labelProblems(app, shape, what));
+  const kind = wrongKind(app, 'Application', what);
+  if (kind) return [kind];
+  const problems = metadataProblems(app, name, shape, what);
   const spec = app.spec ?? {};
-  const extra = unexpectedKeys(spec, [
-    'project',
-    'source',
-    'destination',
-    'syncPolicy',
-    'revisionHistoryLimit',
-    'info',
-  ]);
-  if (extra.length) {
-    problems.push(
-      `${what}: spec.${extra.join(', spec.')} ${
-        extra.length === 1 ? 'is' : 'are'
-      } not allowed`,
-    );
-  }
+  problems.push(
+    ...extraKeysProblems(what, 'spec', spec, [
+      'project',
+      'source',
+      'destination',
+      'syncPolicy',
+      'revisionHistoryLimit',
+      'info',
+    ]),
+  );
   if (spec.project !== shape.project) {
     problems.push(`${what}: spec.project must be "${shape.project}"`);
   }
@@ -273,18 +282,15 @@ export function applicationProblems(
       `${what}: spec.source.targetRevision must be the branch "${shape.branch}"`,
     );
   }
-  const sourceExtra = unexpectedKeys(source, [
-    'repoURL',
-    'path',
-    'targetRevision',
-  ]);
-  if (sourceExtra.length) {
-    problems.push(
-      `${what}: spec.source.${sourceExtra.join(', spec.source.')} ${
-        sourceExtra.length === 1 ? 'is' : 'are'
-      } not allowed (what is deployed comes from Git alone)`,
-    );
-  }
+  problems.push(
+    ...extraKeysProblems(
+      what,
+      'spec.source',
+      source,
+      ['repoURL', 'path', 'targetRevision'],
+      'what is deployed comes from Git alone',
+    ),
+  );
   const destination = spec.destination ?? {};
   if (
     destination.server !== IN_CLUSTER_SERVER ||
@@ -296,18 +302,13 @@ export function applicationProblems(
     );
   }
   const policy = spec.syncPolicy ?? {};
-  const policyExtra = unexpectedKeys(policy, [
-    'automated',
-    'syncOptions',
-    'retry',
-  ]);
-  if (policyExtra.length) {
-    problems.push(
-      `${what}: spec.syncPolicy.${policyExtra.join(', spec.syncPolicy.')} ${
-        policyExtra.length === 1 ? 'is' : 'are'
-      } not allowed`,
-    );
-  }
+  problems.push(
+    ...extraKeysProblems(what, 'spec.syncPolicy', policy, [
+      'automated',
+      'syncOptions',
+      'retry',
+    ]),
+  );
   const mayAutomate = shape.tier === 'development' && role === 'infrastructure';
   if (policy.automated && !mayAutomate) {
     problems.push(

@@ -1,8 +1,8 @@
-import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { useSignal } from '@backstage/plugin-signals-react';
 import {
   LOGGING_ENVIRONMENTS_SIGNAL_CHANNEL,
   LoggingEnvironmentSignal,
+  normalizeEntityRef,
 } from '@internal/plugin-logging-environments-common';
 import { useEffect, useState } from 'react';
 
@@ -14,18 +14,9 @@ export const POLL_INTERVAL_MS = 10_000;
  */
 export const SIGNALS_SAFETY_POLL_INTERVAL_MS = 60_000;
 
-function normalize(ref: string): string | undefined {
-  try {
-    return stringifyEntityRef(
-      parseEntityRef(ref, {
-        defaultKind: 'resource',
-        defaultNamespace: 'default',
-      }),
-    ).toLocaleLowerCase('en-US');
-  } catch {
-    return undefined;
-  }
-}
+// A service's annotation may name its environment without kind or namespace.
+const normalize = (ref: string) =>
+  normalizeEntityRef(ref, { defaultKind: 'resource' });
 
 function isEnvironmentSignal(
   message: unknown,

@@ -2,21 +2,12 @@ import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   CLUSTER_CREDENTIALS,
-  ClusterRegistry,
-  EnvironmentRecordsApi,
   ensureClusterCredentials,
 } from '@internal/plugin-logging-environments-node';
-import { clusterClient } from './cluster';
+import { ClusterActionOptions, clusterForStep } from './cluster';
 import { examples } from './applyClusterCredentials.examples';
-import { recordForStep } from './records';
 import { runEnsure } from './util';
-import {
-  actionOutput,
-  changesOutput,
-  clusterInput,
-  environmentInput,
-  rotateInput,
-} from './inputs';
+import { clusterStepInput, ensureOutput, rotateInput } from './inputs';
 
 /**
  * Creates `logging:cluster-credentials:apply`: the `aws-credentials` Secret
@@ -24,10 +15,9 @@ import {
  *
  * @public
  */
-export function createApplyClusterCredentialsAction(options: {
-  clusters: ClusterRegistry;
-  records: EnvironmentRecordsApi;
-}) {
+export function createApplyClusterCredentialsAction(
+  options: ClusterActionOptions,
+) {
   return createTemplateAction({
     id: 'logging:cluster-credentials:apply',
     description: `Applies the Secret ${CLUSTER_CREDENTIALS.namespace}/${CLUSTER_CREDENTIALS.name} (by server-side apply) with the credentials External Secrets uses to read Secrets Manager, taken from the task's secret fields, on the cluster of the environment's record. Different credentials already there are replaced only with rotate: true. The values are never logged or output.`,
@@ -35,8 +25,7 @@ export function createApplyClusterCredentialsAction(options: {
     supportsDryRun: true,
     schema: {
       input: {
-        environment: environmentInput,
-        cluster: clusterInput,
+        ...clusterStepInput,
         rotate: rotateInput('credentials'),
         accessKeyIdSecret: z =>
           z
@@ -55,8 +44,7 @@ export function createApplyClusterCredentialsAction(options: {
       },
       output: {
         secret: z => z.string({ description: 'namespace/name of the Secret' }),
-        action: actionOutput,
-        changes: changesOutput,
+        ...ensureOutput,
       },
     },
     async handler(ctx) {
@@ -75,12 +63,11 @@ export function createApplyClusterCredentialsAction(options: {
             .join('; ')}`,
         );
       }
-      await recordForStep(ctx, options.records, ctx.input.environment, {
-        action: 'logging:cluster-credentials:apply',
-        facts: { cluster: ctx.input.cluster },
-        ...(ctx.input.rotate ? { rotate: true } : {}),
-      });
-      const cluster = clusterClient(options.clusters, ctx.input.cluster);
+      const { cluster } = await clusterForStep(
+        ctx,
+        options,
+        'logging:cluster-credentials:apply',
+      );
       await runEnsure(
         ctx,
         `logging:cluster-credentials:apply/${ctx.input.cluster}${

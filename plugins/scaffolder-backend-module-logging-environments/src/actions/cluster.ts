@@ -1,11 +1,21 @@
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
+import { ActionContext } from '@backstage/plugin-scaffolder-node';
+import { EnvironmentRecord } from '@internal/plugin-logging-environments-common';
 import {
   ClusterClient,
   ClusterRegistry,
+  EnvironmentRecordsApi,
 } from '@internal/plugin-logging-environments-node';
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
+import { recordForStep } from './records';
+
+/** What the cluster bootstrap actions are built from. */
+export interface ClusterActionOptions {
+  clusters: ClusterRegistry;
+  records: EnvironmentRecordsApi;
+}
 
 /** A client for a configured cluster; an unknown name is an InputError. */
 export function clusterClient(
@@ -21,6 +31,42 @@ export function clusterClient(
     );
   }
   return ClusterClient.fromKubeConfig(clusters.kubeConfig(cluster));
+}
+
+/**
+ * How every cluster bootstrap action starts: it asks the backend whether
+ * the step may act on its `cluster` (with the objects it applies, and as a
+ * rotation when its `rotate` input says so; see `recordForStep`), then gets
+ * a client for that cluster.
+ */
+export async function clusterForStep(
+  ctx: ActionContext<
+    {
+      environment: string;
+      cluster: string;
+      rotate?: boolean;
+    },
+    any
+  >,
+  options: ClusterActionOptions,
+  action: string,
+  manifests?: object[],
+): Promise<{ cluster: ClusterClient; record?: EnvironmentRecord }> {
+  const record = await recordForStep(
+    ctx,
+    options.records,
+    ctx.input.environment,
+    {
+      action,
+      facts: { cluster: ctx.input.cluster },
+      ...(manifests ? { manifests } : {}),
+      ...(ctx.input.rotate ? { rotate: true } : {}),
+    },
+  );
+  return {
+    cluster: clusterClient(options.clusters, ctx.input.cluster),
+    record,
+  };
 }
 
 /**

@@ -1,25 +1,12 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
-  validateBucketName,
-  validateEnvironmentName,
-  validateRegion,
-} from '@internal/plugin-logging-environments-common';
-import {
-  AwsClientFactory,
-  EnvironmentRecordsApi,
   ensureLokiBucket,
   partitionOf,
 } from '@internal/plugin-logging-environments-node';
+import { AwsActionOptions, awsClientsForStep } from './aws';
 import { examples } from './ensureBucket.examples';
-import { recordForStep } from './records';
-import { assertValid, runEnsure } from './util';
-import {
-  actionOutput,
-  bucketInput,
-  changesOutput,
-  environmentInput,
-  regionInput,
-} from './inputs';
+import { runEnsure } from './util';
+import { awsStepInput, ensureOutput } from './inputs';
 
 /**
  * Creates `logging:bucket:ensure`: the environment's S3 bucket for Loki,
@@ -27,10 +14,7 @@ import {
  *
  * @public
  */
-export function createEnsureBucketAction(options: {
-  aws: AwsClientFactory;
-  records: EnvironmentRecordsApi;
-}) {
+export function createEnsureBucketAction(options: AwsActionOptions) {
   return createTemplateAction({
     id: 'logging:bucket:ensure',
     description:
@@ -39,9 +23,7 @@ export function createEnsureBucketAction(options: {
     supportsDryRun: true,
     schema: {
       input: {
-        environment: environmentInput,
-        bucket: bucketInput,
-        region: regionInput,
+        ...awsStepInput,
         kmsKeyId: z =>
           z
             .string({
@@ -79,22 +61,16 @@ export function createEnsureBucketAction(options: {
       output: {
         bucket: z => z.string({ description: 'The bucket name' }),
         bucketArn: z => z.string({ description: 'The bucket ARN' }),
-        action: actionOutput,
-        changes: changesOutput,
+        ...ensureOutput,
       },
     },
     async handler(ctx) {
       const { environment, bucket, region } = ctx.input;
-      assertValid('logging:bucket:ensure', [
-        ...validateEnvironmentName(environment, 'environment'),
-        ...validateBucketName(bucket, 'bucket'),
-        ...validateRegion(region, 'region'),
-      ]);
-      await recordForStep(ctx, options.records, environment, {
-        action: 'logging:bucket:ensure',
-        facts: { bucket, region },
-      });
-      const clients = await options.aws.clients(region);
+      const clients = await awsClientsForStep(
+        ctx,
+        options,
+        'logging:bucket:ensure',
+      );
       await runEnsure(
         ctx,
         `logging:bucket:ensure/${environment}/${bucket}`,

@@ -1,24 +1,14 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
-  validateBucketName,
-  validateEnvironmentName,
-  validateRegion,
-} from '@internal/plugin-logging-environments-common';
-import {
-  AwsClientFactory,
-  EnvironmentRecordsApi,
   awsNamesFor,
   ensureLokiIamUser,
 } from '@internal/plugin-logging-environments-node';
+import { AwsActionOptions, awsClientsForStep } from './aws';
 import { examples } from './ensureIam.examples';
-import { recordForStep } from './records';
-import { assertValid, runEnsure } from './util';
+import { runEnsure } from './util';
 import {
-  actionOutput,
-  bucketInput,
-  changesOutput,
-  environmentInput,
-  regionInput,
+  awsStepInput,
+  ensureOutput,
   secretKmsKeyInput,
   secretNameInput,
 } from './inputs';
@@ -29,10 +19,7 @@ import {
  *
  * @public
  */
-export function createEnsureIamAction(options: {
-  aws: AwsClientFactory;
-  records: EnvironmentRecordsApi;
-}) {
+export function createEnsureIamAction(options: AwsActionOptions) {
   return createTemplateAction({
     id: 'logging:iam:ensure',
     description:
@@ -41,9 +28,7 @@ export function createEnsureIamAction(options: {
     supportsDryRun: true,
     schema: {
       input: {
-        environment: environmentInput,
-        bucket: bucketInput,
-        region: regionInput,
+        ...awsStepInput,
         secretName: secretNameInput,
         endpoint: z =>
           z
@@ -66,26 +51,21 @@ export function createEnsureIamAction(options: {
         userName: z => z.string({ description: 'The IAM user' }),
         secretName: z =>
           z.string({ description: 'The secret holding the key' }),
-        action: actionOutput,
-        changes: changesOutput,
+        ...ensureOutput,
       },
     },
     async handler(ctx) {
-      const { environment, bucket, region } = ctx.input;
-      assertValid('logging:iam:ensure', [
-        ...validateEnvironmentName(environment, 'environment'),
-        ...validateBucketName(bucket, 'bucket'),
-        ...validateRegion(region, 'region'),
-      ]);
+      const { environment, bucket } = ctx.input;
       const names = awsNamesFor(environment);
       const secretName = ctx.input.secretName ?? names.secret;
       // The policy grants the record's bucket only: never another
       // environment's.
-      await recordForStep(ctx, options.records, environment, {
-        action: 'logging:iam:ensure',
-        facts: { bucket, region, secretName },
-      });
-      const clients = await options.aws.clients(region);
+      const clients = await awsClientsForStep(
+        ctx,
+        options,
+        'logging:iam:ensure',
+        { secretName },
+      );
       await runEnsure(
         ctx,
         `logging:iam:ensure/${environment}${

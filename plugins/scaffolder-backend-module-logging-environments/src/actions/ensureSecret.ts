@@ -1,24 +1,14 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
-  validateBucketName,
-  validateEnvironmentName,
-  validateRegion,
-} from '@internal/plugin-logging-environments-common';
-import {
-  AwsClientFactory,
-  EnvironmentRecordsApi,
   awsNamesFor,
   ensureLokiSecret,
 } from '@internal/plugin-logging-environments-node';
+import { AwsActionOptions, awsClientsForStep } from './aws';
 import { examples } from './ensureSecret.examples';
-import { recordForStep } from './records';
-import { assertValid, runEnsure } from './util';
+import { runEnsure } from './util';
 import {
-  actionOutput,
-  bucketInput,
-  changesOutput,
-  environmentInput,
-  regionInput,
+  awsStepInput,
+  ensureOutput,
   secretKmsKeyInput,
   secretNameInput,
 } from './inputs';
@@ -30,10 +20,7 @@ import {
  *
  * @public
  */
-export function createEnsureSecretAction(options: {
-  aws: AwsClientFactory;
-  records: EnvironmentRecordsApi;
-}) {
+export function createEnsureSecretAction(options: AwsActionOptions) {
   return createTemplateAction({
     id: 'logging:secret:ensure',
     description:
@@ -42,9 +29,7 @@ export function createEnsureSecretAction(options: {
     supportsDryRun: true,
     schema: {
       input: {
-        environment: environmentInput,
-        bucket: bucketInput,
-        region: regionInput,
+        ...awsStepInput,
         secretName: secretNameInput,
         endpoint: z =>
           z.string({ description: 'S3 endpoint Loki uses' }).url().optional(),
@@ -56,24 +41,19 @@ export function createEnsureSecretAction(options: {
       },
       output: {
         secretName: z => z.string({ description: 'The secret name' }),
-        action: actionOutput,
-        changes: changesOutput,
+        ...ensureOutput,
       },
     },
     async handler(ctx) {
-      const { environment, bucket, region } = ctx.input;
-      assertValid('logging:secret:ensure', [
-        ...validateEnvironmentName(environment, 'environment'),
-        ...validateBucketName(bucket, 'bucket'),
-        ...validateRegion(region, 'region'),
-      ]);
+      const { environment, bucket } = ctx.input;
       const secretName =
         ctx.input.secretName ?? awsNamesFor(environment).secret;
-      await recordForStep(ctx, options.records, environment, {
-        action: 'logging:secret:ensure',
-        facts: { bucket, region, secretName },
-      });
-      const clients = await options.aws.clients(region);
+      const clients = await awsClientsForStep(
+        ctx,
+        options,
+        'logging:secret:ensure',
+        { secretName },
+      );
       await runEnsure(
         ctx,
         `logging:secret:ensure/${environment}/${secretName}`,

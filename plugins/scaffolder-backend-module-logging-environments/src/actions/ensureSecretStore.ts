@@ -1,21 +1,14 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { InputError } from '@backstage/errors';
+import { ensureClusterSecretStore } from '@internal/plugin-logging-environments-node';
 import {
-  ClusterRegistry,
-  EnvironmentRecordsApi,
-  ensureClusterSecretStore,
-} from '@internal/plugin-logging-environments-node';
-import { clusterClient, readWorkspaceManifests } from './cluster';
+  ClusterActionOptions,
+  clusterForStep,
+  readWorkspaceManifests,
+} from './cluster';
 import { examples } from './ensureSecretStore.examples';
-import { recordForStep } from './records';
 import { runEnsure } from './util';
-import {
-  actionOutput,
-  changesOutput,
-  clusterInput,
-  environmentInput,
-  rotateInput,
-} from './inputs';
+import { clusterStepInput, ensureOutput, rotateInput } from './inputs';
 
 /**
  * Creates `logging:secret-store:ensure`: the rendered `aws-secrets-manager`
@@ -23,10 +16,7 @@ import {
  *
  * @public
  */
-export function createEnsureSecretStoreAction(options: {
-  clusters: ClusterRegistry;
-  records: EnvironmentRecordsApi;
-}) {
+export function createEnsureSecretStoreAction(options: ClusterActionOptions) {
   return createTemplateAction({
     id: 'logging:secret-store:ensure',
     description:
@@ -35,8 +25,7 @@ export function createEnsureSecretStoreAction(options: {
     supportsDryRun: true,
     schema: {
       input: {
-        environment: environmentInput,
-        cluster: clusterInput,
+        ...clusterStepInput,
         rotate: rotateInput('a store for another environment'),
         manifest: z =>
           z.string({
@@ -51,8 +40,7 @@ export function createEnsureSecretStoreAction(options: {
             .optional(),
       },
       output: {
-        action: actionOutput,
-        changes: changesOutput,
+        ...ensureOutput,
       },
     },
     async handler(ctx) {
@@ -68,13 +56,12 @@ export function createEnsureSecretStoreAction(options: {
       }
       // The backend checks the store is the one the record implies (only
       // the environment's namespace, its region, aws-credentials).
-      await recordForStep(ctx, options.records, ctx.input.environment, {
-        action: 'logging:secret-store:ensure',
-        facts: { cluster: ctx.input.cluster },
-        manifests: [store],
-        ...(ctx.input.rotate ? { rotate: true } : {}),
-      });
-      const cluster = clusterClient(options.clusters, ctx.input.cluster);
+      const { cluster } = await clusterForStep(
+        ctx,
+        options,
+        'logging:secret-store:ensure',
+        [store],
+      );
       await runEnsure(
         ctx,
         `logging:secret-store:ensure/${ctx.input.cluster}/${

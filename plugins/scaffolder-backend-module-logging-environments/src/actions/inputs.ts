@@ -23,13 +23,13 @@ export const clusterInput = (z: Zod) =>
   z.string({ description: 'Name of a configured cluster' });
 
 /** `region`: an AWS region name. */
-export const regionInput = (z: Zod) =>
+const regionInput = (z: Zod) =>
   z
     .string({ description: 'AWS region, e.g. us-east-2' })
     .regex(new RegExp(REGION_PATTERN));
 
 /** `bucket`: the environment's S3 bucket for Loki. */
-export const bucketInput = (z: Zod) =>
+const bucketInput = (z: Zod) =>
   z
     .string({
       description:
@@ -59,12 +59,31 @@ export const rotateInput = (what: string) => (z: Zod) =>
     .optional();
 
 /** The `action` output: what an ensure operation did. */
-export const actionOutput = (z: Zod) =>
+const actionOutput = (z: Zod) =>
   z.string({
     description:
       'created, adopted, updated or unchanged (would-create / would-update in a dry run)',
   });
 
 /** The `changes` output: what an ensure operation changed, in words. */
-export const changesOutput = (z: Zod) =>
+const changesOutput = (z: Zod) =>
   z.array(z.string(), { description: 'What was changed, in words' });
+
+/** The inputs of every AWS bootstrap step: what `awsClientsForStep` reads. */
+export const awsStepInput = {
+  environment: environmentInput,
+  bucket: bucketInput,
+  region: regionInput,
+};
+
+/** The inputs of every cluster bootstrap step: what `clusterForStep` reads. */
+export const clusterStepInput = {
+  environment: environmentInput,
+  cluster: clusterInput,
+};
+
+/** The outputs `runEnsure` writes: what an ensure operation did. */
+export const ensureOutput = {
+  action: actionOutput,
+  changes: changesOutput,
+};

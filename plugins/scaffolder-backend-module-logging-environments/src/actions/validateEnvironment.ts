@@ -36,6 +36,17 @@ const LOKI_SIZES = [
 ];
 const TLS_STRATEGIES = ['system-ca', 'custom-ca'];
 
+/** The problem of an optional value that is given but not one of `allowed`. */
+function oneOfProblems(
+  field: string,
+  value: string | undefined,
+  allowed: string[],
+): FieldProblem[] {
+  return value === undefined || allowed.includes(value)
+    ? []
+    : [{ field, message: `must be one of ${allowed.join(', ')}` }];
+}
+
 /** Names and namespaces of the groups we accept: DNS-1123 labels. */
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -201,24 +212,10 @@ export function createValidateEnvironmentAction(options: {
           message: 'must be a whole number of days from 1 to 3650',
         });
       }
-      if (
-        ctx.input.lokiSize !== undefined &&
-        !LOKI_SIZES.includes(ctx.input.lokiSize)
-      ) {
-        problems.push({
-          field: 'lokiSize',
-          message: `must be one of ${LOKI_SIZES.join(', ')}`,
-        });
-      }
-      if (
-        ctx.input.tlsStrategy !== undefined &&
-        !TLS_STRATEGIES.includes(ctx.input.tlsStrategy)
-      ) {
-        problems.push({
-          field: 'tlsStrategy',
-          message: `must be one of ${TLS_STRATEGIES.join(', ')}`,
-        });
-      }
+      problems.push(
+        ...oneOfProblems('lokiSize', ctx.input.lokiSize, LOKI_SIZES),
+        ...oneOfProblems('tlsStrategy', ctx.input.tlsStrategy, TLS_STRATEGIES),
+      );
       for (const secret of ctx.input.requiredSecrets ?? []) {
         const value = ctx.secrets?.[secret];
         if (typeof value !== 'string' || value.trim() === '') {

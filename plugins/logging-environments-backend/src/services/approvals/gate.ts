@@ -1,7 +1,7 @@
-import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import {
   Approval,
   RequiredApprovalStatus,
+  normalizeEntityRef,
 } from '@internal/plugin-logging-environments-common';
 import { Environment } from '../types';
 
@@ -20,19 +20,17 @@ export interface GateRole {
 }
 
 /**
- * Normalizes an entity ref for comparison: full `kind:namespace/name`,
- * lower case (entity refs compare case-insensitively in Backstage).
+ * Normalizes a user or group ref for comparison (see `normalizeEntityRef`);
+ * what is not an entity ref compares as itself, trimmed and lower case.
  *
  * @internal
  */
 export function normalizeRef(ref: string, defaultKind: 'user' | 'group') {
-  try {
-    return stringifyEntityRef(
-      parseEntityRef(ref.trim(), { defaultKind, defaultNamespace: 'default' }),
-    ).toLocaleLowerCase('en-US');
-  } catch {
-    return ref.trim().toLocaleLowerCase('en-US');
-  }
+  const trimmed = ref.trim();
+  return (
+    normalizeEntityRef(trimmed, { defaultKind }) ??
+    trimmed.toLocaleLowerCase('en-US')
+  );
 }
 
 /** Whether two entity refs name the same entity. */
@@ -101,16 +99,6 @@ export function approverGroupsOf(
 export function memberOfAny(claims: string[], groups: string[]): boolean {
   const wanted = new Set(groups.map(g => normalizeRef(g, 'group')));
   return claims.some(c => wanted.has(normalizeRef(c, 'group')));
-}
-
-/**
- * A revision as people read it: the first 7 characters of a commit hash,
- * anything else unchanged.
- *
- * @internal
- */
-export function shortRevision(revision: string): string {
-  return /^[0-9a-f]{12,}$/i.test(revision) ? revision.slice(0, 7) : revision;
 }
 
 /**

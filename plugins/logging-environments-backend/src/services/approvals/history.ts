@@ -1,9 +1,9 @@
 import {
   Approval,
   TierPolicy,
+  shortRevision,
 } from '@internal/plugin-logging-environments-common';
 import { LoggingEnvironmentsStore } from '../../database/LoggingEnvironmentsStore';
-import { shortRevision } from './gate';
 import { voidReason } from './rules';
 
 /** A history entry as the store takes it. */

@@ -9,8 +9,10 @@ import {
   AwsClients,
   ClusterClient,
   LokiUserState,
+  awsErrorCode,
   awsNamesFor,
   inspectLokiUser,
+  isNetworkError,
 } from '@internal/plugin-logging-environments-node';
 import { randomUUID } from 'node:crypto';
 import { LoggingEnvironmentsStore } from '../../database/LoggingEnvironmentsStore';
@@ -70,29 +72,14 @@ function formatDuration(ms: number): string {
   return ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`;
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EPIPE',
-  'TimeoutError',
-]);
-
 function describeAwsError(error: unknown, where: { region?: string }): string {
   const e = error as {
-    name?: string;
-    code?: string;
-    Code?: string;
     message?: string;
     $metadata?: { httpStatusCode?: number };
   };
   if (!e || typeof e !== 'object') return String(error);
   const status = e.$metadata?.httpStatusCode;
-  const code = e.Code ?? e.code ?? e.name;
+  const code = awsErrorCode(error);
   // The SDK's retry middleware wraps errors it does not recognise (e.g. a
   // socket error from another realm) into "AWS SDK error wrapper for ...".
   const message = (e.message ?? '').replace(/^AWS SDK error wrapper for /, '');
@@ -101,10 +88,7 @@ function describeAwsError(error: unknown, where: { region?: string }): string {
       code ?? 'an error'
     } (HTTP ${status}): ${message}`.trim();
   }
-  const networkCode = message.match(
-    /\b(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE)\b/,
-  )?.[1];
-  if ((code && NETWORK_CODES.has(code)) || networkCode) {
+  if (isNetworkError(error)) {
     return `AWS${where.region ? ` (${where.region})` : ''} is unreachable: ${
       message || code
     }`;

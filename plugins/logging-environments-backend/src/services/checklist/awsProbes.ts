@@ -9,6 +9,7 @@ import {
   hardeningDrift,
   inspectBucket,
   lokiPolicyDocument,
+  sameJson,
   tlsOnlyStatement,
 } from '@internal/plugin-logging-environments-node';
 import { LOGGING_ANNOTATIONS } from '@internal/plugin-logging-environments-common';
@@ -32,23 +33,6 @@ export function noRegion(): ProbeResult {
     message: `The environment names no AWS region (annotation ${LOGGING_ANNOTATIONS.region})`,
     evidence: {},
   };
-}
-
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map(k => [k, canonical((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
-}
-
-/** Equality of JSON documents, ignoring key order (IAM reorders keys). */
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
 
 /**

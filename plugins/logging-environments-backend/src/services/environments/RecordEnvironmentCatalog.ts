@@ -19,6 +19,8 @@ import {
   Tier,
   TierPolicy,
   isLoggingEnvironmentEntity,
+  normalizeEntityRef,
+  recordedApplicationNames,
 } from '@internal/plugin-logging-environments-common';
 import { EnvironmentRecordsStore } from '../../database/EnvironmentRecordsStore';
 import { Environment, EnvironmentCatalog } from '../types';
@@ -116,10 +118,7 @@ export class RecordEnvironmentCatalog implements EnvironmentCatalog {
       namespace: record.namespace,
       argocdNamespace: record.argocdNamespace,
       project: record.project,
-      applications: {
-        infrastructure: record.applications.infrastructure.name,
-        forwarder: record.applications.forwarder.name,
-      },
+      applications: recordedApplicationNames(record),
       applicationUids: {
         ...(record.applications.infrastructure.uid
           ? { infrastructure: record.applications.infrastructure.uid }
@@ -214,12 +213,8 @@ export class RecordEnvironmentCatalog implements EnvironmentCatalog {
   async byRefs(entityRefs: string[]): Promise<Array<Environment | undefined>> {
     return Promise.all(
       entityRefs.map(async ref => {
-        let key: string;
-        try {
-          key = stringifyEntityRef(parseRef(ref, { defaultKind: 'resource' }));
-        } catch {
-          return undefined;
-        }
+        const key = normalizeEntityRef(ref, { defaultKind: 'resource' });
+        if (!key) return undefined;
         const record = await this.records.get(key);
         return record ? this.toEnvironment(record) : undefined;
       }),

@@ -3,14 +3,11 @@
  * the entity only shows the facts, so each `logging-environments.io/*`
  * annotation it carries, and its owner, must say what the record says.
  */
-import {
-  Entity,
-  parseEntityRef,
-  stringifyEntityRef,
-} from '@backstage/catalog-model';
+import { Entity } from '@backstage/catalog-model';
 import {
   EnvironmentRecord,
   LOGGING_ANNOTATIONS,
+  normalizeEntityRef,
 } from '@internal/plugin-logging-environments-common';
 import { normalizeRef } from '../approvals/gate';
 
@@ -130,17 +127,11 @@ export function recordMismatches(
   }
   const owner = (entity.spec as { owner?: unknown } | undefined)?.owner;
   if (typeof owner === 'string' && owner) {
-    let ownerRef: string;
-    try {
-      ownerRef = stringifyEntityRef(
-        parseEntityRef(owner, {
-          defaultKind: 'group',
-          defaultNamespace: entity.metadata.namespace ?? 'default',
-        }),
-      ).toLocaleLowerCase('en-US');
-    } catch {
-      ownerRef = owner;
-    }
+    const ownerRef =
+      normalizeEntityRef(owner, {
+        defaultKind: 'group',
+        defaultNamespace: entity.metadata.namespace,
+      }) ?? owner;
     if (ownerRef !== normalizeRef(record.owner, 'group')) {
       problems.push(
         `spec.owner says "${owner}", the record says "${record.owner}"`,

@@ -5,8 +5,8 @@ import {
   LOGGING_ENVIRONMENTS_SIGNAL_CHANNEL,
   LoggingEnvironmentChange,
   LoggingEnvironmentSignal,
+  environmentPagePath,
 } from '@internal/plugin-logging-environments-common';
-import { environmentPagePath } from '../health';
 import { Environment } from '../types';
 
 /**

@@ -1,8 +1,11 @@
 import { CacheService, LoggerService } from '@backstage/backend-plugin-api';
-import { parseEntityRef } from '@backstage/catalog-model';
 import { assertError } from '@backstage/errors';
 import { NotificationService } from '@backstage/plugin-notifications-node';
-import { shortRevision, uniqueRefs } from '../approvals/gate';
+import {
+  environmentPagePath,
+  shortRevision,
+} from '@internal/plugin-logging-environments-common';
+import { uniqueRefs } from '../approvals/gate';
 import { ApprovalService, Environment } from '../types';
 
 /** How many (environment, revision) notification keys one process remembers. */
@@ -110,7 +113,6 @@ export class ApproverNotifier {
       if (this.#cache && (await this.#cache.get(cacheKey))) {
         return skip('the approvers were already notified for this revision');
       }
-      const { namespace, name } = parseEntityRef(environment.entityRef);
       const short = shortRevision(revision);
       await notifications.send({
         recipients: {
@@ -129,7 +131,7 @@ export class ApproverNotifier {
           } passed its checklist and needs: ${review.roles
             .map(r => r.title)
             .join(', ')}.`,
-          link: `/catalog/${namespace}/resource/${name}/logging`,
+          link: environmentPagePath(environment.entityRef),
           severity: environment.tier === 'production' ? 'high' : 'normal',
           topic: APPROVAL_NEEDED_NOTIFICATION_TOPIC,
           // The notifications backend updates rather than duplicates a

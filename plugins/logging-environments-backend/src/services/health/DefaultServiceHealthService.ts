@@ -1,10 +1,10 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { parseEntityRef } from '@backstage/catalog-model';
 import {
   ApplicationRole,
   ApplicationStatus,
   LOGGING_ANNOTATIONS,
   ServiceHealth,
+  environmentPagePath,
 } from '@internal/plugin-logging-environments-common';
 import { ClusterRegistry } from '@internal/plugin-logging-environments-node';
 import { Environment, EnvironmentCatalog, WaveStatusService } from '../types';
@@ -34,18 +34,6 @@ export const STACK_OBJECTS = {
     application: 'forwarder' as ApplicationRole,
   },
 } as const;
-
-/**
- * The path of an environment's Logging tab in the portal.
- *
- * @public
- */
-export function environmentPagePath(entityRef: string): string {
-  const ref = parseEntityRef(entityRef);
-  return `/catalog/${encodeURIComponent(ref.namespace)}/${encodeURIComponent(
-    ref.kind.toLocaleLowerCase('en-US'),
-  )}/${encodeURIComponent(ref.name)}/logging`;
-}
 
 /**
  * The OpenShift console's log view: the Logging view plugin's developer

@@ -3,7 +3,6 @@ export {
   DefaultServiceHealthService,
   STACK_OBJECTS,
   consoleLogsUrl,
-  environmentPagePath,
 } from './DefaultServiceHealthService';
 export { clusterLogForwarderHealth, lokiStackHealth } from './argoHealth';
 export type { ArgoHealth } from './argoHealth';

@@ -4,10 +4,12 @@ import {
   PolicyDecision,
 } from '@backstage/plugin-permission-common';
 import {
+  ApplicationStatus,
   Availability,
   EnvironmentDetails,
   EnvironmentSummary,
   HistoryEvent,
+  SyncRun,
   WaveState,
 } from '@internal/plugin-logging-environments-common';
 import { LoggingEnvironmentsStore } from '../../database/LoggingEnvironmentsStore';
@@ -127,12 +129,7 @@ export class EnvironmentOverviewService {
       sync.latest(environment),
     ]);
     return {
-      ...summaryOf(environment),
-      // Claimed, its Applications not bound yet: phase 1 is not done.
-      phase:
-        environment.state === 'bootstrapping'
-          ? 'bootstrap'
-          : environmentPhase(applications, latest),
+      ...summaryOf(environment, applications, latest),
       approvalsComplete: gate.complete,
       waves: Object.fromEntries(
         applications.map(app => [app.name, app.waves.map(w => w.state)]),
@@ -162,12 +159,7 @@ export class EnvironmentOverviewService {
           : Promise.resolve(notAUser()),
       ]);
     return {
-      ...summaryOf(environment),
-      // Claimed, its Applications not bound yet: phase 1 is not done.
-      phase:
-        environment.state === 'bootstrapping'
-          ? 'bootstrap'
-          : environmentPhase(applications, latest),
+      ...summaryOf(environment, applications, latest),
       namespace: environment.namespace,
       ...(environment.requester ? { requester: environment.requester } : {}),
       record: {
@@ -198,7 +190,9 @@ export class EnvironmentOverviewService {
 
 function summaryOf(
   environment: Environment,
-): Omit<EnvironmentSummary, 'phase'> {
+  applications: ApplicationStatus[],
+  latest: SyncRun | undefined,
+): EnvironmentSummary {
   return {
     entityRef: environment.entityRef,
     name: environment.name,
@@ -207,5 +201,10 @@ function summaryOf(
     tier: environment.tier,
     cluster: environment.cluster,
     policy: environment.policy,
+    // Claimed, its Applications not bound yet: phase 1 is not done.
+    phase:
+      environment.state === 'bootstrapping'
+        ? 'bootstrap'
+        : environmentPhase(applications, latest),
   };
 }

@@ -17,7 +17,10 @@ import {
   ClusterRegistry,
   ExpectedArgoShape,
 } from '@internal/plugin-logging-environments-node';
-import { EnvironmentRecordsStore } from '../../database/EnvironmentRecordsStore';
+import {
+  EnvironmentRecordsStore,
+  takenFactConflict,
+} from '../../database/EnvironmentRecordsStore';
 import { LoggingEnvironmentsStore } from '../../database/LoggingEnvironmentsStore';
 import { memberOfAny, normalizeRef } from '../approvals/gate';
 import {
@@ -157,16 +160,8 @@ export class DefaultEnvironmentRecordService {
       records.getByCluster(wanted.cluster),
       records.getByBucket(wanted.bucket),
     ]);
-    if (byCluster) {
-      throw new ConflictError(
-        `cluster: "${wanted.cluster}" already has the logging environment ${byCluster.name} (one environment per cluster)`,
-      );
-    }
-    if (byBucket) {
-      throw new ConflictError(
-        `bucket: "${wanted.bucket}" is already the bucket of the logging environment ${byBucket.name}`,
-      );
-    }
+    const taken = takenFactConflict(wanted, { byCluster, byBucket });
+    if (taken) throw taken;
     if (!administrator) {
       const unrecorded = await unrecordedEnvironments(
         this.options.clusterClient(wanted.cluster),

@@ -10,6 +10,7 @@ import {
   ENVIRONMENT_LABEL,
   EnvironmentRecord,
   environmentLayout,
+  recordedApplicationNames,
 } from '@internal/plugin-logging-environments-common';
 import {
   ClusterClient,
@@ -40,10 +41,7 @@ export function expectedArgoShape(
     namespace: record.namespace,
     argocdNamespace: record.argocdNamespace,
     project: record.project,
-    applications: {
-      infrastructure: record.applications.infrastructure.name,
-      forwarder: record.applications.forwarder.name,
-    },
+    applications: recordedApplicationNames(record),
     gitopsPath: record.gitopsPath,
     repoUrl: gitops.repoUrl,
     branch: gitops.branch,

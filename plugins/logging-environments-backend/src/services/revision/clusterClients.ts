@@ -2,6 +2,7 @@ import {
   ClusterClient,
   ClusterRegistry,
   kubeStatus,
+  networkErrorCode,
 } from '@internal/plugin-logging-environments-node';
 
 /**
@@ -24,23 +25,6 @@ export function registryClusterClients(
   return cluster => ClusterClient.fromKubeConfig(clusters.kubeConfig(cluster));
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EPIPE',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'CERT_HAS_EXPIRED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-]);
-
 /**
  * Says why a Kubernetes call failed, in one line: unreachable (with the
  * network error), or the API server's answer (code, reason, message).
@@ -56,9 +40,8 @@ export function describeKubeError(
     where.server ? ` (${where.server})` : ''
   }`;
   if (status.code === undefined) {
-    const cause = (error as { cause?: { code?: string } })?.cause?.code;
-    const code = status.reason ?? cause;
-    if (code && NETWORK_CODES.has(code)) {
+    const code = networkErrorCode(error);
+    if (code) {
       return `${at} is unreachable: ${status.message ?? code}`;
     }
     return `${at}: ${status.message ?? String(error)}`;

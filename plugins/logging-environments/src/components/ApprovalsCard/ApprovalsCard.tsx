@@ -11,6 +11,7 @@ import {
   Approval,
   EnvironmentDetails,
   loggingEnvironmentApprovePermission,
+  shortRevision,
 } from '@internal/plugin-logging-environments-common';
 import { useState } from 'react';
 import { useActionAvailability } from '../../hooks';
@@ -18,7 +19,6 @@ import { ActionButton } from '../ActionButton';
 import { DecisionDialog } from '../DecisionDialog';
 import { StateChip } from '../StateChip';
 import { Timestamp } from '../Timestamp';
-import { shortRevision } from '../revision';
 
 const Decision = ({ approval }: { approval: Approval }) => (
   <>

@@ -10,13 +10,13 @@ import Typography from '@material-ui/core/Typography';
 import {
   ChecklistItem,
   EnvironmentDetails,
+  shortRevision,
 } from '@internal/plugin-logging-environments-common';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
 import { loggingEnvironmentsApiRef } from '../../api';
 import { ActionButton } from '../ActionButton';
 import { StateChip } from '../StateChip';
 import { Timestamp } from '../Timestamp';
-import { shortRevision } from '../revision';
 
 const Evidence = ({ evidence }: { evidence: ChecklistItem['evidence'] }) => {
   const entries = Object.entries(evidence);

@@ -9,11 +9,13 @@ import DialogContentText from '@material-ui/core/DialogContentText';
 import DialogTitle from '@material-ui/core/DialogTitle';
 import MenuItem from '@material-ui/core/MenuItem';
 import TextField from '@material-ui/core/TextField';
-import { EnvironmentDetails } from '@internal/plugin-logging-environments-common';
+import {
+  EnvironmentDetails,
+  shortRevision,
+} from '@internal/plugin-logging-environments-common';
 import { useState } from 'react';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
 import { loggingEnvironmentsApiRef } from '../../api';
-import { shortRevision } from '../revision';
 
 const MAX_COMMENT = 2000;
 

@@ -14,6 +14,7 @@ import {
   KUBERNETES_NAMESPACE_ANNOTATION,
   LOGGING_ANNOTATIONS,
   ServiceHealth,
+  shortRevision,
 } from '@internal/plugin-logging-environments-common';
 import { useCallback } from 'react';
 import { loggingEnvironmentsApiRef } from '../../api';
@@ -21,7 +22,6 @@ import { useLiveUpdates, useLoader } from '../../hooks';
 import { MissingSetup } from '../MissingSetup';
 import { StateChip } from '../StateChip';
 import { Timestamp } from '../Timestamp';
-import { shortRevision } from '../revision';
 
 const SETUP_EXAMPLE = `metadata:
   annotations:

@@ -17,6 +17,7 @@ import Typography from '@material-ui/core/Typography';
 import {
   EnvironmentDetails,
   loggingEnvironmentSyncPermission,
+  shortRevision,
 } from '@internal/plugin-logging-environments-common';
 import { useState } from 'react';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
@@ -25,7 +26,6 @@ import { useActionAvailability } from '../../hooks';
 import { ActionButton } from '../ActionButton';
 import { StateChip } from '../StateChip';
 import { Timestamp } from '../Timestamp';
-import { shortRevision } from '../revision';
 
 /** @internal */
 export interface SyncCardProps {

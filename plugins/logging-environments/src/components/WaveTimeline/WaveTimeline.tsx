@@ -11,9 +11,9 @@ import {
   ApplicationStatus,
   WaveResource,
   WaveStatus,
+  shortRevision,
 } from '@internal/plugin-logging-environments-common';
 import { StateChip } from '../StateChip';
-import { shortRevision } from '../revision';
 
 const TROUBLED_HEALTH = ['degraded', 'missing', 'unknown'];
 

@@ -1,25 +1,14 @@
 import {
   Approval,
   ChecklistRun,
+  matchesRevision,
+  shortRevision,
 } from '@internal/plugin-logging-environments-common';
 import { CurrentRevision } from '../../revision/binding';
-import { shortRevision } from '../gate';
 import { Refusal, conflict } from './refusal';
 
 // What a decision binds to: the commit and the binding of the Applications,
 // and a checklist run made for that commit.
-
-/**
- * Whether the revision a caller confirmed is the current one. A caller may
- * pass the full hash or an abbreviation of at least 7 characters.
- *
- * @internal
- */
-export function sameRevision(given: string, current: string): boolean {
-  const g = given.trim().toLocaleLowerCase('en-US');
-  const c = current.toLocaleLowerCase('en-US');
-  return g === c || (g.length >= 7 && /^[0-9a-f]+$/.test(g) && c.startsWith(g));
-}
 
 /**
  * Whether a decision was made for exactly this commit and binding.
@@ -98,7 +87,7 @@ export function reviewedRevisionRefusal(
   reviewed: string | undefined,
   revision: string,
 ): Refusal | undefined {
-  if (reviewed === undefined || sameRevision(reviewed, revision)) {
+  if (reviewed === undefined || matchesRevision(reviewed, revision)) {
     return undefined;
   }
   return conflict(
@@ -127,7 +116,7 @@ export function checklistProblem(
   revision: string | undefined,
 ): string | undefined {
   if (!run) return 'run the checklist first';
-  if (revision && run.revision && !sameRevision(run.revision, revision)) {
+  if (revision && run.revision && !matchesRevision(run.revision, revision)) {
     return `the checklist ran against revision ${shortRevision(
       run.revision,
     )}, not ${shortRevision(revision)}; run the checklist again`;

@@ -1,11 +1,13 @@
-import { Approval } from '@internal/plugin-logging-environments-common';
+import {
+  Approval,
+  shortRevision,
+} from '@internal/plugin-logging-environments-common';
 import { Caller, Environment } from '../../types';
 import {
   GateRole,
   GateSnapshot,
   memberOfAny,
   sameRef,
-  shortRevision,
   uniqueRefs,
 } from '../gate';
 import {
