@@ -80,11 +80,10 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
             'No cluster is configured for Logging Environments: set loggingEnvironments.clusters (or kubernetes.clusterLocatorMethods with type: config)',
           );
         }
+        const clusterNames = clusters.list().map(c => c.name);
         logger.info(
-          `Logging Environments serving clusters: ${clusters
-            .list()
-            .map(c => c.name)
-            .join(', ')}`,
+          `Logging Environments serving clusters: ${clusterNames.join(', ')}`,
+          { clusters: clusterNames.join(',') },
         );
 
         const store = await DatabaseLoggingEnvironmentsStore.create({

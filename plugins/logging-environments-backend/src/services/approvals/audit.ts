@@ -47,6 +47,7 @@ export async function auditDecision(
     assertError(auditError);
     logger.error(
       `Could not write the audit event of a decision on ${meta.environment}: ${auditError.message}`,
+      { environment: meta.environment, decision: meta.decision },
     );
   }
 }

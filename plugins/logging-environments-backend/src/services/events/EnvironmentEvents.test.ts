@@ -64,7 +64,7 @@ describe('EnvironmentEvents', () => {
     ).not.toThrow();
     await new Promise(resolve => setImmediate(resolve));
     expect(logger.warn).toHaveBeenCalledWith(
-      'Could not signal a change of an environment',
+      'Could not signal a change of resource:default/acme-staging',
       expect.objectContaining({ environment: 'resource:default/acme-staging' }),
     );
   });

@@ -68,7 +68,7 @@ export class EnvironmentEvents implements EnvironmentChanges {
         message: { environmentRef, change },
       })
       .catch(error =>
-        this.#logger.warn('Could not signal a change of an environment', {
+        this.#logger.warn(`Could not signal a change of ${environmentRef}`, {
           environment: environmentRef,
           change,
           error: String(error),
@@ -95,11 +95,14 @@ export class EnvironmentEvents implements EnvironmentChanges {
         },
       });
     } catch (error) {
-      this.#logger.warn('Could not notify the owner of an environment', {
-        environment: notice.environmentRef,
-        notice: notice.type,
-        error: String(error),
-      });
+      this.#logger.warn(
+        `Could not notify the owner of ${notice.environmentRef}`,
+        {
+          environment: notice.environmentRef,
+          notice: notice.type,
+          error: String(error),
+        },
+      );
     }
   }
 }

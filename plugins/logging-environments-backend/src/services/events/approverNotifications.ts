@@ -90,6 +90,7 @@ export class ApproverNotifier {
       assertError(error);
       this.#logger.warn(
         `Could not tell the approvers of ${environment.entityRef} that it needs approval: ${error.message}`,
+        { environment: environment.entityRef },
       );
       return skip(`the notification could not be sent: ${error.message}`);
     }
@@ -144,6 +145,7 @@ export class ApproverNotifier {
         `Asked ${recipients.join(', ')} to review ${
           environment.entityRef
         } at revision ${short}`,
+        { environment: environment.entityRef, revision, recipients },
       );
       return { sent: true, recipients };
     } catch (error) {

@@ -128,6 +128,7 @@ describe('revisionReaction', () => {
     await expect(react(env.entityRef)).resolves.toBeUndefined();
     expect(logger.warn).toHaveBeenCalledWith(
       `Could not react to a change of ${env.entityRef}: database gone`,
+      { environment: env.entityRef },
     );
     await react(env.entityRef);
     expect(approvals.voidStale).toHaveBeenCalledTimes(2);

@@ -60,6 +60,7 @@ export function revisionReaction(
       } catch (error) {
         logger.warn(
           `Could not react to a change of ${ref}: ${toError(error).message}`,
+          { environment: ref },
         );
       }
     } while (run.again);

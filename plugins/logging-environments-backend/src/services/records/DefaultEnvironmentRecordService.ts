@@ -217,6 +217,12 @@ export class DefaultEnvironmentRecordService {
     });
     this.options.logger.info(
       `Logging environment ${created.name} claimed by ${caller.userEntityRef}: ${created.tier} on cluster ${created.cluster}`,
+      {
+        environment: created.entityRef,
+        tier: created.tier,
+        cluster: created.cluster,
+        actor: caller.userEntityRef,
+      },
     );
     this.options.events?.changed(created.entityRef, 'record');
     return { record: created, created: true };
