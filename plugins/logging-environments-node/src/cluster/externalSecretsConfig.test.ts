@@ -10,11 +10,15 @@ import {
 
 type Obj = Record<string, any>;
 
-const notFound = () =>
+const statusError = (code: 403 | 404) =>
   new ApiException(
-    404,
-    'HTTP-Code: 404',
-    JSON.stringify({ kind: 'Status', reason: 'NotFound', message: 'nope' }),
+    code,
+    `HTTP-Code: ${code}`,
+    JSON.stringify({
+      kind: 'Status',
+      reason: code === 404 ? 'NotFound' : 'Forbidden',
+      message: 'nope',
+    }),
     {},
   );
 
@@ -28,6 +32,8 @@ function fakeCluster(
     objects?: Obj[];
     /** Kinds without a CRD. */
     notServed?: string[];
+    /** Kinds the portal may not read. */
+    forbidden?: string[];
     operator?: (objects: Map<string, Obj>) => void;
   } = {},
 ) {
@@ -49,6 +55,7 @@ function fakeCluster(
     server: 'https://k8s.example.com',
     async get(ref: ObjectRef) {
       served(ref.kind);
+      if (options.forbidden?.includes(ref.kind)) throw statusError(403);
       const found = objects.get(key(ref.kind, ref.namespace, ref.name));
       options.operator?.(objects);
       return structuredClone(found);
@@ -454,6 +461,21 @@ describe('readExternalSecretsController', () => {
       detail:
         'OperatorConfig openshift-operators/cluster Deployed (InstallSuccessful), but Deployment openshift-operators/cluster-external-secrets is not Available (MinimumReplicasUnavailable): Deployment does not have minimum availability.',
     });
+
+    // A portal not allowed to read Deployments takes the operator's word.
+    const forbidden = fakeCluster({
+      objects: [
+        { ...EXTERNAL_SECRETS_CONFIGS.community, status: helmDeployed },
+      ],
+      forbidden: ['Deployment'],
+    });
+    expect(
+      await readExternalSecretsController(forbidden.cluster, 'community'),
+    ).toMatchObject({
+      ready: true,
+      detail:
+        'OperatorConfig openshift-operators/cluster Deployed (InstallSuccessful)',
+    });
   });
 });
 
@@ -484,7 +506,7 @@ describe('assertExternalSecretsFlavour', () => {
   it('accepts a cluster without OLM', async () => {
     const cluster = {
       async list() {
-        throw notFound();
+        throw statusError(404);
       },
     } as unknown as ClusterClient;
     await expect(

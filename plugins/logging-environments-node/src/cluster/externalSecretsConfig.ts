@@ -273,9 +273,9 @@ function controllerDeployment(
  * Reads whether the External Secrets controller of a flavour runs: its
  * configuration object exists and its operator reports it deployed (see
  * {@link EXTERNAL_SECRETS_CONFIGS}); then, where the cluster serves the
- * controller's Deployment, the Deployment is `Available`. A missing
- * Deployment (another name, or no Deployments API) leaves the operator's
- * word standing. Read only.
+ * controller's Deployment, the Deployment is `Available`. A Deployment
+ * that cannot be read (another name, no Deployments API, not allowed)
+ * leaves the operator's word standing. Read only.
  *
  * @public
  */
@@ -313,7 +313,13 @@ export async function readExternalSecretsController(
   if (!readiness.ready) return { ...base, ...readiness };
 
   const ref = controllerDeployment(flavour, object);
-  const deployment = await cluster.get<Obj>(ref);
+  let deployment: Obj | undefined;
+  try {
+    deployment = await cluster.get<Obj>(ref);
+  } catch (e) {
+    // A portal allowed no Deployments: the operator's word stands.
+    if (kubeStatus(e).code !== 403) throw e;
+  }
   if (!deployment) return { ...base, ...readiness };
   const available = conditionOf(deployment, 'Available');
   const where = `Deployment ${ref.namespace}/${ref.name}`;
