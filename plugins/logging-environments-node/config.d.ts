@@ -98,6 +98,21 @@ export interface Config {
       argocdToken?: string;
       /** URL of this cluster's web console, for links to logs. */
       consoleUrl?: string;
+      /**
+       * Which External Secrets the bootstrap's operators step installs
+       * through OLM, and which configuration object it creates for it:
+       * `community` (default), OperatorHub's community
+       * `external-secrets-operator` with an `OperatorConfig`
+       * (operator.external-secrets.io/v1alpha1) `cluster` in
+       * `openshift-operators`; or `redhat`, External Secrets Operator for
+       * Red Hat OpenShift (`openshift-external-secrets-operator` in
+       * `external-secrets-operator`) with the `ExternalSecretsConfig`
+       * (operator.openshift.io/v1alpha1) `cluster`. Neither deploys an
+       * External Secrets controller before its object exists. Never switch
+       * a cluster that runs one to the other: both would reconcile every
+       * ExternalSecret (the step refuses).
+       */
+      externalSecretsFlavour?: 'community' | 'redhat';
     }>;
   };
 
@@ -115,6 +130,11 @@ export interface Config {
         caData?: string;
         caFile?: string;
         skipTLSVerify?: boolean;
+        /**
+         * The External Secrets build of this cluster, for the Logging
+         * Environments bootstrap (see `loggingEnvironments.clusters`).
+         */
+        externalSecretsFlavour?: 'community' | 'redhat';
       }>;
     }>;
   };

@@ -81,6 +81,12 @@ describe('cluster bootstrap actions against the sandbox', () => {
               argocdUrl: sandbox.argocd.url,
               argocdToken: sandbox.argocd.token,
             },
+            // The same sandbox, configured for Red Hat's External Secrets.
+            {
+              name: 'sandbox-redhat',
+              kubeconfig: join(dir, 'kubeconfig'),
+              externalSecretsFlavour: 'redhat',
+            },
           ],
         },
       }),
@@ -125,6 +131,17 @@ describe('cluster bootstrap actions against the sandbox', () => {
         owner: 'group:default/platform-team',
         region: sandbox.aws.region,
         bucket: 'acme-prod-loki',
+      },
+      { credentials: undefined as any },
+    );
+    await records.api.claim(
+      {
+        name: 'acme-rh',
+        tier: 'production',
+        cluster: 'sandbox-redhat',
+        owner: 'group:default/platform-team',
+        region: sandbox.aws.region,
+        bucket: 'acme-rh-loki',
       },
       { credentials: undefined as any },
     );
@@ -241,6 +258,89 @@ describe('cluster bootstrap actions against the sandbox', () => {
     expect(second.lines.join('\n')).toContain(
       'Subscription openshift-operators-redhat/loki-operator unchanged',
     );
+  });
+
+  it('installs External Secrets with the OperatorConfig its operator waits for, and leaves both alone the second time', async () => {
+    const action = createEnsureOperatorsAction(deps());
+    const first = context(inputOf(action.examples, 1));
+    await action.handler(first.ctx);
+    expect(first.lines.join('\n')).toMatch(
+      /Subscription openshift-operators\/external-secrets-operator created: installed external-secrets-operator\.v[\d.]+/,
+    );
+    expect(first.lines).toContain(
+      'OperatorConfig openshift-operators/cluster created: controller running: OperatorConfig openshift-operators/cluster Deployed (InstallSuccessful)',
+    );
+    const config = JSON.parse(
+      await kubectl(
+        dir,
+        'get',
+        'operatorconfig',
+        'cluster',
+        '-n',
+        'openshift-operators',
+        '-o',
+        'json',
+      ),
+    );
+    expect(config.spec).toEqual({ installCRDs: false });
+    expect(
+      config.status.conditions.find((c: any) => c.type === 'Deployed'),
+    ).toMatchObject({ status: 'True', reason: 'InstallSuccessful' });
+
+    const second = context(inputOf(action.examples, 1));
+    await action.handler(second.ctx);
+    expect(second.lines).toEqual(
+      expect.arrayContaining([
+        'Subscription openshift-operators/external-secrets-operator unchanged: external-secrets-operator.v0.20.4 already installed',
+        expect.stringMatching(
+          /^OperatorConfig openshift-operators\/cluster unchanged: controller running: /,
+        ),
+      ]),
+    );
+  });
+
+  it("refuses Red Hat's External Secrets beside the community one, and installs it with its ExternalSecretsConfig once that one is gone", async () => {
+    const action = createEnsureOperatorsAction(deps());
+    const input = {
+      environment: 'acme-rh',
+      cluster: 'sandbox-redhat',
+      operators: ['externalSecrets'],
+      timeoutSeconds: 60,
+    };
+    await expect(action.handler(context(input).ctx)).rejects.toThrow(
+      'External Secrets (redhat): check the installed External Secrets failed (Conflict): the cluster already subscribes to external-secrets-operator (Subscription openshift-operators/external-secrets-operator, the "community" flavour)',
+    );
+
+    // An administrator uninstalls the community operator.
+    for (const args of [
+      ['subscription', 'external-secrets-operator'],
+      ['csv', 'external-secrets-operator.v0.20.4'],
+      ['operatorconfig', 'cluster'],
+    ]) {
+      await kubectl(dir, 'delete', ...args, '-n', 'openshift-operators');
+    }
+    const run = context(input);
+    await action.handler(run.ctx);
+    expect(run.lines).toContain(
+      'ExternalSecretsConfig cluster created: controller running: ExternalSecretsConfig cluster Ready',
+    );
+    const config = JSON.parse(
+      await kubectl(
+        dir,
+        'get',
+        'externalsecretsconfig',
+        'cluster',
+        '-o',
+        'json',
+      ),
+    );
+    expect(config.spec.controllerConfig.networkPolicies).toEqual([
+      {
+        name: 'allow-aws-secrets-manager',
+        componentName: 'ExternalSecretsCoreController',
+        egress: [{ ports: [{ protocol: 'TCP', port: 443 }] }],
+      },
+    ]);
   });
 
   it('registers production Applications exactly as rendered, without syncing them', async () => {

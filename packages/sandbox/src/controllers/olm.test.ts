@@ -1,3 +1,6 @@
+import { BUILTIN_TYPES, INITIAL_NAMESPACES } from '../kube/builtins';
+import { loadCrdTypes } from '../kube/crds';
+import { MemoryObjectStore } from '../kube/store';
 import { KubeObject } from '../kube/types';
 import { startOlmController } from './olm';
 import {
@@ -227,6 +230,89 @@ describe('startOlmController', () => {
       });
       return (c?.status as any)?.phase === 'Succeeded';
     });
+  });
+
+  it("lists the CRDs an External Secrets bundle owns, its configuration object's among them", async () => {
+    const { store, ctx } = setup();
+    controller = startOlmController(ctx);
+    store.create(
+      subscription('openshift-operators', 'external-secrets-operator', {
+        channel: 'stable',
+        source: 'community-operators',
+      }),
+    );
+    const csv = await waitFor(() => {
+      const c = store.get({
+        ...CSV,
+        namespace: 'openshift-operators',
+        name: 'external-secrets-operator.v0.20.4',
+      });
+      return (c?.status as any)?.phase === 'Succeeded' && c;
+    });
+    expect(
+      (csv.spec as any).customresourcedefinitions.owned.map(
+        (o: any) => `${o.name}/${o.version}`,
+      ),
+    ).toEqual([
+      'clustersecretstores.external-secrets.io/v1',
+      'externalsecrets.external-secrets.io/v1',
+      'secretstores.external-secrets.io/v1',
+      'operatorconfigs.operator.external-secrets.io/v1alpha1',
+    ]);
+    // How OLM (and the External Secrets simulation) tells the package.
+    expect(Object.keys(csv.metadata.labels ?? {})).toContain(
+      'operators.coreos.com/external-secrets-operator.openshift-operators',
+    );
+  });
+
+  it('keeps a CSV Pending while the sandbox does not serve a CRD it owns', async () => {
+    // A sandbox started without the ExternalSecretsConfig CRD.
+    const store = new MemoryObjectStore([
+      ...BUILTIN_TYPES,
+      ...loadCrdTypes().filter(t => t.kind !== 'ExternalSecretsConfig'),
+    ]);
+    for (const name of [...INITIAL_NAMESPACES, 'external-secrets-operator']) {
+      store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    }
+    store.create(operatorGroup('external-secrets-operator', 'eso'));
+    const ctx = testContext(store);
+    controller = startOlmController(ctx);
+    store.create(
+      subscription(
+        'external-secrets-operator',
+        'openshift-external-secrets-operator',
+        { channel: 'stable-v1' },
+      ),
+    );
+    const pending = await waitFor(() => {
+      const c = store.get({
+        ...CSV,
+        namespace: 'external-secrets-operator',
+        name: 'external-secrets-operator.v1.0.1',
+      });
+      return (c?.status as any)?.reason === 'RequirementsNotMet' && c;
+    });
+    expect(pending.status).toMatchObject({
+      phase: 'Pending',
+      message: "one or more requirements couldn't be found",
+      requirementStatus: [
+        {
+          kind: 'CustomResourceDefinition',
+          name: 'externalsecretsconfigs.operator.openshift.io',
+          status: 'NotPresent',
+        },
+      ],
+    });
+    await new Promise(r => setTimeout(r, ctx.profile.csvInstallMs * 3));
+    expect(
+      (
+        store.get({
+          ...CSV,
+          namespace: 'external-secrets-operator',
+          name: 'external-secrets-operator.v1.0.1',
+        })?.status as any
+      ).phase,
+    ).toBe('Pending');
   });
 
   it('does nothing new for an installed operator, even after a restart', async () => {

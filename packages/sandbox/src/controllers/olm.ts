@@ -20,7 +20,13 @@
  * dependency checks; no copied CSVs in other namespaces; `startingCSV` pins
  * the install (no automatic upgrade chain from it); a changed channel
  * installs the new head with `spec.replaces` and deletes the old CSV once the
- * new one Succeeded. Operators' CRDs are always served by the sandbox.
+ * new one Succeeded. Operators' CRDs are always served by the sandbox (its
+ * served kinds are fixed when the store is created): a package that lists
+ * the CRDs it owns (External Secrets: its kinds and the configuration
+ * object its operator waits for) gets them in the CSV's
+ * `spec.customresourcedefinitions.owned`, and its CSV stays `Pending`
+ * (`RequirementsNotMet`, "one or more requirements couldn't be found") if
+ * the sandbox does not serve one, as OLM's requirement check would.
  */
 import { KubeObject } from '../kube/types';
 import {
@@ -55,7 +61,36 @@ export interface CatalogPackage {
   defaultChannel: string;
   /** CSV names per channel, oldest first; the last one is the channel head. */
   channels: Record<string, string[]>;
+  /** CRDs the bundle installs (`spec.customresourcedefinitions.owned`). */
+  owned?: OwnedCrd[];
 }
+
+/** An entry of a CSV's `spec.customresourcedefinitions.owned`. */
+export interface OwnedCrd {
+  /** `<plural>.<group>`. */
+  name: string;
+  version: string;
+  kind: string;
+}
+
+/** The External Secrets kinds both External Secrets bundles own. */
+const EXTERNAL_SECRETS_CRDS: OwnedCrd[] = [
+  {
+    name: 'clustersecretstores.external-secrets.io',
+    version: 'v1',
+    kind: 'ClusterSecretStore',
+  },
+  {
+    name: 'externalsecrets.external-secrets.io',
+    version: 'v1',
+    kind: 'ExternalSecret',
+  },
+  {
+    name: 'secretstores.external-secrets.io',
+    version: 'v1',
+    kind: 'SecretStore',
+  },
+];
 
 /** The CatalogSources of a default OpenShift 4 cluster. */
 export const CATALOG_SOURCES = [
@@ -110,6 +145,15 @@ export const OLM_CATALOG: Record<string, CatalogPackage> = {
         'external-secrets-operator.v1.0.1',
       ],
     },
+    // openshift/external-secrets-operator bundle/manifests.
+    owned: [
+      ...EXTERNAL_SECRETS_CRDS,
+      {
+        name: 'externalsecretsconfigs.operator.openshift.io',
+        version: 'v1alpha1',
+        kind: 'ExternalSecretsConfig',
+      },
+    ],
   },
   'external-secrets-operator': {
     source: 'community-operators',
@@ -126,6 +170,15 @@ export const OLM_CATALOG: Record<string, CatalogPackage> = {
         'external-secrets-operator.v0.20.4',
       ],
     },
+    // external-secrets/external-secrets-helm-operator bundle/manifests.
+    owned: [
+      ...EXTERNAL_SECRETS_CRDS,
+      {
+        name: 'operatorconfigs.operator.external-secrets.io',
+        version: 'v1alpha1',
+        kind: 'OperatorConfig',
+      },
+    ],
   },
   'openshift-gitops-operator': {
     source: 'redhat-operators',
@@ -234,6 +287,12 @@ const STEPS = [
   },
 ];
 
+const REQUIREMENTS_NOT_MET = {
+  phase: 'Pending',
+  reason: 'RequirementsNotMet',
+  message: "one or more requirements couldn't be found",
+};
+
 const NO_OG = {
   phase: 'Failed',
   reason: 'NoOperatorGroup',
@@ -329,6 +388,22 @@ export function startOlmController(ctx: ControllerContext): Controller {
     });
   };
 
+  /** The CRDs a CSV owns that the sandbox does not serve. */
+  const unservedCrds = (csv: KubeObject): OwnedCrd[] => {
+    const owned = (
+      csv.spec as { customresourcedefinitions?: { owned?: OwnedCrd[] } }
+    )?.customresourcedefinitions?.owned;
+    return (owned ?? []).filter(crd => {
+      const group = crd.name.slice(crd.name.indexOf('.') + 1);
+      try {
+        store.typeOf(`${group}/${crd.version}`, crd.kind);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  };
+
   const reconcileCsv = (key: string): number | void => {
     const ref = refOf(CSV.apiVersion, CSV.kind, key);
     const csv = store.get(ref);
@@ -346,7 +421,25 @@ export function startOlmController(ctx: ControllerContext): Controller {
         s => s.phase === current.phase && s.reason === current.reason,
       );
       if (index === STEPS.length - 1) return undefined;
-      if (index < 0) {
+      const missing = unservedCrds(csv);
+      if (missing.length > 0) {
+        // The sandbox cannot install a CRD: its served kinds are fixed.
+        const pending = csvPhase(current, REQUIREMENTS_NOT_MET);
+        next =
+          pending === current
+            ? current
+            : {
+                ...pending,
+                requirementStatus: missing.map(crd => ({
+                  group: 'apiextensions.k8s.io',
+                  version: 'v1',
+                  kind: 'CustomResourceDefinition',
+                  name: crd.name,
+                  status: 'NotPresent',
+                  message: 'CRD is not present',
+                })),
+              };
+      } else if (index < 0) {
         // New, or recovering from Failed once the OperatorGroup is fixed.
         next = csvPhase(current, STEPS[0]);
         requeue = stepMs;
@@ -419,6 +512,9 @@ export function startOlmController(ctx: ControllerContext): Controller {
         version,
         provider: { name: resolution.pkg.provider },
         ...(replaces ? { replaces } : {}),
+        ...(resolution.pkg.owned
+          ? { customresourcedefinitions: { owned: resolution.pkg.owned } }
+          : {}),
         installModes: [
           { type: 'OwnNamespace', supported: true },
           { type: 'SingleNamespace', supported: true },

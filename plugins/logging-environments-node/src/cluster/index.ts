@@ -17,9 +17,21 @@ export {
 } from './secretStore';
 export { ensureOperators } from './operators';
 export {
+  EXTERNAL_SECRETS_CONFIGS,
+  assertExternalSecretsFlavour,
+  ensureExternalSecretsConfig,
+  readExternalSecretsController,
+} from './externalSecretsConfig';
+export type { ExternalSecretsControllerState } from './externalSecretsConfig';
+export {
   registerArgoApplications,
   syncApplicationViaOperation,
 } from './argocd';
 export { ArgoCdApiClient } from './argocdApi';
-export { LOGGING_OPERATORS, operatorManifests } from './operatorManifests';
-export type { OperatorSpec } from './operatorManifests';
+export {
+  DEFAULT_EXTERNAL_SECRETS_FLAVOUR,
+  EXTERNAL_SECRETS_OPERATORS,
+  LOGGING_OPERATORS,
+  operatorManifests,
+} from './operatorManifests';
+export type { ExternalSecretsFlavour, OperatorSpec } from './operatorManifests';

@@ -15,6 +15,7 @@ describe('ConfigClusterRegistry', () => {
               url: 'https://ours.example.com:6443',
               serviceAccountToken: 'token-a',
               argocdUrl: 'https://argocd.ours.example.com',
+              externalSecretsFlavour: 'redhat',
             },
           ],
         },
@@ -41,6 +42,9 @@ describe('ConfigClusterRegistry', () => {
     expect(registry.get('ours').argocdUrl).toBe(
       'https://argocd.ours.example.com',
     );
+    // External Secrets: as configured, else the community operator.
+    expect(registry.get('ours').externalSecretsFlavour).toBe('redhat');
+    expect(registry.get('shared').externalSecretsFlavour).toBe('community');
     const kc = registry.kubeConfig('shared');
     expect(kc.getCurrentCluster()?.server).toBe(
       'https://shared.example.com:6443',
@@ -137,6 +141,19 @@ describe('ConfigClusterRegistry', () => {
       ),
     ).toThrow(
       /clusterLocatorMethods\[0\].clusters\[0\]: cluster "g" uses authProvider "google"/,
+    );
+    expect(() =>
+      ConfigClusterRegistry.fromConfig(
+        new ConfigReader({
+          loggingEnvironments: {
+            clusters: [
+              { name: 'x', url: 'https://x', externalSecretsFlavour: 'helm' },
+            ],
+          },
+        }),
+      ),
+    ).toThrow(
+      'loggingEnvironments.clusters[0]: cluster "x": externalSecretsFlavour must be one of community, redhat, not "helm"',
     );
   });
 });

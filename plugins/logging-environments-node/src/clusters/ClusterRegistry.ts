@@ -2,6 +2,10 @@ import { Config } from '@backstage/config';
 import { InputError, NotFoundError } from '@backstage/errors';
 import { KubeConfig } from '@kubernetes/client-node';
 import { resolve as resolvePath } from 'node:path';
+import {
+  DEFAULT_EXTERNAL_SECRETS_FLAVOUR,
+  ExternalSecretsFlavour,
+} from '../cluster/operatorManifests';
 
 /**
  * A cluster the plugins can reach, without its credentials.
@@ -16,6 +20,11 @@ export interface ClusterInfo {
   argocdUrl?: string;
   /** Web console of the cluster, when configured. */
   consoleUrl?: string;
+  /**
+   * The External Secrets build the cluster installs through OLM (the
+   * registry sets it; `community` where it is not given).
+   */
+  externalSecretsFlavour?: ExternalSecretsFlavour;
 }
 
 /**
@@ -40,6 +49,26 @@ interface Entry {
   argocdToken?: string;
 }
 
+const FLAVOURS: ExternalSecretsFlavour[] = ['community', 'redhat'];
+
+function externalSecretsFlavour(
+  c: Config,
+  where: string,
+): ExternalSecretsFlavour {
+  const value = c.getOptionalString('externalSecretsFlavour');
+  if (value === undefined) return DEFAULT_EXTERNAL_SECRETS_FLAVOUR;
+  if (!FLAVOURS.includes(value as ExternalSecretsFlavour)) {
+    throw new InputError(
+      `${where}: cluster "${c.getString(
+        'name',
+      )}": externalSecretsFlavour must be one of ${FLAVOURS.join(
+        ', ',
+      )}, not "${value}"`,
+    );
+  }
+  return value as ExternalSecretsFlavour;
+}
+
 function fromServiceAccount(c: Config, where: string): Entry {
   const name = c.getString('name');
   const url = c.getString('url');
@@ -59,6 +88,7 @@ function fromServiceAccount(c: Config, where: string): Entry {
       url,
       argocdUrl: c.getOptionalString('argocdUrl'),
       consoleUrl: c.getOptionalString('consoleUrl'),
+      externalSecretsFlavour: externalSecretsFlavour(c, where),
     },
     argocdToken: c.getOptionalString('argocdToken'),
     load: () => {
@@ -107,6 +137,7 @@ function fromKubeconfig(c: Config, where: string): Entry {
       },
       argocdUrl: c.getOptionalString('argocdUrl'),
       consoleUrl: c.getOptionalString('consoleUrl'),
+      externalSecretsFlavour: externalSecretsFlavour(c, where),
     },
     argocdToken: c.getOptionalString('argocdToken'),
     load,

@@ -22,4 +22,23 @@ export const examples: TemplateExample[] = [
       ],
     }),
   },
+  {
+    description:
+      "Install External Secrets in the cluster's flavour (configuration `externalSecretsFlavour`, community by default) and create the OperatorConfig or ExternalSecretsConfig its operator needs before it deploys a controller",
+    example: yaml.stringify({
+      steps: [
+        {
+          id: 'external-secrets',
+          action: 'logging:operators:ensure',
+          name: 'External Secrets',
+          input: {
+            environment: 'acme-prod',
+            cluster: 'sandbox',
+            operators: ['externalSecrets'],
+            timeoutSeconds: 120,
+          },
+        },
+      ],
+    }),
+  },
 ];

@@ -1,8 +1,12 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   ClusterRegistry,
+  DEFAULT_EXTERNAL_SECRETS_FLAVOUR,
+  EnsureResult,
   EnvironmentRecordsApi,
   LOGGING_OPERATORS,
+  assertExternalSecretsFlavour,
+  ensureExternalSecretsConfig,
   ensureOperators,
   operatorManifests,
 } from '@internal/plugin-logging-environments-node';
@@ -17,7 +21,10 @@ const KEYS = Object.keys(LOGGING_OPERATORS) as Array<
 
 /**
  * Creates `logging:operators:ensure`: the OLM Subscriptions of the stack's
- * operators, waited on until their ClusterServiceVersions succeed.
+ * operators, waited on until their ClusterServiceVersions succeed; for
+ * External Secrets, in the flavour of the cluster's configuration
+ * (`externalSecretsFlavour`), also the configuration object its operator
+ * waits for, waited on until the operator reports the controller deployed.
  *
  * @public
  */
@@ -28,7 +35,7 @@ export function createEnsureOperatorsAction(options: {
   return createTemplateAction({
     id: 'logging:operators:ensure',
     description:
-      "Ensures the OLM Subscriptions of the Loki Operator, Cluster Logging, External Secrets and OpenShift GitOps (or a subset), skipping operators already installed, and waits, bounded, for their ClusterServiceVersions to succeed, on the cluster of the environment's record.",
+      "Ensures the OLM Subscriptions of the Loki Operator, Cluster Logging, External Secrets and OpenShift GitOps (or a subset), skipping operators already installed, and waits, bounded, for their ClusterServiceVersions to succeed, on the cluster of the environment's record. External Secrets is installed in the flavour the cluster's configuration names (community by default, or Red Hat's), together with the configuration object its operator needs before it deploys a controller (OperatorConfig or ExternalSecretsConfig), waited on until the controller is deployed.",
     examples,
     supportsDryRun: true,
     schema: {
@@ -70,25 +77,48 @@ export function createEnsureOperatorsAction(options: {
         facts: { cluster: ctx.input.cluster },
       });
       const cluster = clusterClient(options.clusters, ctx.input.cluster);
+      // A fact of the cluster, from configuration, never from the input.
+      const flavour =
+        options.clusters.get(ctx.input.cluster).externalSecretsFlavour ??
+        DEFAULT_EXTERNAL_SECRETS_FLAVOUR;
+      const keys = (ctx.input.operators ?? KEYS) as Array<
+        keyof typeof LOGGING_OPERATORS
+      >;
+      const externalSecrets = keys.includes('externalSecrets');
       const objects = operatorManifests({
-        operators: ctx.input.operators as
-          | Array<keyof typeof LOGGING_OPERATORS>
-          | undefined,
+        operators: keys,
         channels: ctx.input.channels as any,
+        externalSecretsFlavour: flavour,
       });
-      const run = (dryRun: boolean) =>
-        ensureOperators(cluster, objects as any, {
-          dryRun,
-          timeoutMs: (ctx.input.timeoutSeconds ?? 600) * 1000,
-        });
-      const results = ctx.isDryRun
-        ? await run(true)
-        : ((await ctx.checkpoint({
-            key: `logging:operators:ensure/${ctx.input.cluster}/${(
-              ctx.input.operators ?? KEYS
-            ).join(',')}`,
-            fn: async () => (await run(false)) as any,
-          })) as Awaited<ReturnType<typeof run>>);
+      const timeoutMs = (ctx.input.timeoutSeconds ?? 600) * 1000;
+      const install = async (dryRun: boolean) => {
+        if (externalSecrets)
+          await assertExternalSecretsFlavour(cluster, flavour);
+        return ensureOperators(cluster, objects as any, { dryRun, timeoutMs });
+      };
+      // After the Subscriptions: the object's CRD comes with the operator.
+      const configure = (dryRun: boolean) =>
+        ensureExternalSecretsConfig(cluster, flavour, { dryRun, timeoutMs });
+      const key = `logging:operators:ensure/${ctx.input.cluster}/${keys.join(
+        ',',
+      )}${externalSecrets ? `/${flavour}` : ''}`;
+      let results: EnsureResult[];
+      if (ctx.isDryRun) {
+        results = await install(true);
+        if (externalSecrets) results.push(await configure(true));
+      } else {
+        results = (await ctx.checkpoint({
+          key,
+          fn: async () => (await install(false)) as any,
+        })) as EnsureResult[];
+        if (externalSecrets) {
+          const configured = (await ctx.checkpoint({
+            key: `${key}/config`,
+            fn: async () => (await configure(false)) as any,
+          })) as EnsureResult;
+          results = [...results, configured];
+        }
+      }
       for (const r of results) {
         ctx.logger.info(
           `${r.resource} ${r.action}${

@@ -38,6 +38,7 @@ import {
   errorText,
   md5,
 } from './model';
+import { operandWatches } from './operatorConfig';
 import { providerData } from './provider';
 import { desiredSecret, strip } from './target';
 
@@ -155,7 +156,9 @@ export function startExternalSecretQueue(rt: EsoRuntime): WorkQueue {
   ): Promise<number | void> => {
     const { namespace, name } = splitKey(key);
     const es = kube.get({ ...ES, namespace, name });
-    if (!es || es.metadata.deletionTimestamp) return undefined;
+    if (!es || es.metadata.deletionTimestamp || !rt.operandRunning()) {
+      return undefined;
+    }
     const start = new Date();
     const spec = (es.spec ?? {}) as {
       refreshPolicy?: string;
@@ -341,6 +344,9 @@ export function startExternalSecretQueue(rt: EsoRuntime): WorkQueue {
             .list(ES.apiVersion, ES.kind, { namespace: o.metadata.name })
             .map(keyOf),
       },
+      ...operandWatches(kube, () =>
+        kube.list(ES.apiVersion, ES.kind).map(keyOf),
+      ),
     ],
     listKeys: () => kube.list(ES.apiVersion, ES.kind).map(keyOf),
     resyncMs: refreshCapMs,

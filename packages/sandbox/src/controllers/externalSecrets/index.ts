@@ -44,27 +44,49 @@
  * sync); long refresh intervals are capped at 20 × `esoReconcileMs`; the
  * flood gate is on (ESO's default): a store that is not Ready blocks syncs.
  *
+ * Installed through OLM (a ClusterServiceVersion of `external-secrets-operator`
+ * or `openshift-external-secrets-operator`), the controller reconciles
+ * nothing until the operator's configuration object exists and the
+ * operator reported it deployed (an OperatorConfig or the
+ * ExternalSecretsConfig `cluster`, see `operatorConfig.ts`), as on a real
+ * cluster; stores and ExternalSecrets then get no status at all. Without an
+ * OLM install it stands for External Secrets installed another way (Helm)
+ * and runs. `requireOperatorConfig: false` switches the wait off.
+ *
  * Parts: `storeConfig.ts` (what a store says), `secretStores.ts` (store
  * status), `provider.ts` (Secrets Manager access), `externalSecret.ts` (the
- * ExternalSecret reconcile), `target.ts` (the target Secret), `model.ts`
- * (kinds, labels, messages, errors).
+ * ExternalSecret reconcile), `target.ts` (the target Secret),
+ * `operatorConfig.ts` (the OLM operators' configuration objects and whether
+ * the controller runs), `model.ts` (kinds, labels, messages, errors).
  */
 import { AwsAccess } from '../awsAccess';
 import { Controller, ControllerContext } from '../types';
 import { startExternalSecretQueue } from './externalSecret';
 import { ES, EsoRuntime, SECRET } from './model';
+import { operandState, startOperatorConfigQueue } from './operatorConfig';
 import { startSecretStoreQueue } from './secretStores';
 
 export { parseGoDuration } from './externalSecret';
 export { ANNOTATION_DATA_HASH, LABEL_MANAGED, LABEL_OWNER } from './model';
 export { namespaceAllowed } from './storeConfig';
 
+/** Options of {@link startExternalSecretsController}. */
+export interface ExternalSecretsControllerOptions {
+  /**
+   * Whether an External Secrets installed through OLM waits for its
+   * operator's configuration object before it reconciles anything, as the
+   * real operators do (default true).
+   */
+  requireOperatorConfig?: boolean;
+}
+
 /**
  * Starts the simulated External Secrets Operator (stores and
- * ExternalSecrets).
+ * ExternalSecrets, and the OLM operators' configuration objects).
  */
 export function startExternalSecretsController(
   ctx: ControllerContext,
+  options: ExternalSecretsControllerOptions = {},
 ): Controller {
   const { store: kube, profile } = ctx;
   const access = new AwsAccess(ctx.aws, {
@@ -72,8 +94,29 @@ export function startExternalSecretsController(
   });
   // Set by stop(): work still in flight must not write afterwards.
   let stopped = false;
-  const rt: EsoRuntime = { ctx, access, stopped: () => stopped };
+  const required = options.requireOperatorConfig ?? true;
+  let waiting: string | undefined;
+  const operandRunning = () => {
+    const state = operandState(kube, required);
+    // Log the transitions only.
+    if (state.waiting !== waiting) {
+      ctx.log(
+        state.waiting
+          ? `external-secrets: controller not running: ${state.waiting}`
+          : 'external-secrets: controller running',
+      );
+      waiting = state.waiting;
+    }
+    return state.running;
+  };
+  const rt: EsoRuntime = {
+    ctx,
+    access,
+    stopped: () => stopped,
+    operandRunning,
+  };
 
+  const configs = startOperatorConfigQueue(rt);
   const stores = startSecretStoreQueue(rt);
   const secrets = startExternalSecretQueue(rt);
 
@@ -107,6 +150,7 @@ export function startExternalSecretsController(
       stopped = true;
       unwatchGc();
       access.destroy();
+      configs.stop();
       stores.stop();
       secrets.stop();
     },

@@ -111,6 +111,11 @@ export interface EsoRuntime {
   access: AwsAccess;
   /** Set by stop(): work still in flight must not write afterwards. */
   stopped(): boolean;
+  /**
+   * Whether the controller runs: an External Secrets installed through OLM
+   * has none until its operator deployed it (see operatorConfig.ts).
+   */
+  operandRunning(): boolean;
 }
 
 /** Hex MD5, as ESO hashes data and owners. */

@@ -26,6 +26,7 @@ import {
   SS,
   StoreClientConfig,
 } from './model';
+import { operandWatches } from './operatorConfig';
 import {
   allStores,
   getStore,
@@ -108,7 +109,7 @@ export function startSecretStoreQueue(rt: EsoRuntime): WorkQueue {
   const reconcileStore = async (key: string) => {
     const { kind, namespace, name } = parseStoreKey(key);
     const store = getStore(kube, kind, name, namespace);
-    if (!store || !managedStore(store)) return;
+    if (!store || !managedStore(store) || !rt.operandRunning()) return;
     const { condition, detail } = await validateStore(rt, store);
     if (rt.stopped()) return;
     const written = writeStatus(
@@ -162,6 +163,7 @@ export function startSecretStoreQueue(rt: EsoRuntime): WorkQueue {
             .map(storeKey);
         },
       },
+      ...operandWatches(kube, () => allStores(kube).map(storeKey)),
     ],
     listKeys: () => allStores(kube).map(storeKey),
     resyncMs: ctx.profile.esoReconcileMs,

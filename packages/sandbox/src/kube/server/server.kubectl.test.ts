@@ -186,6 +186,8 @@ function seedOneOfEach(): Map<string, KubeObject> {
     },
     LokiStack: parse(lokiStackYaml('x')),
     OperatorGroup: { spec: { targetNamespaces: [ns] } },
+    OperatorConfig: { spec: { installCRDs: false } },
+    ExternalSecretsConfig: { spec: {} },
     Subscription: {
       spec: {
         name: 'loki-operator',

@@ -1,8 +1,12 @@
 import {
   ClusterClient,
+  EXTERNAL_SECRETS_CONFIGS,
+  EXTERNAL_SECRETS_OPERATORS,
+  ExternalSecretsFlavour,
   LOGGING_OPERATORS,
   OperatorSpec,
   kubeStatus,
+  readExternalSecretsController,
   storeReadiness,
 } from '@internal/plugin-logging-environments-node';
 import { Environment } from '../types';
@@ -14,13 +18,17 @@ import {
 } from './clusterProbeHelpers';
 import { ChecklistProbe, ProbeResult } from './types';
 
-/** Other OLM packages that install the same operator. */
-const ALTERNATIVE_PACKAGES: Partial<
-  Record<keyof typeof LOGGING_OPERATORS, string[]>
-> = {
-  // Red Hat's build of External Secrets.
-  externalSecrets: ['openshift-external-secrets-operator'],
-};
+/** The OLM packages of External Secrets, one per flavour. */
+const EXTERNAL_SECRETS_PACKAGES = Object.values(EXTERNAL_SECRETS_OPERATORS).map(
+  o => o.package,
+);
+
+const flavourOf = (pkg: string) =>
+  (
+    Object.entries(EXTERNAL_SECRETS_OPERATORS) as Array<
+      [ExternalSecretsFlavour, OperatorSpec]
+    >
+  ).find(([, op]) => op.package === pkg)![0];
 
 async function operatorState(
   client: ClusterClient,
@@ -28,7 +36,7 @@ async function operatorState(
   packages: string[],
   subscriptions: Obj[],
 ): Promise<
-  | { installed: true; csv: string }
+  | { installed: true; csv: string; pkg: string }
   | { installed: false; missing: boolean; problem: string }
 > {
   const candidates = subscriptions.filter(s => packages.includes(s.spec?.name));
@@ -83,16 +91,43 @@ async function operatorState(
       }`,
     };
   }
-  return { installed: true, csv: csvName };
+  return { installed: true, csv: csvName, pkg: sub.spec.name };
+}
+
+/**
+ * The External Secrets operator installed through OLM deploys no
+ * controller until its configuration object exists (an OperatorConfig for
+ * the community operator, the ExternalSecretsConfig `cluster` for Red
+ * Hat's), nor before it reports it deployed: a problem with its fix, or
+ * the evidence that it runs.
+ */
+async function externalSecretsController(
+  client: ClusterClient,
+  pkg: string,
+): Promise<{ ok: boolean; text: string }> {
+  const flavour = flavourOf(pkg);
+  const state = await readExternalSecretsController(client, flavour);
+  if (state.ready) return { ok: true, text: state.detail };
+  const config = EXTERNAL_SECRETS_CONFIGS[flavour];
+  const ours = `${config.kind} ${
+    config.metadata?.namespace ? `${config.metadata.namespace}/` : ''
+  }${config.metadata?.name} (${config.apiVersion})`;
+  const fix = state.missing
+    ? `create the ${ours} as manifests/operators does, or run the operators step (logging:operators:ensure) again`
+    : `see the status of ${state.config} and the operator's logs, then run the operators step (logging:operators:ensure) again`;
+  return { ok: false, text: `${pkg}: ${state.detail}. Fix: ${fix}` };
 }
 
 /**
  * `operators`: the four operators of `LOGGING_OPERATORS` are installed by
- * OLM (a Subscription whose installed ClusterServiceVersion `Succeeded`).
- * A missing one fails, naming it, except OpenShift GitOps when an Argo CD
- * already reconciles the environment's Applications, and External Secrets
- * when the ClusterSecretStore is Ready (installed another way, e.g. Helm or
- * upstream Argo CD): those warn.
+ * OLM (a Subscription whose installed ClusterServiceVersion `Succeeded`;
+ * External Secrets in either flavour, and then with its configuration
+ * object deployed, see {@link readExternalSecretsController}). A missing
+ * one fails, naming it, except OpenShift GitOps when an Argo CD already
+ * reconciles the environment's Applications, and External Secrets when the
+ * ClusterSecretStore is Ready (installed another way, e.g. Helm or upstream
+ * Argo CD): those warn. A missing or undeployed configuration object fails
+ * with its fix.
  *
  * @public
  */
@@ -121,10 +156,35 @@ export const operatorsProbe: ChecklistProbe = {
     for (const [key, op] of Object.entries(LOGGING_OPERATORS) as Array<
       [keyof typeof LOGGING_OPERATORS, OperatorSpec]
     >) {
-      const packages = [op.package, ...(ALTERNATIVE_PACKAGES[key] ?? [])];
+      const packages =
+        key === 'externalSecrets' ? EXTERNAL_SECRETS_PACKAGES : [op.package];
+      if (key === 'externalSecrets') {
+        const subscribed = new Set(
+          subscriptions
+            .map(s => s.spec?.name)
+            .filter(p => EXTERNAL_SECRETS_PACKAGES.includes(p)),
+        );
+        if (subscribed.size > 1) {
+          findings.add(
+            'fail',
+            `two External Secrets operators are subscribed (${[
+              ...subscribed,
+            ].join(
+              ', ',
+            )}): their controllers fight over every ExternalSecret; uninstall one`,
+          );
+        }
+      }
       const state = await operatorState(client, op, packages, subscriptions);
       if (state.installed) {
         evidence[op.package] = `${state.csv} Succeeded`;
+        if (key === 'externalSecrets') {
+          const controller = await externalSecretsController(client, state.pkg);
+          evidence['external-secrets controller'] = controller.ok
+            ? controller.text
+            : 'not running';
+          if (!controller.ok) findings.add('fail', controller.text);
+        }
         continue;
       }
       evidence[op.package] = state.missing ? 'not installed' : 'not ready';
