@@ -118,6 +118,16 @@ const BUILTIN_FIELDS: Record<string, string[]> = {
 const isPlainObject = (v: unknown): v is Record<string, any> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
 
+/**
+ * The top-level fields (besides apiVersion, kind and metadata) admission
+ * knows of a built-in kind; undefined when it does not check them.
+ */
+export function builtinFields(
+  type: Pick<ResourceType, 'group' | 'kind'>,
+): string[] | undefined {
+  return BUILTIN_FIELDS[`${type.group}/${type.kind}`];
+}
+
 /** `Kind.group` as API server messages name a kind (`Secret` for core). */
 export function qualifiedKind(type: Pick<ResourceType, 'kind' | 'group'>) {
   return type.group ? `${type.kind}.${type.group}` : type.kind;
@@ -379,6 +389,18 @@ function collectFormats(node: unknown, into: Set<string>) {
   }
 }
 
+/** The most a ConfigMap's or a Secret's data may hold (`corev1.MaxSecretSize`). */
+export const MAX_DATA_BYTES = 1024 * 1024;
+/** The most all annotations of an object may hold (`TotalAnnotationSizeLimitB`). */
+export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
+
+// Kubernetes 1.32's field.TooLong (apimachinery util/validation/field).
+const tooLong = (field: string, limit: number): StatusCause => ({
+  reason: 'FieldValueTooLong',
+  message: `Too long: may not be more than ${limit} bytes`,
+  field,
+});
+
 // ---------------------------------------------------------------------------
 // Error mapping.
 
@@ -454,11 +476,7 @@ function toCause(error: ErrorObject, data: unknown): StatusCause {
         `${field} in body should be at least ${p.limit} chars long`,
       );
     case 'maxLength':
-      return {
-        reason: 'FieldValueTooLong',
-        message: `Too long: may not be longer than ${p.limit}`,
-        field,
-      };
+      return tooLong(field, p.limit);
     case 'minimum':
     case 'exclusiveMinimum':
       return invalid(
@@ -636,22 +654,66 @@ function checkStringMaps(type: ResourceType, object: KubeObject) {
 const BASE64 =
   /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** What the API server does to a Secret on write: stringData folds into data. */
-function admitSecret(object: KubeObject) {
-  const data = (object.data ?? {}) as Record<string, string>;
-  for (const [key, value] of Object.entries(data)) {
-    if (!BASE64.test(value)) {
+/** Go's JSON decoder refuses a `[]byte` field that is not base64: 400. */
+function checkBase64(kind: string, map: unknown) {
+  if (!isPlainObject(map)) return;
+  for (const value of Object.values(map)) {
+    if (typeof value === 'string' && !BASE64.test(value)) {
       throw new ApiError(
         400,
         'BadRequest',
-        `Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte ${Math.max(
+        `${kind} in version "v1" cannot be handled as a ${kind}: illegal base64 data at input byte ${Math.max(
           0,
           [...value].findIndex(ch => !/[A-Za-z0-9+/=]/.test(ch)),
         )}`,
       );
     }
-    data[key] = value;
   }
+}
+
+/** The bytes a base64 value decodes to. */
+const decodedLength = (value: string) => Buffer.from(value, 'base64').length;
+
+/** `ValidateAnnotationsSize`: keys and values together, in bytes. */
+function annotationCauses(annotations: unknown): StatusCause[] {
+  if (!isPlainObject(annotations)) return [];
+  let size = 0;
+  for (const [key, value] of Object.entries(annotations)) {
+    size += Buffer.byteLength(key) + Buffer.byteLength(String(value ?? ''));
+  }
+  return size > MAX_ANNOTATIONS_BYTES
+    ? [tooLong('metadata.annotations', MAX_ANNOTATIONS_BYTES)]
+    : [];
+}
+
+/**
+ * `ValidateConfigMap` and `ValidateSecret`: the values of `data` (and a
+ * ConfigMap's `binaryData`, decoded) may hold 1 MiB together. A
+ * ConfigMap's error names the whole object (`[]`), a Secret's `data`.
+ */
+function dataSizeCauses(type: ResourceType, object: KubeObject): StatusCause[] {
+  if (type.group !== '') return [];
+  const values = (map: unknown) =>
+    isPlainObject(map)
+      ? Object.values(map).filter((v): v is string => typeof v === 'string')
+      : [];
+  let size = 0;
+  if (type.kind === 'ConfigMap') {
+    for (const v of values(object.data)) size += Buffer.byteLength(v);
+    for (const v of values(object.binaryData)) size += decodedLength(v);
+    return size > MAX_DATA_BYTES ? [tooLong('[]', MAX_DATA_BYTES)] : [];
+  }
+  if (type.kind === 'Secret') {
+    for (const v of values(object.data)) size += decodedLength(v);
+    return size > MAX_DATA_BYTES ? [tooLong('data', MAX_DATA_BYTES)] : [];
+  }
+  return [];
+}
+
+/** What the API server does to a Secret on write: stringData folds into data. */
+function admitSecret(object: KubeObject) {
+  checkBase64('Secret', object.data);
+  const data = (object.data ?? {}) as Record<string, string>;
   const stringData = object.stringData as Record<string, string> | undefined;
   if (stringData) {
     for (const [key, value] of Object.entries(stringData)) {
@@ -762,12 +824,17 @@ export function createCrdAdmission(): CrdAdmission {
       if (unknown.length) throw strictDecodingError(type, unknown);
     }
     const ctx = structural(type, object, { prune: true, defaults: true });
+    if (type.group === '' && type.kind === 'Secret') admitSecret(object);
+    if (type.group === '' && type.kind === 'ConfigMap') {
+      checkBase64('ConfigMap', object.binaryData);
+    }
     const causes: StatusCause[] = [
       ...(name ? nameCauses(type, name) : []),
       ...labelCauses(object.metadata?.labels),
+      ...annotationCauses(object.metadata?.annotations),
+      ...dataSizeCauses(type, object),
       ...ctx.causes,
     ];
-    if (type.group === '' && type.kind === 'Secret') admitSecret(object);
     const fn = validatorFor(type);
     if (fn && !fn(object)) {
       causes.push(...collapse(fn.errors ?? []).map(e => toCause(e, object)));

@@ -206,12 +206,30 @@ const WRITE_PARAMS = [
   ),
 ];
 
-function schemaName(t: ResourceType): string {
-  const reversed = (t.group || 'io.k8s.api.core')
-    .split('.')
-    .reverse()
-    .join('.');
-  return `${reversed}.${t.version}.${t.kind}`;
+/** Groups of Kubernetes itself, whose types live in `k8s.io/api/<package>`. */
+const KUBERNETES_GROUPS = new Set([
+  '',
+  'apps',
+  'batch',
+  'rbac.authorization.k8s.io',
+  'networking.k8s.io',
+  'policy',
+  'autoscaling',
+  'coordination.k8s.io',
+  'storage.k8s.io',
+]);
+
+/**
+ * The OpenAPI definition name of a kind, as the API server publishes it:
+ * `io.k8s.api.core.v1.Secret` for Kubernetes' own kinds, the reversed
+ * group for the others (`com.grafana.loki.v1.LokiStack`).
+ */
+export function definitionName(t: ResourceType): string {
+  if (KUBERNETES_GROUPS.has(t.group)) {
+    const pkg = t.group === '' ? 'core' : t.group.split('.')[0];
+    return `io.k8s.api.${pkg}.${t.version}.${t.kind}`;
+  }
+  return `${t.group.split('.').reverse().join('.')}.${t.version}.${t.kind}`;
 }
 
 /**
@@ -233,7 +251,7 @@ export function openApiV3Document(
   const schemas: Record<string, unknown> = {};
   for (const t of served) {
     const gvk = { group: t.group, version: t.version, kind: t.kind };
-    const ref = { $ref: `#/components/schemas/${schemaName(t)}` };
+    const ref = { $ref: `#/components/schemas/${definitionName(t)}` };
     const body = { content: { 'application/json': { schema: ref } } };
     const ok = {
       responses: {
@@ -282,7 +300,7 @@ export function openApiV3Document(
         patch: patch(''),
       };
     }
-    schemas[schemaName(t)] = {
+    schemas[definitionName(t)] = {
       ...(t.schema ?? { type: 'object' }),
       'x-kubernetes-group-version-kind': [gvk],
     };

@@ -23,6 +23,8 @@ const secret = (
   data,
 });
 
+const names = (o: KubeObject[]) => o.map(x => x.metadata.name);
+
 function apiError(fn: () => unknown): ApiError {
   try {
     fn();
@@ -110,7 +112,6 @@ describe('MemoryObjectStore', () => {
     const store = newStore();
     store.create(secret('a'));
     store.create(secret('b'));
-    const names = (o: KubeObject[]) => o.map(x => x.metadata.name);
     expect(
       names(store.list('v1', 'Secret', { labelSelector: 'app in (a,c)' })),
     ).toEqual(['a']);
@@ -125,36 +126,196 @@ describe('MemoryObjectStore', () => {
     );
   });
 
-  it('applies partial objects, merging maps and replacing lists', () => {
+  it('applies partial objects: merges maps, replaces lists, drops what the manager stopped applying', () => {
     const store = newStore();
-    store.apply(
-      {
+    const cm = (data: Record<string, string>, extra: object = {}) =>
+      ({
         apiVersion: 'v1',
         kind: 'ConfigMap',
         metadata: { name: 'c', namespace: 'ns' },
-        data: { a: '1', b: '2' },
-      },
-      { fieldManager: 'test' },
-    );
+        data,
+        ...extra,
+      } as KubeObject);
+    store.apply(cm({ a: '1', b: '2' }), { fieldManager: 'test' });
+    store.apply(cm({ other: 'x' }), { fieldManager: 'someone-else' });
     const applied = store.apply(
       {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
+        ...cm({ b: '3' }),
         metadata: { name: 'c', namespace: 'ns', labels: { x: 'y' } },
-        data: { b: '3' },
       },
       { fieldManager: 'test' },
     );
-    expect(applied.data).toEqual({ a: '1', b: '3' });
+    // `a` was test's alone and test no longer applies it; `other` is
+    // someone else's.
+    expect(applied.data).toEqual({ b: '3', other: 'x' });
     expect(applied.metadata.labels).toEqual({ x: 'y' });
     expect(
       (
         applied.metadata.managedFields as Array<{
           manager: string;
           operation: string;
+          fieldsV1: unknown;
         }>
-      ).map(f => `${f.manager}/${f.operation}`),
-    ).toEqual(['test/Apply']);
+      ).map(f => [`${f.manager}/${f.operation}`, f.fieldsV1]),
+    ).toEqual([
+      ['someone-else/Apply', { 'f:data': { 'f:other': {} } }],
+      [
+        'test/Apply',
+        {
+          'f:data': { 'f:b': {} },
+          'f:metadata': { 'f:labels': { 'f:x': {} } },
+        },
+      ],
+    ]);
+
+    const crd = {
+      apiVersion: 'loki.grafana.com/v1',
+      kind: 'LokiStack',
+      metadata: { name: 'l', namespace: 'ns' },
+      spec: {
+        tenants: { mode: 'static', authentication: [{ tenantName: 'a' }] },
+      },
+    } as KubeObject;
+    store.apply(crd, { fieldManager: 'test' });
+    const replaced = store.apply(
+      {
+        ...crd,
+        spec: {
+          tenants: { mode: 'static', authentication: [{ tenantName: 'b' }] },
+        },
+      },
+      { fieldManager: 'test' },
+    );
+    expect((replaced.spec as any).tenants.authentication).toEqual([
+      { tenantName: 'b' },
+    ]);
+  });
+
+  it('records field ownership: an update takes the fields it changes, an apply that would change them conflicts', () => {
+    const store = newStore();
+    const created = store.create(
+      { ...secret('a', { k: 'dg==' }), type: 'Opaque' },
+      { fieldManager: 'creator' },
+    );
+    expect(created.metadata.managedFields).toEqual([
+      {
+        manager: 'creator',
+        operation: 'Update',
+        apiVersion: 'v1',
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+        fieldsType: 'FieldsV1',
+        fieldsV1: {
+          'f:data': { '.': {}, 'f:k': {} },
+          'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } },
+          'f:type': {},
+        },
+      },
+    ]);
+    const e = apiError(() =>
+      store.apply(
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'a', namespace: 'ns', labels: { app: 'b' } },
+          data: { k: 'dw==' },
+        },
+        { fieldManager: 'applier' },
+      ),
+    );
+    expect(e.toStatus()).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message:
+        'Apply failed with 2 conflicts: conflicts with "creator" using v1:\n- .data.k\n- .metadata.labels.app',
+      reason: 'Conflict',
+      details: {
+        causes: [
+          {
+            reason: 'FieldManagerConflict',
+            message: 'conflict with "creator" using v1',
+            field: '.data.k',
+          },
+          {
+            reason: 'FieldManagerConflict',
+            message: 'conflict with "creator" using v1',
+            field: '.metadata.labels.app',
+          },
+        ],
+      },
+      code: 409,
+    });
+    // The same values are no conflict: both own them.
+    const shared = store.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'a', namespace: 'ns' },
+        data: { k: 'dg==' },
+      },
+      { fieldManager: 'applier' },
+    );
+    expect(
+      (shared.metadata.managedFields as Array<{ manager: string }>).map(
+        f => f.manager,
+      ),
+    ).toEqual(['applier', 'creator']);
+    // Forced, the field moves to the applier.
+    const forced = store.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'a', namespace: 'ns' },
+        data: { k: 'dw==' },
+      },
+      { fieldManager: 'applier', force: true },
+    );
+    expect(forced.data).toEqual({ k: 'dw==' });
+    const owners = Object.fromEntries(
+      (
+        forced.metadata.managedFields as Array<{
+          manager: string;
+          fieldsV1: Record<string, any>;
+        }>
+      ).map(f => [f.manager, f.fieldsV1]),
+    );
+    expect(owners.applier).toEqual({ 'f:data': { 'f:k': {} } });
+    // The creator keeps the map it created, not the key.
+    expect(owners.creator['f:data']).toEqual({});
+  });
+
+  it('lists as of an earlier resourceVersion until compacted', () => {
+    const store = newStore();
+    store.create(secret('a', { k: 'MQ==' }));
+    const before = Number(store.currentRevision());
+    const a = store.get({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: 'ns',
+      name: 'a',
+    })!;
+    store.update({ ...a, data: { k: 'Mg==' } });
+    store.create(secret('b'));
+    store.delete({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: 'ns',
+      name: 'a',
+    });
+
+    const then = store.listAt('v1', 'Secret', before, { namespace: 'ns' });
+    expect(then.map(o => [o.metadata.name, o.data])).toEqual([
+      ['a', { k: 'MQ==' }],
+    ]);
+    expect(names(store.list('v1', 'Secret'))).toEqual(['b']);
+
+    store.compact();
+    expect(store.compactedRevision()).toBe(Number(store.currentRevision()));
+    expect(() => store.listAt('v1', 'Secret', before)).toThrow();
+    expect(
+      names(store.listAt('v1', 'Secret', store.compactedRevision())),
+    ).toEqual(['b']);
   });
 
   it('does not bump resourceVersion for a write that changes nothing', () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { applyOwnership, updateOwnership } from './managedFields';
 import { parseFieldSelector, parseLabelSelector } from './selectors';
 import {
   ApiError,
@@ -9,7 +10,9 @@ import {
   ResourceType,
   WatchEvent,
   apiVersionOf,
+  byteOrder,
 } from './types';
+import { VersionLog } from './versions';
 
 /** Validates an object of a type before it is stored; throws ApiError Invalid. */
 export type Admission = (type: ResourceType, object: KubeObject) => void;
@@ -55,12 +58,21 @@ function withoutStatus(o: KubeObject) {
   return JSON.stringify(rest);
 }
 
+/** Options of a write: who makes it, and whether it is only a dry run. */
+export interface WriteOptions {
+  /** Field manager: the write's fields are recorded in `managedFields`. */
+  fieldManager?: string;
+  /** Validate and answer what would be stored, without storing it. */
+  dryRun?: boolean;
+}
+
 /**
  * The sandbox's object store: every object of every served type, with
- * resourceVersion, uid, generation and creationTimestamp maintained as an
- * API server does, optimistic concurrency on update, watches, and namespace
- * semantics (a namespaced object needs its namespace; deleting a namespace
- * deletes what is in it).
+ * resourceVersion, uid, generation, creationTimestamp and managedFields
+ * maintained as an API server does, optimistic concurrency on update,
+ * server-side apply with field ownership, past versions until compaction,
+ * watches, and namespace semantics (a namespaced object needs its
+ * namespace; deleting a namespace deletes what is in it).
  */
 export class MemoryObjectStore implements ObjectStore {
   private readonly byKind = new Map<string, ResourceType[]>();
@@ -74,6 +86,8 @@ export class MemoryObjectStore implements ObjectStore {
     }>
   >();
   private revision = 0;
+  private versions = new VersionLog(0);
+  private readonly revisionListeners = new Set<() => void>();
 
   constructor(
     private readonly typeList: ResourceType[],
@@ -88,6 +102,40 @@ export class MemoryObjectStore implements ObjectStore {
   /** The latest resourceVersion handed out. */
   currentRevision(): string {
     return String(this.revision);
+  }
+
+  /** The oldest resourceVersion {@link listAt} can still read at. */
+  compactedRevision(): number {
+    return this.versions.compactedRevision;
+  }
+
+  /**
+   * Forgets the versions superseded at `revision` (the current one by
+   * default), as the API server's periodic etcd compaction does.
+   */
+  compact(revision: number = this.revision) {
+    this.versions.compact(Math.min(revision, this.revision));
+  }
+
+  /**
+   * Resolves true once the store has reached `revision`, false if it has
+   * not within `timeoutMs`.
+   */
+  waitForRevision(revision: number, timeoutMs: number): Promise<boolean> {
+    if (this.revision >= revision) return Promise.resolve(true);
+    return new Promise(resolve => {
+      const waiting: { timer?: NodeJS.Timeout; listener?: () => void } = {};
+      const finish = () => {
+        clearTimeout(waiting.timer);
+        this.revisionListeners.delete(waiting.listener!);
+        resolve(this.revision >= revision);
+      };
+      waiting.listener = () => {
+        if (this.revision >= revision) finish();
+      };
+      waiting.timer = setTimeout(finish, timeoutMs);
+      this.revisionListeners.add(waiting.listener);
+    });
   }
 
   types(): ResourceType[] {
@@ -119,12 +167,55 @@ export class MemoryObjectStore implements ObjectStore {
     options: ListOptions = {},
   ): KubeObject[] {
     const type = this.typeOf(apiVersion, kind);
+    const prefix = `${type.group}/${type.kind}/`;
+    const objects: KubeObject[] = [];
+    for (const [key, o] of this.objects) {
+      if (key.startsWith(prefix)) objects.push(o);
+    }
+    return this.select(type, objects, options);
+  }
+
+  /**
+   * The objects of a type as they were at `revision`, which must lie
+   * between {@link compactedRevision} and the current revision (the server
+   * answers others with etcd's errors).
+   */
+  listAt(
+    apiVersion: string,
+    kind: string,
+    revision: number,
+    options: ListOptions = {},
+  ): KubeObject[] {
+    if (revision < this.compactedRevision() || revision > this.revision) {
+      throw new Error(`revision ${revision} is not available`);
+    }
+    const type = this.typeOf(apiVersion, kind);
+    const prefix = `${type.group}/${type.kind}/`;
+    const keys = new Set<string>();
+    for (const key of this.objects.keys()) {
+      if (key.startsWith(prefix)) keys.add(key);
+    }
+    for (const key of this.versions.keys()) {
+      if (key.startsWith(prefix)) keys.add(key);
+    }
+    const objects: KubeObject[] = [];
+    for (const key of keys) {
+      const o = this.versions.at(key, this.objects.get(key), revision);
+      if (o) objects.push(o);
+    }
+    return this.select(type, objects, options);
+  }
+
+  /** The objects that match a list's options, presented, in etcd's key order. */
+  private select(
+    type: ResourceType,
+    objects: KubeObject[],
+    options: ListOptions,
+  ): KubeObject[] {
     const labels = parseLabelSelector(options.labelSelector);
     const fields = parseFieldSelector(options.fieldSelector);
-    const prefix = `${type.group}/${type.kind}/`;
     const out: KubeObject[] = [];
-    for (const [key, o] of this.objects) {
-      if (!key.startsWith(prefix)) continue;
+    for (const o of objects) {
       if (
         type.namespaced &&
         options.namespace &&
@@ -137,23 +228,18 @@ export class MemoryObjectStore implements ObjectStore {
       out.push(presented);
     }
     return out.sort((a, b) =>
-      `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(
+      byteOrder(
+        `${a.metadata.namespace ?? ''}/${a.metadata.name}`,
         `${b.metadata.namespace ?? ''}/${b.metadata.name}`,
       ),
     );
   }
 
-  create(
-    object: KubeObject,
-    options: { fieldManager?: string } = {},
-  ): KubeObject {
-    return this.createAs(object, options.fieldManager, 'Update');
+  create(object: KubeObject, options: WriteOptions = {}): KubeObject {
+    return this.createAs(object, options);
   }
 
-  update(
-    object: KubeObject,
-    options: { fieldManager?: string } = {},
-  ): KubeObject {
+  update(object: KubeObject, options: WriteOptions = {}): KubeObject {
     const type = this.typeOf(object.apiVersion, object.kind);
     this.checkIdentity(type, object);
     const key = this.key(type, object.metadata.namespace, object.metadata.name);
@@ -172,7 +258,17 @@ export class MemoryObjectStore implements ObjectStore {
       if (existing.status === undefined) delete o.status;
       else o.status = clone(existing.status);
     }
-    return this.commit(type, key, existing, o, options.fieldManager, 'Update');
+    this.admit(type, o);
+    const manager = options.fieldManager;
+    const managedFields = manager
+      ? updateOwnership(type, existing, o, {
+          manager,
+          apiVersion: apiVersionOf(type),
+        })
+      : existing.metadata.managedFields;
+    return this.commit(type, key, existing, o, managedFields, {
+      dryRun: options.dryRun,
+    });
   }
 
   updateStatus(object: KubeObject): KubeObject {
@@ -191,21 +287,53 @@ export class MemoryObjectStore implements ObjectStore {
     const o = clone(existing);
     if (object.status === undefined) delete o.status;
     else o.status = clone(object.status);
-    return this.commit(type, key, existing, o, undefined, 'Update', true);
+    return this.commit(
+      type,
+      key,
+      existing,
+      o,
+      existing.metadata.managedFields,
+      {
+        statusOnly: true,
+      },
+    );
   }
 
+  /**
+   * Server-side apply: creates, or merges the configuration into the
+   * object (maps merge, lists and scalars are replaced, `null` removes)
+   * and removes the fields this manager applied before and no longer
+   * applies (unless another manager owns them). Changing a field another
+   * manager owns is a 409 Conflict naming the fields, unless `force`,
+   * which takes them over. Never conflicts on resourceVersion.
+   */
   apply(
     object: KubeObject,
-    options: { fieldManager: string; force?: boolean },
+    options: { fieldManager: string; force?: boolean; dryRun?: boolean },
   ): KubeObject {
     const type = this.typeOf(object.apiVersion, object.kind);
+    if (
+      object.metadata?.managedFields !== undefined &&
+      object.metadata.managedFields !== null
+    ) {
+      throw new ApiError(
+        400,
+        'BadRequest',
+        'metadata.managedFields must be nil',
+      );
+    }
     this.checkIdentity(type, object);
     const key = this.key(type, object.metadata.namespace, object.metadata.name);
     const existing = this.objects.get(key);
     const applied = clone(object);
     delete applied.metadata.resourceVersion;
+    const ownership = {
+      manager: options.fieldManager,
+      force: Boolean(options.force),
+      apiVersion: apiVersionOf(type),
+    };
     if (!existing) {
-      return this.createAs(applied, options.fieldManager, 'Apply');
+      return this.createAs(applied, { ...options, apply: ownership });
     }
     const merged = applyMerge(
       clone(existing) as unknown as Record<string, unknown>,
@@ -216,13 +344,17 @@ export class MemoryObjectStore implements ObjectStore {
       if (existing.status === undefined) delete merged.status;
       else merged.status = clone(existing.status);
     }
+    const outcome = applyOwnership(type, existing, merged, applied, ownership);
+    this.admit(type, outcome.object);
     return this.commit(
       type,
       key,
       existing,
-      merged,
-      options.fieldManager,
-      'Apply',
+      outcome.object,
+      outcome.managedFields,
+      {
+        dryRun: options.dryRun,
+      },
     );
   }
 
@@ -235,6 +367,8 @@ export class MemoryObjectStore implements ObjectStore {
       for (const [k, o] of [...this.objects]) {
         if (o.metadata.namespace === ref.name) {
           this.objects.delete(k);
+          // Gone at the namespace's own deletion revision.
+          this.versions.record(k, o, undefined, this.revision + 1);
           const t = this.typeOf(o.apiVersion, o.kind);
           this.emit(t, { type: 'DELETED', object: this.present(o, t) });
         }
@@ -243,8 +377,10 @@ export class MemoryObjectStore implements ObjectStore {
     this.objects.delete(key);
     const deleted = clone(existing);
     deleted.metadata.resourceVersion = this.nextRevision();
+    this.versions.record(key, existing, undefined, this.revision);
     const presented = this.present(deleted, type);
     this.emit(type, { type: 'DELETED', object: presented });
+    this.notifyRevision();
     return presented;
   }
 
@@ -283,12 +419,16 @@ export class MemoryObjectStore implements ObjectStore {
       );
     }
     this.revision = Math.max(this.revision, revision);
+    // Earlier versions are not saved: reads start at the loaded revision.
+    this.versions = new VersionLog(this.revision);
   }
 
   private createAs(
     object: KubeObject,
-    fieldManager: string | undefined,
-    operation: 'Apply' | 'Update',
+    options: WriteOptions & {
+      /** The ownership of an apply that creates. */
+      apply?: { manager: string; force: boolean; apiVersion: string };
+    },
   ): KubeObject {
     const type = this.typeOf(object.apiVersion, object.kind);
     const o = clone(object);
@@ -311,96 +451,85 @@ export class MemoryObjectStore implements ObjectStore {
     // With a status subresource, status is never set on create.
     if (type.statusSubresource) delete o.status;
     this.admit(type, o);
+    let managedFields = o.metadata.managedFields;
+    if (options.apply) {
+      const empty = { apiVersion: o.apiVersion, kind: o.kind, metadata: {} };
+      managedFields = applyOwnership(
+        type,
+        empty as KubeObject,
+        o,
+        object,
+        options.apply,
+      ).managedFields;
+    } else if (options.fieldManager) {
+      managedFields = updateOwnership(type, undefined, o, {
+        manager: options.fieldManager,
+        apiVersion: apiVersionOf(type),
+      });
+    }
     o.metadata = {
       ...o.metadata,
       uid: randomUUID(),
       creationTimestamp: new Date().toISOString(),
       generation: 1,
-      resourceVersion: this.nextRevision(),
-      managedFields: this.managedFields(o, fieldManager, operation),
+      managedFields,
     };
+    if (!managedFields) delete o.metadata.managedFields;
     delete o.metadata.generateName;
+    if (options.dryRun) {
+      delete o.metadata.resourceVersion;
+      return this.present(o, type);
+    }
+    o.metadata.resourceVersion = this.nextRevision();
     this.objects.set(key, o);
+    this.versions.record(key, undefined, o, this.revision);
     const presented = this.present(o, type);
     this.emit(type, { type: 'ADDED', object: presented });
+    this.notifyRevision();
     return presented;
   }
 
+  /**
+   * Stores `next` (already admitted) over `existing` with the given
+   * managedFields, unless it changes nothing: then the object keeps its
+   * resourceVersion, as in Kubernetes.
+   */
   private commit(
     type: ResourceType,
     key: string,
     existing: KubeObject,
     next: KubeObject,
-    fieldManager: string | undefined,
-    operation: 'Apply' | 'Update',
-    statusOnly = false,
+    managedFields: unknown[] | undefined,
+    options: { statusOnly?: boolean; dryRun?: boolean },
   ): KubeObject {
-    if (!statusOnly) this.admit(type, next);
     next.metadata = {
       ...next.metadata,
       uid: existing.metadata.uid,
       creationTimestamp: existing.metadata.creationTimestamp,
       generation:
-        !statusOnly && withoutStatus(existing) !== withoutStatus(next)
+        !options.statusOnly && withoutStatus(existing) !== withoutStatus(next)
           ? (existing.metadata.generation ?? 1) + 1
           : existing.metadata.generation,
-      managedFields: this.mergeManagedFields(existing, fieldManager, operation),
+      managedFields,
     };
-    // A write that changes nothing keeps its resourceVersion, as in Kubernetes.
+    if (!managedFields) delete next.metadata.managedFields;
     const { resourceVersion: _a, ...nextMeta } = next.metadata;
     const { resourceVersion: _b, ...prevMeta } = existing.metadata;
     const unchanged =
       JSON.stringify({ ...next, metadata: nextMeta }) ===
       JSON.stringify({ ...existing, metadata: prevMeta });
     if (unchanged) return this.present(existing, type);
+    if (options.dryRun) {
+      next.metadata.resourceVersion = existing.metadata.resourceVersion;
+      return this.present(next, type);
+    }
     next.metadata.resourceVersion = this.nextRevision();
     this.objects.set(key, next);
+    this.versions.record(key, existing, next, this.revision);
     const presented = this.present(next, type);
     this.emit(type, { type: 'MODIFIED', object: presented });
+    this.notifyRevision();
     return presented;
-  }
-
-  private managedFields(
-    o: KubeObject,
-    manager: string | undefined,
-    operation: string,
-  ) {
-    if (!manager) return o.metadata.managedFields;
-    return [
-      {
-        manager,
-        operation,
-        apiVersion: o.apiVersion,
-        time: new Date().toISOString(),
-        fieldsType: 'FieldsV1',
-        fieldsV1: {},
-      },
-    ];
-  }
-
-  private mergeManagedFields(
-    existing: KubeObject,
-    manager: string | undefined,
-    operation: string,
-  ) {
-    const current = (existing.metadata.managedFields ?? []) as Array<{
-      manager: string;
-      operation: string;
-    }>;
-    if (!manager) return current.length ? current : undefined;
-    return [
-      ...current.filter(
-        f => !(f.manager === manager && f.operation === operation),
-      ),
-      {
-        manager,
-        operation,
-        apiVersion: existing.apiVersion,
-        time: new Date().toISOString(),
-        fieldsType: 'FieldsV1',
-        fieldsV1: {},
-      },
-    ];
   }
 
   private checkIdentity(type: ResourceType, o: KubeObject) {
@@ -456,6 +585,10 @@ export class MemoryObjectStore implements ObjectStore {
 
   private nextRevision(): string {
     return String(++this.revision);
+  }
+
+  private notifyRevision() {
+    for (const listener of [...this.revisionListeners]) listener();
   }
 
   private notFound(type: ResourceType, name: string) {

@@ -296,6 +296,10 @@ const BUILTIN_PRINTERS: Record<string, BuiltinPrinter> = {
       ];
     },
   },
+  'apiextensions.k8s.io/CustomResourceDefinition': {
+    columns: [NAME_COLUMN, col('Created At', 'date')],
+    cells: o => [o.metadata.name, o.metadata.creationTimestamp ?? null],
+  },
   'rbac.authorization.k8s.io/Role': {
     columns: [NAME_COLUMN, col('Created At', 'date')],
     cells: o => [o.metadata.name, o.metadata.creationTimestamp ?? null],

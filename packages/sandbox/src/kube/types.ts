@@ -61,6 +61,12 @@ export function apiVersionOf(
   return type.group ? `${type.group}/${type.version}` : type.version;
 }
 
+/** Compares strings by their code units, as Go (and etcd's key order) does. */
+export function byteOrder(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
+}
+
 /** Identifies one object. */
 export interface ObjectRef {
   apiVersion: string;
@@ -129,8 +135,13 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 
-  /** The `Status` body of this error. */
+  /** The `Status` body of this error (empty detail strings omitted, as Go's `omitempty` does). */
   toStatus() {
+    const details = this.details
+      ? Object.fromEntries(
+          Object.entries(this.details).filter(([, v]) => v !== ''),
+        )
+      : undefined;
     return {
       kind: 'Status',
       apiVersion: 'v1',
@@ -138,7 +149,7 @@ export class ApiError extends Error {
       status: 'Failure',
       message: this.message,
       reason: this.reason,
-      ...(this.details ? { details: this.details } : {}),
+      ...(details ? { details } : {}),
       code: this.code,
     };
   }
@@ -172,7 +183,9 @@ export interface ObjectStore {
   delete(ref: ObjectRef): KubeObject;
   /**
    * Server-side apply of a (partial) object with a field manager: creates or
-   * merges, never conflicts on resourceVersion.
+   * merges, removes what the manager applied before and no longer applies,
+   * refuses (ApiError 409 Conflict) to change fields other managers own
+   * unless `force`; never conflicts on resourceVersion.
    */
   apply(
     object: KubeObject,

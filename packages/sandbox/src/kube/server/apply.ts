@@ -11,11 +11,13 @@ import {
   ResourceRequest,
   ServerContext,
   WriteResult,
+  checkApplyType,
   checkIdentity,
   checkResourceVersion,
   existing,
   fieldManagerOf,
   fieldValidationOf,
+  gvkString,
   isCustom,
   isDryRun,
   refOf,
@@ -65,24 +67,19 @@ function apply(
     throw badRequest(`Object 'Kind' is missing in '${text.slice(0, 200)}'`);
   }
   const applied = body as KubeObject;
-  if (!applied.apiVersion || !applied.kind) {
-    throw badRequest(
-      `invalid object type: ${applied.apiVersion ?? ''}, Kind=${
-        applied.kind ?? ''
-      }`,
-    );
-  }
+  checkApplyType(r.type, applied);
   if (applied.metadata === undefined || applied.metadata === null) {
     applied.metadata = {} as KubeObject['metadata'];
   }
+  const bodyNamespace = applied.metadata.namespace ?? '';
   checkIdentity(r.type, applied, { namespace: r.namespace, name: r.name });
   const fieldValidation = fieldValidationOf(q);
   const unknown = admission.unknownFields(r.type, applied);
   if (unknown.length && fieldValidation === 'Strict') {
     throw badRequest(
-      `failed to create typed patch object (${apiVersionOf(r.type)}, Kind=${
-        r.type.kind
-      }): ${unknown
+      `failed to create typed patch object (${bodyNamespace}/${
+        applied.metadata.name
+      }; ${gvkString(r.type.group, r.type.version, r.type.kind)}): ${unknown
         .map(f => `.${f}: field not declared in schema`)
         .join(', ')}`,
     );
@@ -104,22 +101,21 @@ function apply(
     });
     return { code: 200, body: written, warnings };
   }
-  // Validate what the store will end up with, so a bad apply is a 422
-  // whatever admission the store was built with.
-  const merged = stored
-    ? (applyMerge(
-        stored as unknown as Record<string, unknown>,
-        applied as unknown as Record<string, unknown>,
-      ) as unknown as KubeObject)
-    : structuredClone(applied);
-  keepStoredStatus(r, merged, stored);
-  admission.validate(r.type, merged);
-  if (dryRun) return { code: stored ? 200 : 201, body: merged, warnings };
-  const result = store.apply(applied, {
+  const options = {
     fieldManager,
     force: q.get('force') === 'true',
+  };
+  // What the store would end up with (conflicts are refused here), then
+  // validated, so a bad apply is a 422 whatever admission the store was
+  // built with.
+  const planned = store.apply(structuredClone(applied), {
+    ...options,
+    dryRun: true,
   });
-  return { code: stored ? 200 : 201, body: result, warnings };
+  admission.validate(r.type, structuredClone(planned));
+  const code = stored ? 200 : 201;
+  if (dryRun) return { code, body: planned, warnings };
+  return { code, body: store.apply(applied, options), warnings };
 }
 
 /** `patch` of an object or of its status, by the request's content type. */

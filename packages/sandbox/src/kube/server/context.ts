@@ -20,6 +20,11 @@ export interface ServerContext {
   tables: TableRenderer;
   /** How often a watch with `allowWatchBookmarks` gets a BOOKMARK. */
   bookmarkIntervalMs: number;
+  /**
+   * How long a list at a resourceVersion the store has not reached waits
+   * for it before a 504 (the watch cache's `blockTimeout`, 3 s).
+   */
+  freshnessTimeoutMs: number;
   /** Ends the open watches (`close` calls them all). */
   watches: Set<() => void>;
 }
@@ -126,13 +131,119 @@ export function namespaceExists(ctx: ServerContext, name: string) {
   }
 }
 
-function groupOf(apiVersion: string): string {
+function splitApiVersion(apiVersion: string): [string, string] {
   const i = apiVersion.indexOf('/');
-  return i < 0 ? '' : apiVersion.slice(0, i);
+  return i < 0
+    ? ['', apiVersion]
+    : [apiVersion.slice(0, i), apiVersion.slice(i + 1)];
+}
+
+/** A group-version-kind as Go prints it: `/v1, Kind=Secret`. */
+export const gvkString = (group: string, version: string, kind: string) =>
+  `${group}/${version}, Kind=${kind}`;
+
+/** The Go package of a built-in group's internal types (`core.Secret`). */
+const internalPackage = (group: string) =>
+  group === '' ? 'core' : group.split('.')[0];
+
+/**
+ * Refuses a create or update body whose `apiVersion`/`kind` is not the
+ * URL's, as the API server's decoder does (a body without them takes the
+ * URL's): built-in kinds decode into their Go type, so another registered
+ * kind cannot be converted and an unregistered one cannot be decoded;
+ * custom resources are converted between the CRD's versions and then must
+ * be the URL's version (400) and kind (422).
+ */
+export function checkBodyType(
+  types: ResourceType[],
+  type: ResourceType,
+  o: KubeObject,
+) {
+  const apiVersion =
+    typeof o.apiVersion === 'string' && o.apiVersion
+      ? o.apiVersion
+      : apiVersionOf(type);
+  const kind = typeof o.kind === 'string' && o.kind ? o.kind : type.kind;
+  const [group, version] = splitApiVersion(apiVersion);
+  if (group === type.group && version === type.version && kind === type.kind) {
+    return;
+  }
+  const cannot = (why: string) =>
+    badRequest(
+      `${kind} in version "${version}" cannot be handled as a ${type.kind}: ${why}`,
+    );
+  const mismatch = () =>
+    badRequest(
+      `the API version in the data (${apiVersion}) does not match the expected API version (${apiVersionOf(
+        type,
+      )})`,
+    );
+  if (isCustom(type)) {
+    if (group !== type.group) {
+      throw cannot(
+        `${gvkString(
+          group,
+          version,
+          kind,
+        )} is unstructured and is not suitable for converting to "${apiVersionOf(
+          type,
+        )}"`,
+      );
+    }
+    const crdVersions = types
+      .filter(t => t.group === type.group && t.kind === type.kind)
+      .map(t => t.version);
+    if (!crdVersions.includes(version)) {
+      throw cannot(
+        `request to convert CR from an invalid group/version: ${apiVersion}`,
+      );
+    }
+    if (version !== type.version) throw mismatch();
+    throw invalidError(type, o.metadata?.name ?? '', [
+      {
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${JSON.stringify(kind)}: must be ${type.kind}`,
+        field: 'kind',
+      },
+    ]);
+  }
+  const registered = types.find(
+    t =>
+      !isCustom(t) &&
+      t.group === group &&
+      t.version === version &&
+      t.kind === kind,
+  );
+  if (!registered) {
+    throw cannot(
+      `no kind "${kind}" is registered for version "${apiVersion}" in scheme "pkg/api/legacyscheme/scheme.go:30"`,
+    );
+  }
+  if (kind === type.kind) throw mismatch();
+  throw cannot(
+    `converting (${version}.${kind}) to (${internalPackage(type.group)}.${
+      type.kind
+    }): unknown conversion`,
+  );
 }
 
 /**
- * Makes a request body's identity agree with the URL, or refuses it as the
+ * The check of an apply patch's `apiVersion`/`kind` (the field manager's
+ * version check): anything but the URL's is a 400.
+ */
+export function checkApplyType(type: ResourceType, o: KubeObject) {
+  const [group, version] = splitApiVersion(
+    typeof o.apiVersion === 'string' ? o.apiVersion : '',
+  );
+  const kind = typeof o.kind === 'string' ? o.kind : '';
+  if (group !== type.group || version !== type.version || kind !== type.kind) {
+    throw badRequest(`invalid object type: ${gvkString(group, version, kind)}`);
+  }
+}
+
+/**
+ * Makes a request body's identity agree with the URL (after
+ * {@link checkBodyType} or {@link checkApplyType}), or refuses it as the
  * API server does.
  */
 export function checkIdentity(
@@ -140,18 +251,6 @@ export function checkIdentity(
   o: KubeObject,
   url: { namespace?: string; name?: string },
 ) {
-  if (o.kind !== undefined && o.kind !== type.kind) {
-    throw badRequest(
-      `the kind of the object (${o.kind}) does not match the kind on the URL (${type.kind})`,
-    );
-  }
-  if (o.apiVersion !== undefined && groupOf(o.apiVersion) !== type.group) {
-    throw badRequest(
-      `the API version in the data (${
-        o.apiVersion
-      }) does not match the expected API version (${apiVersionOf(type)})`,
-    );
-  }
   o.kind = type.kind;
   o.apiVersion = apiVersionOf(type);
   if (typeof o.metadata !== 'object' || Array.isArray(o.metadata)) {

@@ -1,16 +1,16 @@
 /**
- * The list, create, update and delete verbs (get is a read of
- * {@link existing}; patch and apply are in `apply.ts`, watch in `watch.ts`).
+ * The create, update and delete verbs (get is a read of {@link existing};
+ * list is in `list.ts`, patch and apply in `apply.ts`, watch in `watch.ts`).
  */
 import { randomUUID } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
 import { invalidError } from '../admission';
-import { IncludeObject } from '../table';
-import { ApiError, KubeObject, ResourceType, apiVersionOf } from '../types';
+import { ApiError, KubeObject, apiVersionOf } from '../types';
 import {
   ResourceRequest,
   ServerContext,
   WriteResult,
+  checkBodyType,
   checkIdentity,
   checkResourceVersion,
   existing,
@@ -19,82 +19,12 @@ import {
   isCustom,
   isDryRun,
   namespaceExists,
-  partialMeta,
   refOf,
 } from './context';
-import { badRequest, resourceName } from './errors';
-import { Negotiated, deleteOptions, parseObject, readBody } from './http';
+import { resourceName } from './errors';
+import { deleteOptions, parseObject, readBody } from './http';
+import { listOf } from './list';
 import { keepStoredStatus, writeStatus } from './status';
-
-/** A `<Kind>List` of items. */
-function listOf(type: ResourceType, items: unknown[], extra: object = {}) {
-  return {
-    kind: `${type.kind}List`,
-    apiVersion: apiVersionOf(type),
-    ...extra,
-    items,
-  };
-}
-
-function continueOffset(token: string | null): number {
-  if (!token) return 0;
-  let offset: unknown;
-  try {
-    offset = JSON.parse(Buffer.from(token, 'base64').toString('utf8')).offset;
-  } catch {
-    offset = undefined;
-  }
-  if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0) {
-    throw badRequest('continue key is not valid');
-  }
-  return offset;
-}
-
-/** `list`: selectors, pages (`limit`/`continue`), Table and partial metadata. */
-export function list(
-  ctx: ServerContext,
-  r: ResourceRequest,
-  q: URLSearchParams,
-  neg: Negotiated,
-) {
-  const { store, tables } = ctx;
-  let items = store.list(apiVersionOf(r.type), r.type.kind, {
-    namespace: r.namespace,
-    labelSelector: q.get('labelSelector') ?? undefined,
-    fieldSelector: q.get('fieldSelector') ?? undefined,
-  });
-  const resourceVersion = store.currentRevision();
-  const metadata: Record<string, unknown> = { resourceVersion };
-  // Pages are offsets into the current list, not a snapshot: objects
-  // written between pages may be seen twice or missed.
-  const start = continueOffset(q.get('continue'));
-  items = items.slice(start);
-  const limit = Number(q.get('limit') ?? 0);
-  if (limit > 0 && items.length > limit) {
-    metadata.continue = Buffer.from(
-      JSON.stringify({ offset: start + limit, rv: resourceVersion }),
-    ).toString('base64');
-    metadata.remainingItemCount = items.length - limit;
-    items = items.slice(0, limit);
-  }
-  if (neg.table) {
-    const table = tables.render(r.type, items, {
-      tableVersion: neg.table,
-      includeObject: (q.get('includeObject') as IncludeObject) || undefined,
-      resourceVersion,
-    });
-    return { ...table, metadata };
-  }
-  if (neg.partial) {
-    return {
-      kind: 'PartialObjectMetadataList',
-      apiVersion: 'meta.k8s.io/v1',
-      metadata,
-      items: items.map(partialMeta),
-    };
-  }
-  return listOf(r.type, items, { metadata });
-}
 
 /** `create`; a dry run fills in what the store would (name, uid, timestamps). */
 export async function create(
@@ -105,6 +35,7 @@ export async function create(
 ): Promise<WriteResult> {
   const { store, admission } = ctx;
   const o = parseObject(req.headers['content-type'], await readBody(req));
+  checkBodyType(store.types(), r.type, o);
   checkIdentity(r.type, o, { namespace: r.namespace });
   const dryRun = isDryRun(q);
   if (r.type.statusSubresource) delete o.status;
@@ -160,6 +91,7 @@ export async function update(
 ): Promise<WriteResult> {
   const { store, admission } = ctx;
   const o = parseObject(req.headers['content-type'], await readBody(req));
+  checkBodyType(store.types(), r.type, o);
   checkIdentity(r.type, o, { namespace: r.namespace, name: r.name });
   const dryRun = isDryRun(q);
   const fieldValidation = fieldValidationOf(q);

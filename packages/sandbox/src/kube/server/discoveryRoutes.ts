@@ -1,9 +1,10 @@
 /**
  * The discovery documents: `/version`, `/api` and `/apis` (legacy and
- * aggregated), API group and resource lists, and OpenAPI v3 (enough for
- * kubectl's field validation and apply), built once and cached.
+ * aggregated), API group and resource lists, OpenAPI v3 (enough for
+ * kubectl's field validation and apply) and v2 (JSON or protobuf, for
+ * kubectl's client-side validation), built once and cached.
  */
-import { ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import {
   AGGREGATED_DISCOVERY_V2,
   AGGREGATED_DISCOVERY_V2BETA1,
@@ -16,6 +17,7 @@ import {
   openApiV3Document,
   openApiV3Index,
 } from '../discovery';
+import { encodeOpenApiV2, openApiV2Document } from '../openapiV2';
 import { ResourceType } from '../types';
 import { methodNotAllowed, notFoundPath } from './errors';
 import { Negotiated, send } from './http';
@@ -27,11 +29,33 @@ export interface DiscoveryRoutes {
    * 405); returns whether it was one.
    */
   serve(
+    req: IncomingMessage,
     res: ServerResponse,
     method: string,
     path: string,
     neg: Negotiated,
   ): boolean;
+}
+
+const PROTO_V2 = 'com.github.proto-openapi.spec.v2.v1.0+protobuf';
+// What client-go's discovery client asks for.
+const PROTO_V2_DEPRECATED = 'com.github.proto-openapi.spec.v2@v1.0+protobuf';
+
+/**
+ * The media type `/openapi/v2` answers an `Accept` header with, in the
+ * client's order (kube-openapi's handler): JSON or protobuf; undefined for
+ * a 406.
+ */
+function openApiV2MediaType(accept: string | undefined) {
+  for (const clause of (accept || '*/*').split(',')) {
+    const [type, sub] = clause.split(';')[0].trim().split('/');
+    if (type !== 'application' && type !== '*') continue;
+    if (sub === 'json' || sub === '*') return 'application/json';
+    if (sub === PROTO_V2 || sub === PROTO_V2_DEPRECATED) {
+      return `application/${PROTO_V2}`;
+    }
+  }
+  return undefined;
 }
 
 /** Whether a path is one of the discovery documents (not a resource). */
@@ -55,9 +79,37 @@ export function discoveryRoutes(
 ): DiscoveryRoutes {
   const openApiDocs = new Map<string, string>();
   let openApiIndex: string | undefined;
+  let openApiV2: { json: Buffer; proto: Buffer } | undefined;
 
-  const serveRoot = (res: ServerResponse, path: string, neg: Negotiated) => {
-    if (path === '/version') {
+  const serveRoot = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    neg: Negotiated,
+  ) => {
+    if (path === '/openapi/v2') {
+      const mediaType = openApiV2MediaType(req.headers.accept);
+      if (!mediaType) {
+        res.writeHead(406, { Vary: 'Accept' });
+        res.end();
+        return true;
+      }
+      if (!openApiV2) {
+        const doc = openApiV2Document(types);
+        openApiV2 = {
+          json: Buffer.from(JSON.stringify(doc)),
+          proto: encodeOpenApiV2(doc),
+        };
+      }
+      const body =
+        mediaType === 'application/json' ? openApiV2.json : openApiV2.proto;
+      res.writeHead(200, {
+        'Content-Type': mediaType,
+        'Content-Length': body.length,
+        Vary: 'Accept',
+      });
+      res.end(body);
+    } else if (path === '/version') {
       send(res, 200, KUBE_VERSION);
     } else if (path === '/api' || path === '/apis') {
       const which = path === '/api' ? 'api' : 'apis';
@@ -126,11 +178,11 @@ export function discoveryRoutes(
   };
 
   return {
-    serve(res, method, path, neg) {
+    serve(req, res, method, path, neg) {
       const segments = path.split('/').filter(Boolean);
       if (!isDiscoveryPath(path, segments)) return false;
       if (method !== 'GET') throw methodNotAllowed();
-      if (serveRoot(res, path, neg)) return true;
+      if (serveRoot(req, res, path, neg)) return true;
       if (serveGroup(res, segments)) return true;
       throw notFoundPath();
     },

@@ -15,7 +15,8 @@ export interface Negotiated {
   discovery?: 'v2' | 'v2beta1';
 }
 
-const MAX_BODY = 3 * 1024 * 1024;
+/** The API server's `MaxRequestBodyBytes` (k8s.io/apiserver `pkg/server/config.go`). */
+export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
 
 /** Reads the `Accept` header: Table, PartialObjectMetadata or aggregated discovery. */
 export function negotiate(accept: string | undefined): Negotiated {
@@ -78,16 +79,26 @@ export function warningHeaders(warnings: string[]): Record<string, string[]> {
   };
 }
 
-/** The request body; 413 past 3 MiB. */
+/**
+ * The request body; past {@link MAX_REQUEST_BODY_BYTES} a 413
+ * RequestEntityTooLarge, as `limitedReadBody` answers. The rest of a body
+ * that is too large is read and dropped, so the client gets the answer
+ * rather than a reset connection.
+ */
 export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) {
-      throw new HttpStatus(statusOf(413, 'Request entity too large'));
-    }
-    chunks.push(chunk as Buffer);
+    if (size <= MAX_REQUEST_BODY_BYTES) chunks.push(chunk as Buffer);
+  }
+  if (size > MAX_REQUEST_BODY_BYTES) {
+    throw new HttpStatus(
+      statusOf(
+        413,
+        `Request entity too large: limit is ${MAX_REQUEST_BODY_BYTES}`,
+      ),
+    );
   }
   return Buffer.concat(chunks);
 }

@@ -20,6 +20,7 @@ import { TlsCertificate, selfSignedCertificate } from '../tls';
 import { ApiError } from '../types';
 import { bearerTokenCheck } from './auth';
 import { ServerContext } from './context';
+import { CRD_TYPE } from './crds';
 import { discoveryRoutes } from './discoveryRoutes';
 import { HttpStatus, statusOf } from './errors';
 import { send } from './http';
@@ -55,6 +56,17 @@ export interface KubeApiServerOptions {
   watchHistory?: number;
   /** How often a watch with `allowWatchBookmarks` gets a BOOKMARK; 60 s by default. */
   bookmarkIntervalMs?: number;
+  /**
+   * How often the store is compacted to the revision it had at the
+   * previous compaction, as the API server compacts etcd
+   * (`--etcd-compaction-interval`, 5 minutes by default); 0 never.
+   */
+  compactionIntervalMs?: number;
+  /**
+   * How long a list at a resourceVersion newer than the store's waits for
+   * it before answering 504 (3 s, as the watch cache).
+   */
+  freshnessTimeoutMs?: number;
   /** Where the CRDs (for printer columns) are; the shipped ones by default. */
   crdDir?: string;
   /** Receives a line for each unexpected (500) error. */
@@ -92,12 +104,23 @@ export async function startKubeApiServer(
     history: new WatchHistory(store, options.watchHistory ?? 1000),
     tables: new TableRenderer(options.crdDir),
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
+    freshnessTimeoutMs: options.freshnessTimeoutMs ?? 3_000,
     watches: new Set(),
   };
+  const compactionIntervalMs = options.compactionIntervalMs ?? 5 * 60_000;
+  let lastCompactionPoint = Number(store.currentRevision());
+  const compactor =
+    compactionIntervalMs > 0
+      ? setInterval(() => {
+          store.compact(lastCompactionPoint);
+          lastCompactionPoint = Number(store.currentRevision());
+        }, compactionIntervalMs)
+      : undefined;
+  compactor?.unref();
   let address = '';
   const handle = requestHandler(ctx, {
     authorized: bearerTokenCheck(options.token),
-    discovery: discoveryRoutes(store.types(), () => address),
+    discovery: discoveryRoutes([...store.types(), CRD_TYPE], () => address),
     faults: options.faults,
   });
 
@@ -155,6 +178,7 @@ export async function startKubeApiServer(
       ? { caData: Buffer.from(certificate.cert).toString('base64') }
       : {}),
     close: async () => {
+      if (compactor) clearInterval(compactor);
       ctx.history.stop();
       [...ctx.watches].forEach(end => end());
       await new Promise<void>(resolve => {

@@ -16,10 +16,12 @@ import {
   existing,
   render,
 } from './context';
-import { create, list, remove, removeCollection, update } from './crud';
+import { CRD_TYPE, customResourceDefinitions, serveCrds } from './crds';
+import { create, remove, removeCollection, update } from './crud';
 import { DiscoveryRoutes } from './discoveryRoutes';
 import { methodNotAllowed, notFoundPath } from './errors';
 import { injectFault } from './faults';
+import { list } from './list';
 import { negotiate, send, warningHeaders } from './http';
 import { watch } from './watch';
 
@@ -110,6 +112,8 @@ export function requestHandler(ctx: ServerContext, routes: Routes) {
   const byPath = new Map(
     ctx.store.types().map(t => [`${t.group}/${t.version}/${t.plural}`, t]),
   );
+  let crds: KubeObject[] | undefined;
+  const started = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
   return async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
@@ -130,7 +134,7 @@ export function requestHandler(ctx: ServerContext, routes: Routes) {
       return;
     }
     const neg = negotiate(req.headers.accept);
-    if (routes.discovery.serve(res, method, path, neg)) return;
+    if (routes.discovery.serve(req, res, method, path, neg)) return;
 
     const segments = path.split('/').filter(Boolean);
     let group: string;
@@ -144,6 +148,10 @@ export function requestHandler(ctx: ServerContext, routes: Routes) {
       throw notFoundPath();
     }
 
+    if (group === CRD_TYPE.group && version === CRD_TYPE.version) {
+      crds ??= customResourceDefinitions(ctx.store.types(), started);
+      if (serveCrds(ctx, crds, res, method, rest, q, neg)) return;
+    }
     const r = parseResource(byPath, method, group, version, rest, q);
     const action = routes.faults?.decide('kube', `${r.verb}:${r.type.plural}`);
     if (action && (await injectFault(action, req))) return;
@@ -153,7 +161,7 @@ export function requestHandler(ctx: ServerContext, routes: Routes) {
         send(res, 200, render(ctx, r, existing(ctx, r), neg, q));
         return;
       case 'list':
-        send(res, 200, list(ctx, r, q, neg));
+        send(res, 200, await list(ctx, r, q, neg));
         return;
       case 'watch':
         watch(ctx, res, r, q, neg);

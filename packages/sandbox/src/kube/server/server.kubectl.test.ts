@@ -562,6 +562,186 @@ ${lokiStackYaml('csa-loki')}`,
     );
   });
 
+  it("refuses a server-side apply over another manager's field until --force-conflicts", async () => {
+    const manifest = (value: string) =>
+      file(
+        'owned.yaml',
+        `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: owned
+  namespace: openshift-logging
+data:
+  key: ${value}
+`,
+      );
+    const first = await kubectl(
+      'apply',
+      '--server-side',
+      '--field-manager=other-manager',
+      '-f',
+      manifest('a'),
+    );
+    expect(first.stdout.trim()).toBe('configmap/owned serverside-applied');
+
+    const refused = await kubectl(
+      'apply',
+      '--server-side',
+      '-f',
+      manifest('b'),
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(
+      'error: Apply failed with 1 conflict: conflict with "other-manager": .data.key\nPlease review the fields above--they currently have other managers.',
+    );
+    expect(get('v1', 'ConfigMap', 'owned', 'openshift-logging')!.data).toEqual({
+      key: 'a',
+    });
+
+    const forced = await kubectl(
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '-f',
+      manifest('b'),
+    );
+    expect(forced.stdout.trim()).toBe('configmap/owned serverside-applied');
+    const owned = get('v1', 'ConfigMap', 'owned', 'openshift-logging')!;
+    expect(owned.data).toEqual({ key: 'b' });
+    expect(owned.metadata.managedFields).toEqual([
+      expect.objectContaining({
+        manager: 'kubectl',
+        operation: 'Apply',
+        fieldsV1: { 'f:data': { 'f:key': {} } },
+      }),
+    ]);
+  });
+
+  it('refuses a client-side apply whose last-applied annotation passes 256 KiB, as a cluster does; server-side apply takes it', async () => {
+    const path = file(
+      'big.yaml',
+      `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: big
+  namespace: openshift-logging
+data:
+  dashboard.json: ${'x'.repeat(300 * 1024)}
+`,
+    );
+    const client = await kubectl('apply', '-f', path);
+    expect(client.code).not.toBe(0);
+    expect(client.stderr.trim()).toBe(
+      'The ConfigMap "big" is invalid: metadata.annotations: Too long: may not be more than 262144 bytes',
+    );
+    expect(get('v1', 'ConfigMap', 'big', 'openshift-logging')).toBeUndefined();
+
+    const server = await kubectl('apply', '--server-side', '-f', path);
+    expect(server.stdout.trim()).toBe('configmap/big serverside-applied');
+  });
+
+  it('applies the List that kubectl get -o yaml prints (OpenAPI v2)', async () => {
+    const created = await kubectl(
+      'apply',
+      '-f',
+      file(
+        'listed.yaml',
+        ['listed-a', 'listed-b']
+          .map(
+            name => `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ${name}
+  namespace: openshift-logging
+  labels: {listed: "yes"}
+data: {v: "1"}
+`,
+          )
+          .join('---\n'),
+      ),
+    );
+    expect(created.code).toBe(0);
+    const got = await kubectl(
+      'get',
+      'configmaps',
+      '-n',
+      'openshift-logging',
+      '-l',
+      'listed=yes',
+      '-o',
+      'yaml',
+    );
+    expect(parse(got.stdout)).toMatchObject({ apiVersion: 'v1', kind: 'List' });
+    const path = file('list.yaml', got.stdout.replace(/v: "1"/g, 'v: "2"'));
+    const applied = await kubectl('apply', '-f', path);
+    expect(applied.stderr).toBe('');
+    expect(applied.stdout.trim().split('\n')).toEqual([
+      'configmap/listed-a configured',
+      'configmap/listed-b configured',
+    ]);
+    expect(
+      get('v1', 'ConfigMap', 'listed-b', 'openshift-logging')!.data,
+    ).toEqual({ v: '2' });
+  });
+
+  it('validates the items of a List against the OpenAPI v2 schemas, as kubectl does against a cluster', async () => {
+    const path = file(
+      'bad-list.yaml',
+      `apiVersion: v1
+kind: List
+items:
+- apiVersion: loki.grafana.com/v1
+  kind: LokiStack
+  metadata: {name: listed, namespace: openshift-logging}
+  spec:
+    sizee: 1x.demo
+    size: 1x.demo
+    storage:
+      schemas: [{effectiveDate: '2024-10-01', version: v13}]
+      secret: {name: logging-loki-s3, type: s3}
+    storageClassName: gp3-csi
+    tenants: {mode: openshift-logging}
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: listed-c, namespace: openshift-logging}
+  dataa: {v: "1"}
+`,
+    );
+    const result = await kubectl('apply', '-f', path);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr.trim()).toBe(
+      `error: error validating "${path}": error validating data: [ValidationError(LokiStack.spec): unknown field "sizee" in com.grafana.loki.v1.LokiStack.spec, ValidationError(ConfigMap): unknown field "dataa" in io.k8s.api.core.v1.ConfigMap]; if you choose to ignore these errors, turn validation off with --validate=false`,
+    );
+  });
+
+  it('answers a kind nothing serves with kubectl\'s "no matches for kind", in a served group too', async () => {
+    const crds = await kubectl('get', 'crd');
+    expect(crds.stdout).toMatch(/^NAME\s+CREATED AT$/m);
+    expect(crds.stdout).toMatch(/^lokistacks\.loki\.grafana\.com\s/m);
+    for (const [apiVersion, kind] of [
+      ['example.com/v1', 'Widget'],
+      // A typo in a served group: kubectl looks for its CRD first.
+      ['loki.grafana.com/v1', 'LokiStak'],
+    ]) {
+      const path = file(
+        'widget.yaml',
+        `apiVersion: ${apiVersion}
+kind: ${kind}
+metadata:
+  name: w
+  namespace: openshift-logging
+`,
+      );
+      for (const mode of [[], ['--server-side']]) {
+        const result = await kubectl('apply', ...mode, '-f', path);
+        expect(result.code).not.toBe(0);
+        expect(result.stderr.trim()).toBe(
+          `error: resource mapping not found for name: "w" namespace: "openshift-logging" from "${path}": no matches for kind "${kind}" in version "${apiVersion}"\nensure CRDs are installed first`,
+        );
+      }
+    }
+  });
+
   it('serves client-node over TLS with the CA from the kubeconfig', async () => {
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(kube.kubeconfigPath);

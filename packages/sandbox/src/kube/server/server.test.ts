@@ -1,5 +1,11 @@
 import * as k8s from '@kubernetes/client-node';
 import { FaultInjector } from '../../faults';
+import {
+  apiException,
+  callKube,
+  kubeConfigFor,
+  statusOf,
+} from '../__testUtils__/clients';
 import { startTestKube, TestKube } from '../__testUtils__/testKube';
 import { KubeObject } from '../types';
 
@@ -17,45 +23,11 @@ beforeAll(async () => {
 afterAll(() => kube.close());
 afterEach(() => faults.clear());
 
-function kubeConfig(token = kube.token): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    // client-node refuses plain HTTP unless TLS verification is off.
-    clusters: [
-      { name: 'sandbox', server: kube.server.url, skipTLSVerify: true },
-    ],
-    users: [{ name: 'sandbox', token }],
-    contexts: [{ name: 'sandbox', cluster: 'sandbox', user: 'sandbox' }],
-    currentContext: 'sandbox',
-  });
-  return kc;
-}
-
-/** Raw request to the server with the token. */
-function call(
+const kubeConfig = (token?: string) => kubeConfigFor(kube, token);
+const call = (
   path: string,
   init: RequestInit & { headers?: Record<string, string> } = {},
-) {
-  return fetch(`${kube.server.url}${path}`, {
-    ...init,
-    headers: { Authorization: `Bearer ${kube.token}`, ...init.headers },
-  });
-}
-
-async function apiException(
-  p: Promise<unknown>,
-): Promise<k8s.ApiException<any>> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof k8s.ApiException) return e;
-    throw e;
-  }
-  throw new Error('expected an ApiException');
-}
-
-const statusOf = (e: k8s.ApiException<any>) =>
-  typeof e.body === 'string' ? JSON.parse(e.body) : e.body;
+) => callKube(kube, path, init);
 
 const lokiStack = (name: string, size = '1x.extra-small') => ({
   apiVersion: 'loki.grafana.com/v1',
