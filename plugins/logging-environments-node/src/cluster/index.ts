@@ -22,3 +22,27 @@ export {
 export { ArgoCdApiClient } from './argocdApi';
 export { LOGGING_OPERATORS, operatorManifests } from './operatorManifests';
 export type { OperatorSpec } from './operatorManifests';
+export {
+  argoCdHealthCheckKey,
+  argoCdHealthCheckSettings,
+  defaultArgoCdHealthChecksDir,
+  readArgoCdHealthChecks,
+  sameHealthScript,
+} from './argoCdHealthChecks';
+export type {
+  ArgoCdFlavour,
+  ArgoCdFlavourSetting,
+  ArgoCdHealthCheck,
+  ArgoCdHealthChecks,
+  ArgoCdHealthCheckSettings,
+} from './argoCdHealthChecks';
+export {
+  detectArgoCdFlavour,
+  ensureArgoCdHealthChecks,
+  inspectArgoCdHealthChecks,
+} from './ensureArgoCdHealthChecks';
+export type {
+  ArgoCdFlavourInfo,
+  ArgoCdHealthChecksState,
+  HealthCheckMatch,
+} from './ensureArgoCdHealthChecks';

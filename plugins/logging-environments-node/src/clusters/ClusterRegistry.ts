@@ -2,6 +2,10 @@ import { Config } from '@backstage/config';
 import { InputError, NotFoundError } from '@backstage/errors';
 import { KubeConfig } from '@kubernetes/client-node';
 import { resolve as resolvePath } from 'node:path';
+import {
+  ARGOCD_FLAVOUR_SETTINGS,
+  ArgoCdFlavourSetting,
+} from '../cluster/argoCdHealthChecks';
 
 /**
  * A cluster the plugins can reach, without its credentials.
@@ -16,6 +20,8 @@ export interface ClusterInfo {
   argocdUrl?: string;
   /** Web console of the cluster, when configured. */
   consoleUrl?: string;
+  /** How its Argo CD takes health checks, when configured (else detected). */
+  argocdFlavour?: ArgoCdFlavourSetting;
 }
 
 /**
@@ -40,6 +46,24 @@ interface Entry {
   argocdToken?: string;
 }
 
+function argocdFlavour(
+  c: Config,
+  where: string,
+): ArgoCdFlavourSetting | undefined {
+  const value = c.getOptionalString('argocdFlavour');
+  if (
+    value !== undefined &&
+    !ARGOCD_FLAVOUR_SETTINGS.includes(value as ArgoCdFlavourSetting)
+  ) {
+    throw new InputError(
+      `${where}: argocdFlavour must be one of ${ARGOCD_FLAVOUR_SETTINGS.join(
+        ', ',
+      )}, not "${value}"`,
+    );
+  }
+  return value as ArgoCdFlavourSetting | undefined;
+}
+
 function fromServiceAccount(c: Config, where: string): Entry {
   const name = c.getString('name');
   const url = c.getString('url');
@@ -59,6 +83,7 @@ function fromServiceAccount(c: Config, where: string): Entry {
       url,
       argocdUrl: c.getOptionalString('argocdUrl'),
       consoleUrl: c.getOptionalString('consoleUrl'),
+      argocdFlavour: argocdFlavour(c, where),
     },
     argocdToken: c.getOptionalString('argocdToken'),
     load: () => {
@@ -107,6 +132,7 @@ function fromKubeconfig(c: Config, where: string): Entry {
       },
       argocdUrl: c.getOptionalString('argocdUrl'),
       consoleUrl: c.getOptionalString('consoleUrl'),
+      argocdFlavour: argocdFlavour(c, where),
     },
     argocdToken: c.getOptionalString('argocdToken'),
     load,
