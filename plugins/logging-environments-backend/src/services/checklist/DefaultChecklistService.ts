@@ -6,9 +6,11 @@ import {
   ChecklistRun,
 } from '@internal/plugin-logging-environments-common';
 import {
+  ArgoCdHealthCheckSettings,
   AwsClients,
   ClusterClient,
   LokiUserState,
+  argoCdHealthCheckSettings,
   awsNamesFor,
   inspectLokiUser,
 } from '@internal/plugin-logging-environments-node';
@@ -19,6 +21,7 @@ import { describeKubeError } from '../revision/clusterClients';
 import { ChecklistService, Environment } from '../types';
 import { bucketProbe, iamPolicyProbe, secretProbe } from './awsProbes';
 import { applicationsProbe } from './applicationsProbe';
+import { argoCdHealthChecksProbe } from './argoCdHealthChecksProbe';
 import { clusterCredentialsProbe } from './clusterCredentialsProbe';
 import { operatorsProbe } from './operatorsProbe';
 import { revisionProbe } from './revisionProbe';
@@ -39,6 +42,7 @@ export const DEFAULT_PROBES: readonly ChecklistProbe[] = [
   secretStoreProbe,
   secretScopeProbe,
   operatorsProbe,
+  argoCdHealthChecksProbe,
   applicationsProbe,
   revisionProbe,
 ];
@@ -169,6 +173,7 @@ export class DefaultChecklistService implements ChecklistService {
     clusters: ClusterClientProvider;
     revisions: ArgoRevisionSource;
     gitops: { repoUrl?: string; branch?: string };
+    argoCd: ArgoCdHealthCheckSettings;
     probes: readonly ChecklistProbe[];
     defaultTimeoutMs: number;
     perProbe: Record<string, number>;
@@ -185,6 +190,12 @@ export class DefaultChecklistService implements ChecklistService {
     revisions?: ArgoRevisionSource;
     /** The repository the Applications must read; see `readChecklistOptions`. */
     gitops?: { repoUrl?: string; branch?: string };
+    /**
+     * The Argo CD health checks the product ships and each cluster's flavour
+     * (default: the workspace's `manifests/argocd/health`, every cluster
+     * `auto`); see `argoCdHealthCheckSettings`.
+     */
+    argoCd?: ArgoCdHealthCheckSettings;
     /** The probes to run (default {@link DEFAULT_PROBES}). */
     probes?: readonly ChecklistProbe[];
     /** Probe timeouts in milliseconds (default {@link DEFAULT_PROBE_TIMEOUT_MS}). */
@@ -199,6 +210,7 @@ export class DefaultChecklistService implements ChecklistService {
         options.revisions ??
         new ArgoRevisionSource({ clusters: options.clusters }),
       gitops: options.gitops ?? {},
+      argoCd: options.argoCd ?? argoCdHealthCheckSettings(),
       probes: options.probes ?? DEFAULT_PROBES,
       defaultTimeoutMs: options.timeouts?.defaultMs ?? DEFAULT_PROBE_TIMEOUT_MS,
       perProbe: options.timeouts?.perProbe ?? {},
@@ -276,7 +288,7 @@ export class DefaultChecklistService implements ChecklistService {
     environment: Environment,
     secrets: Set<string>,
   ): ProbeContext & { server(): string | undefined } {
-    const { aws, clusters, revisions, gitops } = this.options;
+    const { aws, clusters, revisions, gitops, argoCd } = this.options;
     const awsClients = once(() => {
       if (!environment.region) {
         return Promise.reject(new Error('the environment names no AWS region'));
@@ -300,6 +312,10 @@ export class DefaultChecklistService implements ChecklistService {
       },
       gitops,
       revisions,
+      argoCd: {
+        healthChecks: () => argoCd.healthChecks(),
+        flavour: () => argoCd.flavour(environment.cluster),
+      },
       timeoutMs: this.options.defaultTimeoutMs,
       server() {
         try {
