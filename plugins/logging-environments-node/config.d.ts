@@ -29,6 +29,20 @@ export interface Config {
       password?: string;
     };
     /**
+     * The Argo CD health checks of LokiStack and ClusterLogForwarder that the
+     * bootstrap installs on each cluster (Argo CD has no built-in health for
+     * them) and the checklist compares with what the cluster runs.
+     */
+    argocd?: {
+      /**
+       * The kustomization directory of the checks (the product's
+       * `manifests/argocd/health`), relative to the backend's working
+       * directory. Default: `manifests/argocd/health` at the root of the
+       * workspace the backend's packages are in.
+       */
+      healthChecksDir?: string;
+    };
+    /**
      * AWS access for the bootstrap and the checklist. Credentials come from
      * the standard `aws.mainAccount` / `aws.accounts` configuration of
      * `@backstage/integration-aws-node` (static keys, profiles, role
@@ -113,6 +127,15 @@ export interface Config {
        * ExternalSecret (the step refuses).
        */
       externalSecretsFlavour?: 'community' | 'redhat';
+      /**
+       * How this cluster's Argo CD takes the health checks: `upstream`
+       * (server-side apply of their `argocd-cm` keys), `openshift-gitops`
+       * (entries of the `ArgoCD` resource's `spec.resourceHealthChecks`,
+       * which the operator renders into `argocd-cm`), or `auto` (default:
+       * OpenShift GitOps when an `ArgoCD` resource is in the Argo CD
+       * namespace).
+       */
+      argocdFlavour?: 'auto' | 'upstream' | 'openshift-gitops';
     }>;
   };
 

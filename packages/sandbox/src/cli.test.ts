@@ -15,6 +15,7 @@ describe('parseCli', () => {
     expect(parseCli([], {})).toEqual({
       reset: false,
       profile: 'demo',
+      argoCdFlavour: 'upstream',
       ports: { kube: 6443, argocd: 6480, git: 6490, aws: 6500, control: 6510 },
       manifestsDir: undefined,
       stopOnStdinClose: false,
@@ -41,6 +42,21 @@ describe('parseCli', () => {
       profile: 'fast',
       ports: { ...DEFAULT_PORTS, aws: 7000, kube: 7200 },
     });
+  });
+
+  it('takes the Argo CD flavour from the flag over the environment', () => {
+    expect(
+      parseCli([], { SANDBOX_ARGOCD_FLAVOUR: 'openshift-gitops' })
+        .argoCdFlavour,
+    ).toBe('openshift-gitops');
+    expect(
+      parseCli(['--argocd-flavour', 'upstream'], {
+        SANDBOX_ARGOCD_FLAVOUR: 'openshift-gitops',
+      }).argoCdFlavour,
+    ).toBe('upstream');
+    expect(() => parseCli(['--argocd-flavour', 'argo'], {})).toThrow(
+      '--argocd-flavour: must be upstream or openshift-gitops, not "argo"',
+    );
   });
 
   it('rejects bad values with the option named', () => {
@@ -186,16 +202,15 @@ describe('yarn sandbox', () => {
     expect(await stopped).toBe(0);
   }, 60_000);
 
-  it('seeds the GitOps repository and Argo CD once, writes the portal config, and stops when stdin closes', async () => {
+  it("seeds the GitOps repository once (the health checks are the bootstrap's), writes the portal config, and stops when stdin closes", async () => {
     const manifests = resolve(PACKAGE_DIR, '../../manifests');
     const args = ['--manifests', manifests, '--stop-on-stdin-close'];
     const first = await start(args, 'pipe');
     expect(first.stderr()).toContain(
       `seed: committed platform/ from ${manifests}`,
     );
-    expect(first.stderr()).toContain(
-      'seed: Argo CD health checks: ConfigMap/argocd-cm created',
-    );
+    expect(first.stderr()).not.toContain('Argo CD health checks');
+    expect(first.stdout()).toContain('argo cd     upstream\n');
     const out = join(root, '.sandbox');
     const description = JSON.parse(
       await readFile(join(out, 'sandbox.json'), 'utf8'),
@@ -260,24 +275,18 @@ describe('yarn sandbox', () => {
         await stat(join(clone, 'platform/overlays/production/infrastructure'))
       ).isDirectory(),
     ).toBe(true);
-    const kubectl = (...a: string[]) =>
-      run('kubectl', ['--kubeconfig', join(out, 'kubeconfig'), ...a]);
-    const cm = JSON.parse(
-      (
-        await kubectl(
-          'get',
-          'configmap',
-          'argocd-cm',
-          '-n',
-          'openshift-gitops',
-          '-o',
-          'json',
-        )
-      ).stdout,
-    );
-    expect(Object.keys(cm.data)).toContain(
-      'resource.customizations.health.loki.grafana.com_LokiStack',
-    );
+    // No argocd-cm: the product's bootstrap installs the health checks.
+    await expect(
+      run('kubectl', [
+        '--kubeconfig',
+        join(out, 'kubeconfig'),
+        'get',
+        'configmap',
+        'argocd-cm',
+        '-n',
+        'openshift-gitops',
+      ]),
+    ).rejects.toThrow(/NotFound/);
 
     // Closing stdin (what happens when `yarn start` dies) stops it, moto too.
     const exited = new Promise<number | null>(r =>
@@ -298,9 +307,6 @@ describe('yarn sandbox', () => {
     expect(await log()).toBe(`${PLATFORM_COMMIT_SUBJECT}\nInitial commit\n`);
     const second = await start(args, 'pipe');
     expect(second.stderr()).toContain('seed: platform/ already matches');
-    expect(second.stderr()).toContain(
-      'seed: Argo CD health checks: ConfigMap/argocd-cm unchanged',
-    );
     expect(await log()).toBe(`${PLATFORM_COMMIT_SUBJECT}\nInitial commit\n`);
     const stopped = new Promise<number | null>(r =>
       child!.once('exit', code => r(code)),

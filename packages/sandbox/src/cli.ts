@@ -1,8 +1,9 @@
 /**
- * `yarn sandbox [--reset] [--profile demo|fast]`: starts the sandbox on
- * fixed loopback ports, keeps its state in `<repo>/.sandbox/state`, seeds it
- * for the product (`platform/` in the GitOps repository, the Argo CD health
- * checks; see seed.ts), writes
+ * `yarn sandbox [--reset] [--profile demo|fast] [--argocd-flavour
+ * upstream|openshift-gitops]`: starts the sandbox on fixed loopback ports,
+ * keeps its state in `<repo>/.sandbox/state`, seeds it for the product
+ * (`platform/` in the GitOps repository; see seed.ts: the Argo CD health
+ * checks are the bootstrap's to install), writes
  * `<repo>/.sandbox/{kubeconfig,aws.env,sandbox.json,app-config.yaml}` and
  * prints `sandbox ready` followed by the endpoints. Stops on SIGINT/SIGTERM
  * (and, with `--stop-on-stdin-close`, when its parent goes away).
@@ -10,9 +11,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Sandbox, SandboxPorts, startSandbox } from './index';
+import {
+  Sandbox,
+  SandboxArgoCdFlavour,
+  SandboxPorts,
+  startSandbox,
+} from './index';
 import { writePortalConfig } from './portalConfig';
-import { keepArgoCdHealthChecks, seedSandbox } from './seed';
+import { seedSandbox } from './seed';
 import { clearState } from './state';
 
 /** Default ports, so the portal's configuration can name them. */
@@ -39,6 +45,10 @@ Starts the local OpenShift + Argo CD + AWS sandbox and keeps it running.
 Options:
   --reset                 forget the saved state (.sandbox/state) first
   --profile <demo|fast>   operator timings (default: demo)
+  --argocd-flavour <upstream|openshift-gitops>
+                          the Argo CD to stand in for (default upstream, env
+                          SANDBOX_ARGOCD_FLAVOUR); openshift-gitops serves the
+                          ArgoCD resource, whose operator owns argocd-cm
   --kube-port <n>         Kubernetes API port (default 6443, env SANDBOX_KUBE_PORT)
   --argocd-port <n>       Argo CD API port (default 6480, env SANDBOX_ARGOCD_PORT)
   --git-port <n>          git server port (default 6490, env SANDBOX_GIT_PORT)
@@ -90,6 +100,7 @@ function parsePort(value: string, what: string): number {
 export interface CliOptions {
   reset: boolean;
   profile: 'demo' | 'fast';
+  argoCdFlavour: SandboxArgoCdFlavour;
   ports: Required<SandboxPorts>;
   /** `--manifests`, resolved; undefined: `<root>/manifests` if it exists. */
   manifestsDir?: string;
@@ -107,6 +118,7 @@ export function parseCli(
     options: {
       reset: { type: 'boolean', default: false },
       profile: { type: 'string', default: 'demo' },
+      'argocd-flavour': { type: 'string' },
       'kube-port': { type: 'string' },
       'argocd-port': { type: 'string' },
       'git-port': { type: 'string' },
@@ -123,6 +135,13 @@ export function parseCli(
   if (profile !== 'demo' && profile !== 'fast') {
     throw new Error(`--profile: must be demo or fast, not "${profile}"`);
   }
+  const flavour =
+    values['argocd-flavour'] ?? env.SANDBOX_ARGOCD_FLAVOUR ?? 'upstream';
+  if (flavour !== 'upstream' && flavour !== 'openshift-gitops') {
+    throw new Error(
+      `--argocd-flavour: must be upstream or openshift-gitops, not "${flavour}"`,
+    );
+  }
   const ports = { ...DEFAULT_PORTS };
   for (const key of Object.keys(DEFAULT_PORTS) as Array<keyof SandboxPorts>) {
     const flag = values[`${key}-port` as 'kube-port'];
@@ -133,6 +152,7 @@ export function parseCli(
   return {
     reset: Boolean(values.reset),
     profile,
+    argoCdFlavour: flavour,
     ports,
     manifestsDir: values.manifests ? resolve(values.manifests) : undefined,
     stopOnStdinClose: Boolean(values['stop-on-stdin-close']),
@@ -202,6 +222,7 @@ async function main(): Promise<number> {
   try {
     sandbox = await startSandbox({
       profile: options.profile,
+      argoCdFlavour: options.argoCdFlavour,
       stateDir,
       ports: options.ports,
       log,
@@ -222,7 +243,6 @@ async function main(): Promise<number> {
   try {
     if (manifestsDir) {
       await seedSandbox(sandbox, { manifestsDir, log });
-      keepArgoCdHealthChecks(sandbox.store, { manifestsDir, log });
     } else {
       log(
         `seed: no manifests/ under ${root} (see --manifests): the GitOps repository has no platform/`,
@@ -249,6 +269,7 @@ async function main(): Promise<number> {
       `all         ${join(outDir, 'sandbox.json')} (tokens and credentials)`,
       `portal      ${portalConfigFile} (backend config, with credentials)`,
       `profile     ${options.profile}`,
+      `argo cd     ${options.argoCdFlavour}`,
       '',
     ].join('\n'),
   );

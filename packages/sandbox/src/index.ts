@@ -18,6 +18,11 @@ import { startExternalSecretsController } from './controllers/externalSecrets';
 import { startJobController } from './controllers/jobs';
 import { startLokiController } from './controllers/loki';
 import { startOlmController } from './controllers/olm';
+import {
+  ARGOCD,
+  OPENSHIFT_GITOPS_CRD_DIR,
+  startOpenShiftGitopsController,
+} from './controllers/openshiftGitops';
 import { Controller, ControllerContext } from './controllers/types';
 import { FaultInjector } from './faults';
 import { createCrdAdmission } from './kube/admission';
@@ -83,10 +88,22 @@ export interface SandboxPorts {
   control?: number;
 }
 
+/**
+ * Which Argo CD the sandbox stands in for: `upstream` (the default; the
+ * `ArgoCD` kind is not served, anyone may edit `argocd-cm`) or
+ * `openshift-gitops` (the `ArgoCD` CRD is served, the default instance
+ * `openshift-gitops/openshift-gitops` exists and a simulated operator
+ * renders its `spec.resourceHealthChecks` into `argocd-cm`, reverting direct
+ * edits of those keys; see controllers/openshiftGitops.ts).
+ */
+export type SandboxArgoCdFlavour = 'upstream' | 'openshift-gitops';
+
 /** Options of {@link startSandbox}. */
 export interface SandboxOptions {
   /** Operator timings: `fast` (default; tests) or `demo` (people). */
   profile?: SandboxProfile['name'];
+  /** The Argo CD it stands in for (default `upstream`). */
+  argoCdFlavour?: SandboxArgoCdFlavour;
   /**
    * Where state survives restarts (Kubernetes objects, AWS calls, git
    * repository, token and credentials); none: everything is in memory and
@@ -129,6 +146,8 @@ export interface Sandbox {
   moto: { url: string; pid: number };
   /** Argo CD API: bearer `token`. */
   argocd: { url: string; token: string };
+  /** The Argo CD it stands in for. */
+  argoCdFlavour: SandboxArgoCdFlavour;
   /** The GitOps repository (HTTP Basic, any user, password = the token) and its bare repository on disk. */
   git: { url: string; repoDir: string };
   /** Control API (faults, reset, snapshot, profile): bearer = the token. */
@@ -218,6 +237,8 @@ export async function startSandbox(
 ): Promise<Sandbox> {
   const log = options.log ?? (() => {});
   const ports = options.ports ?? {};
+  const argoCdFlavour = options.argoCdFlavour ?? 'upstream';
+  const openShiftGitops = argoCdFlavour === 'openshift-gitops';
   const stateDir = options.stateDir ? resolve(options.stateDir) : undefined;
   const cleanups: Array<() => unknown> = [];
   const runCleanups = async () => {
@@ -250,11 +271,24 @@ export async function startSandbox(
     );
 
     const faults = new FaultInjector();
-    const types = [...BUILTIN_TYPES, ...loadCrdTypes()];
+    const types = [
+      ...BUILTIN_TYPES,
+      ...loadCrdTypes(),
+      ...(openShiftGitops ? loadCrdTypes(OPENSHIFT_GITOPS_CRD_DIR) : []),
+    ];
     const admission = createCrdAdmission();
     const store = new MemoryObjectStore(types, admission);
     const kubeState = stateDir ? await loadKubeState(stateDir) : undefined;
     if (kubeState) {
+      // A cluster's Argo CD does not change flavour under its objects.
+      const argoCds = kubeState.objects.filter(
+        o => o.kind === ARGOCD.kind && o.apiVersion.startsWith('argoproj.io/'),
+      );
+      if (!openShiftGitops && argoCds.length > 0) {
+        throw new Error(
+          `the state in ${stateDir} is of a sandbox in OpenShift GitOps mode (it holds ArgoCD resources): start it in that mode again (argoCdFlavour openshift-gitops), or from empty state`,
+        );
+      }
       store.load(kubeState.objects, kubeState.revision);
       log(`state: loaded ${kubeState.objects.length} Kubernetes objects`);
     }
@@ -365,6 +399,7 @@ export async function startSandbox(
       () => startJobController(ctx),
       () => startClusterLoggingController(ctx),
       () => startArgoCdController(argoCtx),
+      ...(openShiftGitops ? [() => startOpenShiftGitopsController(ctx)] : []),
     ];
     let controllers: Controller[] = [];
     const startControllers = () => {
@@ -440,6 +475,7 @@ export async function startSandbox(
       aws,
       moto: { url: moto.url, pid: moto.pid },
       argocd: { url: argocdUrl, token },
+      argoCdFlavour,
       git: { url: git.url, repoDir: git.repoDir },
       control: { url: control.url },
       store,
@@ -465,6 +501,7 @@ export async function startSandbox(
           aws: { ...aws, forcePathStyle: true },
           moto: { url: moto.url, pid: moto.pid },
           argocd: { url: argocdUrl, token },
+          argoCdFlavour,
           git: { url: git.url, username: 'sandbox', password: token },
           control: { url: control.url, token },
           stateDir: stateDir ?? null,

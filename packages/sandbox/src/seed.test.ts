@@ -19,7 +19,6 @@ import { KubeObject } from './kube/types';
 import {
   PLATFORM_COMMIT_SUBJECT,
   SEED_FIELD_MANAGER,
-  keepArgoCdHealthChecks,
   seedPlatformManifests,
   seedSandbox,
 } from './seed';
@@ -185,12 +184,27 @@ describe('seedSandbox', () => {
       name: 'argocd-cm',
     });
 
+  it('leaves the health checks to the bootstrap unless asked for them', async () => {
+    const log: string[] = [];
+    sandbox = await startSandbox();
+    const result = await seedSandbox(sandbox, {
+      manifestsDir: MANIFESTS,
+      log: l => log.push(l),
+    });
+    expect(result.healthChecks).toEqual([]);
+    expect(argocdCm(sandbox)).toBeUndefined();
+    expect(log).toEqual([
+      expect.stringMatching(/^seed: committed platform\/ from .*manifests/),
+    ]);
+  });
+
   it('is idempotent across restarts: no second commit, argocd-cm left as it is', async () => {
     const log: string[] = [];
     sandbox = await startSandbox({ stateDir });
     const first = await seedSandbox(sandbox, {
       manifestsDir: MANIFESTS,
       log: l => log.push(l),
+      argoCdHealthChecks: true,
     });
     expect(first.platform.changed).toBe(true);
     expect(first.healthChecks).toEqual([
@@ -227,7 +241,10 @@ describe('seedSandbox', () => {
     await sandbox.stop();
 
     sandbox = await startSandbox({ stateDir });
-    const second = await seedSandbox(sandbox, { manifestsDir: MANIFESTS });
+    const second = await seedSandbox(sandbox, {
+      manifestsDir: MANIFESTS,
+      argoCdHealthChecks: true,
+    });
     expect(second.platform).toEqual({
       commit: first.platform.commit,
       changed: false,
@@ -243,33 +260,23 @@ describe('seedSandbox', () => {
     );
   });
 
-  it('puts the health checks back after a reset deleted argocd-cm', async () => {
-    sandbox = await startSandbox();
-    const s = sandbox;
-    await seedSandbox(s, { manifestsDir: MANIFESTS });
-    const log: string[] = [];
-    const unwatch = keepArgoCdHealthChecks(s.store, {
-      manifestsDir: MANIFESTS,
-      log: l => log.push(l),
-    });
-    try {
-      await s.reset();
-      await waitFor(() => argocdCm(s), 'argocd-cm re-applied', 10_000);
-      expect(Object.keys(argocdCm(s)!.data as object)).toContain(
-        'resource.customizations.health.loki.grafana.com_LokiStack',
-      );
-      expect(log).toEqual([
-        'seed: Argo CD health checks: ConfigMap/argocd-cm created again',
-      ]);
-    } finally {
-      unwatch();
-    }
+  it('refuses to seed the health checks into argocd-cm in OpenShift GitOps mode', async () => {
+    sandbox = await startSandbox({ argoCdFlavour: 'openshift-gitops' });
+    await expect(
+      seedSandbox(sandbox, {
+        manifestsDir: MANIFESTS,
+        argoCdHealthChecks: true,
+      }),
+    ).rejects.toThrow(
+      'the health checks cannot be seeded into argocd-cm in OpenShift GitOps mode (the operator reverts them): let the bootstrap install them',
+    );
   });
 
   it('lets Argo CD hold the waves after a LokiStack until it is Ready, on the seeded platform/', async () => {
     sandbox = await startSandbox({ profile: 'fast' });
     const s = sandbox;
-    await seedSandbox(s, { manifestsDir: MANIFESTS });
+    // The health checks as the bootstrap would have installed them.
+    await seedSandbox(s, { manifestsDir: MANIFESTS, argoCdHealthChecks: true });
 
     // Phase 1 of an environment, as the bootstrap leaves it: the bucket and
     // the Secrets Manager secret (here with the sandbox's admin key), the

@@ -1,20 +1,21 @@
 /**
  * What the product needs in a fresh sandbox before anyone uses it, and which
- * the bootstrap does not create on its own:
+ * the bootstrap does not create on its own: `platform/` in the GitOps
+ * repository. The template renders each environment as small kustomizations
+ * under `environments/<env>/` that reference
+ * `../../../platform/overlays/<tier>/...`. On a real cluster the platform
+ * team keeps that copy of this repository's `manifests/` in the GitOps
+ * repository; the sandbox commits it on start.
  *
- * - `platform/` in the GitOps repository: the template renders each
- *   environment as small kustomizations under `environments/<env>/` that
- *   reference `../../../platform/overlays/<tier>/...`. On a real cluster the
- *   platform team keeps that copy of this repository's `manifests/` in the
- *   GitOps repository; the sandbox commits it on start.
- * - The Lua health checks of LokiStack and ClusterLogForwarder in
- *   `argocd-cm`: Argo CD has no built-in health for those kinds, so without
- *   them the waves after the LokiStack would start right after it is applied
- *   instead of after it is Ready.
+ * The Lua health checks of LokiStack and ClusterLogForwarder are not seeded:
+ * the product's bootstrap (`logging:argocd:register`) installs them, in
+ * `argocd-cm` or, in OpenShift GitOps mode, in the `ArgoCD` resource. Tests
+ * that register Applications without the bootstrap ask for them with
+ * {@link SeedOptions.argoCdHealthChecks}.
  *
- * Both are idempotent: a start with unchanged manifests makes no commit and
- * leaves `argocd-cm` untouched. Kept out of `startSandbox()`, which knows
- * nothing of this repository's layout; the CLI calls {@link seedSandbox}.
+ * Idempotent: a start with unchanged manifests makes no commit (and leaves
+ * `argocd-cm` untouched). Kept out of `startSandbox()`, which knows nothing
+ * of this repository's layout; the CLI calls {@link seedSandbox}.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -159,8 +160,9 @@ function containsAll(
 
 /**
  * Renders `<manifestsDir>/argocd/health` with `kubectl kustomize` (the
- * `argocd-cm` ConfigMap holding the Lua health checks, as the production
- * bootstrap applies it) and server-side applies each object into the store
+ * `argocd-cm` ConfigMap holding the Lua health checks, in the form the
+ * bootstrap applies them to upstream Argo CD) and server-side applies each
+ * object into the store
  * with the {@link SEED_FIELD_MANAGER} field manager, so other keys of
  * `argocd-cm` stay. An object whose data and labels are already there is
  * not written at all (no new resourceVersion, no watch event).
@@ -211,58 +213,6 @@ export async function applyArgoCdHealthChecks(options: {
   return results;
 }
 
-/**
- * Re-applies the health checks whenever `openshift-gitops/argocd-cm` is
- * deleted, e.g. by the control API's `POST /reset` (which deletes every
- * object but the initial namespaces), so a reset sandbox is what a fresh
- * start gives. The OpenShift GitOps operator does the same for the
- * `argocd-cm` it owns. Returns a function that stops watching.
- */
-export function keepArgoCdHealthChecks(
-  store: MemoryObjectStore,
-  options: Omit<SeedOptions, 'log'> & { log?: (line: string) => void },
-): () => void {
-  const log = options.log ?? (() => {});
-  let pending = false;
-  return store.watch(
-    'v1',
-    'ConfigMap',
-    event => {
-      if (
-        event.type !== 'DELETED' ||
-        event.object.metadata.name !== 'argocd-cm'
-      ) {
-        return;
-      }
-      if (pending) return;
-      pending = true;
-      // Rendering is asynchronous: a reset's synchronous wipe is over by
-      // the time the ConfigMap is applied again.
-      applyArgoCdHealthChecks({
-        store,
-        manifestsDir: options.manifestsDir,
-        kubectl: options.kubectl,
-      })
-        .then(results => {
-          for (const { name, outcome } of results) {
-            log(`seed: Argo CD health checks: ${name} ${outcome} again`);
-          }
-        })
-        .catch(e =>
-          log(
-            `seed: re-applying the Argo CD health checks failed: ${
-              e?.message ?? e
-            }`,
-          ),
-        )
-        .finally(() => {
-          pending = false;
-        });
-    },
-    { namespace: 'openshift-gitops' },
-  );
-}
-
 /** Options of {@link seedSandbox}. */
 export interface SeedOptions {
   /** This repository's `manifests/` directory. */
@@ -270,14 +220,27 @@ export interface SeedOptions {
   /** Receives one line per step (never secret values). */
   log?: (line: string) => void;
   kubectl?: string;
+  /**
+   * Also put the Argo CD health checks into `argocd-cm`, as the bootstrap
+   * would have (default false: the bootstrap installs them). For tests that
+   * register Applications without it; not in OpenShift GitOps mode, where
+   * the operator would revert them.
+   */
+  argoCdHealthChecks?: boolean;
 }
 
 /**
- * Seeds a running sandbox: `platform/` in the GitOps repository and the
- * health checks in `openshift-gitops/argocd-cm`, both idempotent.
+ * Seeds a running sandbox: `platform/` in the GitOps repository, and with
+ * {@link SeedOptions.argoCdHealthChecks} the health checks in
+ * `openshift-gitops/argocd-cm`; idempotent. Returns what it did to each (no
+ * health checks unless asked for).
  */
 export async function seedSandbox(
-  sandbox: { git: { repoDir: string }; store: MemoryObjectStore },
+  sandbox: {
+    git: { repoDir: string };
+    store: MemoryObjectStore;
+    argoCdFlavour?: string;
+  },
   options: SeedOptions,
 ): Promise<{
   platform: PlatformSeedResult;
@@ -289,16 +252,26 @@ export async function seedSandbox(
       `${options.manifestsDir} is not the manifests directory (no argocd/health in it)`,
     );
   }
+  if (
+    options.argoCdHealthChecks &&
+    sandbox.argoCdFlavour === 'openshift-gitops'
+  ) {
+    throw new Error(
+      'the health checks cannot be seeded into argocd-cm in OpenShift GitOps mode (the operator reverts them): let the bootstrap install them',
+    );
+  }
   const [platform, healthChecks] = await Promise.all([
     seedPlatformManifests({
       repoDir: sandbox.git.repoDir,
       manifestsDir: options.manifestsDir,
     }),
-    applyArgoCdHealthChecks({
-      store: sandbox.store,
-      manifestsDir: options.manifestsDir,
-      kubectl: options.kubectl,
-    }),
+    options.argoCdHealthChecks
+      ? applyArgoCdHealthChecks({
+          store: sandbox.store,
+          manifestsDir: options.manifestsDir,
+          kubectl: options.kubectl,
+        })
+      : [],
   ]);
   log(
     platform.changed

@@ -9,6 +9,7 @@ import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import {
   AwsClientFactory,
   ConfigClusterRegistry,
+  argoCdHealthCheckSettings,
 } from '@internal/plugin-logging-environments-node';
 import { DatabaseEnvironmentRecordsStore } from './database/DatabaseEnvironmentRecordsStore';
 import { DatabaseLoggingEnvironmentsStore } from './database/DatabaseLoggingEnvironmentsStore';
@@ -192,6 +193,7 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
             refreshTimeoutMs: checklistOptions.revisionRefreshTimeoutMs,
           }),
           gitops: checklistOptions.gitops,
+          argoCd: argoCdHealthCheckSettings({ config, clusters }),
           timeouts: checklistOptions.timeouts,
           events,
           approvers,

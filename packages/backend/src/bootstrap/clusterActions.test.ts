@@ -1,6 +1,10 @@
 import { ConfigReader } from '@backstage/config';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
-import { ConfigClusterRegistry } from '@internal/plugin-logging-environments-node';
+import {
+  ConfigClusterRegistry,
+  argoCdHealthCheckKey,
+  argoCdHealthCheckSettings,
+} from '@internal/plugin-logging-environments-node';
 import {
   createApplyClusterCredentialsAction,
   createEnsureOperatorsAction,
@@ -397,6 +401,63 @@ describe('cluster bootstrap actions against the sandbox', () => {
       ),
     ).metadata.uid;
     expect(record?.applications.infrastructure.uid).toBe(uid);
+  });
+
+  it('installed the Argo CD health checks first: only their argocd-cm keys, as the product, and leaves them once right', async () => {
+    const shipped = await argoCdHealthCheckSettings().healthChecks();
+    const cm = () =>
+      sandbox.store.get({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace: 'openshift-gitops',
+        name: 'argocd-cm',
+      }) as any;
+    // The registration above installed them (the sandbox seeds none).
+    expect(cm().data).toEqual(
+      Object.fromEntries(
+        shipped.checks.map(c => [argoCdHealthCheckKey(c), c.check]),
+      ),
+    );
+    expect(cm().metadata.labels).toEqual(shipped.labels);
+    const ours = cm().metadata.managedFields.find(
+      (f: any) => f.manager === 'backstage-logging-environments',
+    );
+    expect(ours.operation).toBe('Apply');
+
+    // Someone else's key, and an edited check.
+    const lokiKey = argoCdHealthCheckKey(shipped.checks[0]);
+    sandbox.store.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'argocd-cm', namespace: 'openshift-gitops' },
+        data: { url: 'https://argocd.example.com', [lokiKey]: 'return {}' },
+      },
+      { fieldManager: 'someone', force: true },
+    );
+    const register = createRegisterArgoCdAction(deps());
+    const dry = context(inputOf(register.examples), { isDryRun: true });
+    await register.handler(dry.ctx);
+    expect(dry.lines).toContain(
+      'Argo CD health checks: ConfigMap openshift-gitops/argocd-cm would update: replaced the health check of loki.grafana.com/LokiStack (it differed from the shipped script)',
+    );
+    expect(cm().data[lokiKey]).toBe('return {}');
+
+    const fix = context(inputOf(register.examples));
+    await register.handler(fix.ctx);
+    expect(fix.lines[0]).toBe(
+      'Argo CD health checks: ConfigMap openshift-gitops/argocd-cm updated: replaced the health check of loki.grafana.com/LokiStack (it differed from the shipped script)',
+    );
+    expect(cm().data[lokiKey]).toBe(shipped.checks[0].check);
+    expect(cm().data.url).toBe('https://argocd.example.com');
+
+    const version = cm().metadata.resourceVersion;
+    const again = context(inputOf(register.examples));
+    await register.handler(again.ctx);
+    expect(again.lines[0]).toBe(
+      'Argo CD health checks: ConfigMap openshift-gitops/argocd-cm unchanged',
+    );
+    expect(cm().metadata.resourceVersion).toBe(version);
   });
 
   it('refuses to register a production Application that would sync on its own', async () => {

@@ -109,7 +109,7 @@ describe('the logging-environments API on the sandbox', () => {
     );
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('pass');
-    expect(res.body.items).toHaveLength(9);
+    expect(res.body.items).toHaveLength(10);
     // The External Secrets identity the fixture made as the docs say
     // (logging/acme-prod/* only) passes the scope check.
     expect(

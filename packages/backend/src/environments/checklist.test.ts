@@ -353,6 +353,7 @@ describe('the checklist against the sandbox', () => {
           'secret-store',
           'secret-scope',
           'operators',
+          'argocd-health-checks',
           'applications',
           'revision',
         ].map(id => [id, ['pass', expect.any(String)]]),
@@ -406,7 +407,7 @@ describe('the checklist against the sandbox', () => {
     );
     const [event] = await store.listHistory(environment.entityRef);
     expect(event.message).toBe(
-      `Checklist pass: 9 of 9 passed (revision ${head})`,
+      `Checklist pass: 10 of 10 passed (revision ${head})`,
     );
 
     // A benchmark-style line: the probes overlap, so the wall time is far
@@ -599,6 +600,34 @@ describe('the checklist against the sandbox', () => {
     expect((await check()).items.operators.status).toBe('pass');
   });
 
+  it('fails the Argo CD health checks when a script differs, and passes once the registration ran again', async () => {
+    const key =
+      'resource.customizations.health.observability.openshift.io_ClusterLogForwarder';
+    expect((await check()).items['argocd-health-checks']).toMatchObject({
+      status: 'pass',
+      evidence: {
+        flavour: 'upstream',
+        configuredIn: 'ConfigMap openshift-gitops/argocd-cm',
+      },
+    });
+    await cluster.mergePatch(
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace: 'openshift-gitops',
+        name: 'argocd-cm',
+      },
+      { data: { [key]: 'hs = {}\nhs.status = "Healthy"\nreturn hs\n' } },
+    );
+    const { items } = await check();
+    expect(items['argocd-health-checks'].status).toBe('fail');
+    expect(items['argocd-health-checks'].message).toContain(
+      `observability.openshift.io/ClusterLogForwarder: ${key} in ConfigMap openshift-gitops/argocd-cm differs from the shipped script. Fix: re-run the template's "Register with Argo CD" step`,
+    );
+    await register();
+    expect((await check()).items['argocd-health-checks'].status).toBe('pass');
+  });
+
   it('fails the applications probe for an Application reading another path', async () => {
     await cluster.mergePatch(
       {
@@ -625,6 +654,7 @@ describe('the checklist against the sandbox', () => {
       'secret-store',
       'secret-scope',
       'operators',
+      'argocd-health-checks',
       'applications',
       'revision',
     ]) {

@@ -3,7 +3,9 @@
  * the real scaffolder, catalog and plugin on the sandbox: the task
  * completes (no step syncs: Argo CD syncs the automated infrastructure
  * Application, the backend's scheduled sync the forwarder once the health
- * check passed), and the environment ends up live, forwarder last.
+ * check passed), and the environment ends up live, forwarder last. The
+ * sandbox seeds no Argo CD health checks: the bootstrap installs them (on
+ * OpenShift GitOps: openshiftGitops.test.ts).
  */
 import { EnvironmentDetails } from '@internal/plugin-logging-environments-common';
 import { Sandbox, startSandbox, seedSandbox } from '@internal/sandbox';
@@ -128,5 +130,25 @@ describe('a development environment created from the template', () => {
     ).toBeGreaterThanOrEqual(
       Date.parse(infra.status.operationState.finishedAt),
     );
+
+    // The health checks that let the forwarder's wave turn healthy are the
+    // product's: server-side applied into argocd-cm by the registration.
+    const argocdCm: any = sandbox.store.get({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: 'openshift-gitops',
+      name: 'argocd-cm',
+    });
+    expect(argocdCm.metadata.managedFields.map((f: any) => f.manager)).toEqual([
+      'backstage-logging-environments',
+    ]);
+    const forwarderWave = done.applications
+      .find(a => a.role === 'forwarder')!
+      .waves.find(w => w.wave === 30)!;
+    expect(forwarderWave.state).toBe('healthy');
+    expect(
+      forwarderWave.resources.find(r => r.kind === 'ClusterLogForwarder')
+        ?.health,
+    ).toBe('Healthy');
   });
 });

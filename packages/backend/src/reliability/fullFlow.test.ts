@@ -113,7 +113,8 @@ describe('create -> verify -> approve -> sync under faults, with nothing leaked'
       profile: 'fast',
       log: line => sandboxLog.push(line),
     });
-    // The platform manifests and Argo CD's health checks, as `yarn start` seeds them.
+    // The platform manifests, as `yarn start` seeds them (the template's
+    // registration installs Argo CD's health checks).
     await seedSandbox(sandbox, { manifestsDir: join(REPO_ROOT, 'manifests') });
     // The sandbox's inventory covers its own region.
     values.region = sandbox.aws.region;

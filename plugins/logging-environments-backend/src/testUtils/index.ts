@@ -13,13 +13,14 @@ export type { EnvironmentRecordsStore } from '../database/EnvironmentRecordsStor
 export type { LoggingEnvironmentsStore } from '../database/LoggingEnvironmentsStore';
 export { spec as openApiSpec } from '../schema/openapi.generated';
 export {
+  argoCdHealthChecksProbe,
   DEFAULT_PROBES,
   DefaultChecklistService,
   readChecklistOptions,
   secretScopeProbe,
   secretStoreProbe,
 } from '../services/checklist';
-export type { ChecklistProbe } from '../services/checklist';
+export type { ChecklistProbe, ProbeContext } from '../services/checklist';
 export {
   RecordEnvironmentCatalog,
   readTierPolicies,

@@ -35,3 +35,27 @@ export {
   operatorManifests,
 } from './operatorManifests';
 export type { ExternalSecretsFlavour, OperatorSpec } from './operatorManifests';
+export {
+  argoCdHealthCheckKey,
+  argoCdHealthCheckSettings,
+  defaultArgoCdHealthChecksDir,
+  readArgoCdHealthChecks,
+  sameHealthScript,
+} from './argoCdHealthChecks';
+export type {
+  ArgoCdFlavour,
+  ArgoCdFlavourSetting,
+  ArgoCdHealthCheck,
+  ArgoCdHealthChecks,
+  ArgoCdHealthCheckSettings,
+} from './argoCdHealthChecks';
+export {
+  detectArgoCdFlavour,
+  ensureArgoCdHealthChecks,
+  inspectArgoCdHealthChecks,
+} from './ensureArgoCdHealthChecks';
+export type {
+  ArgoCdFlavourInfo,
+  ArgoCdHealthChecksState,
+  HealthCheckMatch,
+} from './ensureArgoCdHealthChecks';

@@ -6,6 +6,10 @@ import {
   DEFAULT_EXTERNAL_SECRETS_FLAVOUR,
   ExternalSecretsFlavour,
 } from '../cluster/operatorManifests';
+import {
+  ARGOCD_FLAVOUR_SETTINGS,
+  ArgoCdFlavourSetting,
+} from '../cluster/argoCdHealthChecks';
 
 /**
  * A cluster the plugins can reach, without its credentials.
@@ -25,6 +29,8 @@ export interface ClusterInfo {
    * registry sets it; `community` where it is not given).
    */
   externalSecretsFlavour?: ExternalSecretsFlavour;
+  /** How its Argo CD takes health checks, when configured (else detected). */
+  argocdFlavour?: ArgoCdFlavourSetting;
 }
 
 /**
@@ -47,6 +53,24 @@ interface Entry {
   info: ClusterInfo;
   load: () => KubeConfig;
   argocdToken?: string;
+}
+
+function argocdFlavour(
+  c: Config,
+  where: string,
+): ArgoCdFlavourSetting | undefined {
+  const value = c.getOptionalString('argocdFlavour');
+  if (
+    value !== undefined &&
+    !ARGOCD_FLAVOUR_SETTINGS.includes(value as ArgoCdFlavourSetting)
+  ) {
+    throw new InputError(
+      `${where}: argocdFlavour must be one of ${ARGOCD_FLAVOUR_SETTINGS.join(
+        ', ',
+      )}, not "${value}"`,
+    );
+  }
+  return value as ArgoCdFlavourSetting | undefined;
 }
 
 const FLAVOURS: ExternalSecretsFlavour[] = ['community', 'redhat'];
@@ -89,6 +113,7 @@ function fromServiceAccount(c: Config, where: string): Entry {
       argocdUrl: c.getOptionalString('argocdUrl'),
       consoleUrl: c.getOptionalString('consoleUrl'),
       externalSecretsFlavour: externalSecretsFlavour(c, where),
+      argocdFlavour: argocdFlavour(c, where),
     },
     argocdToken: c.getOptionalString('argocdToken'),
     load: () => {
@@ -138,6 +163,7 @@ function fromKubeconfig(c: Config, where: string): Entry {
       argocdUrl: c.getOptionalString('argocdUrl'),
       consoleUrl: c.getOptionalString('consoleUrl'),
       externalSecretsFlavour: externalSecretsFlavour(c, where),
+      argocdFlavour: argocdFlavour(c, where),
     },
     argocdToken: c.getOptionalString('argocdToken'),
     load,

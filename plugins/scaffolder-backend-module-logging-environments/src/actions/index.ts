@@ -4,6 +4,7 @@ import {
   AwsClientFactory,
   ConfigClusterRegistry,
   EnvironmentRecordsApi,
+  argoCdHealthCheckSettings,
 } from '@internal/plugin-logging-environments-node';
 import { createApplyClusterCredentialsAction } from './applyClusterCredentials';
 import { createClaimEnvironmentAction } from './claimEnvironment';
@@ -19,7 +20,8 @@ import { createValidateEnvironmentAction } from './validateEnvironment';
 
 /**
  * Every Logging Environments bootstrap action, configured from the app's
- * configuration (`loggingEnvironments.clusters`, `.aws`, `.gitops`), in the
+ * configuration (`loggingEnvironments.clusters`, `.aws`, `.gitops`,
+ * `.argocd`), in the
  * order the template runs them. Every step with an effect asks the backend,
  * through `records`, on behalf of the person running the task, whether it
  * may act.
@@ -53,6 +55,11 @@ export function createLoggingEnvironmentsActions(options: {
     createApplyClusterCredentialsAction({ clusters, records }),
     createEnsureSecretStoreAction({ clusters, records }),
     createEnsureOperatorsAction({ clusters, records }),
-    createRegisterArgoCdAction({ clusters, records, gitops }),
+    createRegisterArgoCdAction({
+      clusters,
+      records,
+      gitops,
+      argoCd: argoCdHealthCheckSettings({ config, clusters }),
+    }),
   ];
 }

@@ -1,7 +1,11 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import { environmentLayout } from '@internal/plugin-logging-environments-common';
 import {
+  ArgoCdHealthCheckSettings,
   ClusterRegistry,
   EnvironmentRecordsApi,
+  argoCdHealthCheckSettings,
+  ensureArgoCdHealthChecks,
   registerArgoApplications,
 } from '@internal/plugin-logging-environments-node';
 import { clusterClient, readWorkspaceManifests } from './cluster';
@@ -10,9 +14,13 @@ import { recordForStep } from './records';
 import { clusterInput, environmentField } from './inputs';
 
 /**
- * Creates `logging:argocd:register`: the environment's AppProject and
- * Applications, applied exactly as rendered when they are what the
- * environment's record implies, never synced, then bound to the record.
+ * Creates `logging:argocd:register`: first the product's Argo CD health
+ * checks of LokiStack and ClusterLogForwarder on the record's cluster (Argo
+ * CD has none built in, so without them the forwarder's wave never turns
+ * healthy), in the form its Argo CD takes; then the environment's
+ * AppProject and Applications, applied exactly as rendered when they are
+ * what the environment's record implies, never synced, then bound to the
+ * record.
  *
  * @public
  */
@@ -20,11 +28,19 @@ export function createRegisterArgoCdAction(options: {
   clusters: ClusterRegistry;
   records: EnvironmentRecordsApi;
   gitops: { repoUrl: string; branch: string };
+  /**
+   * Where the health checks come from and how each cluster takes them
+   * (default: the workspace's `manifests/argocd/health`, each cluster's
+   * configured `argocdFlavour`).
+   */
+  argoCd?: ArgoCdHealthCheckSettings;
 }) {
+  const argoCd =
+    options.argoCd ?? argoCdHealthCheckSettings({ clusters: options.clusters });
   return createTemplateAction({
     id: 'logging:argocd:register',
     description:
-      "Applies the environment's rendered Argo CD AppProject and Applications by server-side apply, only when they are what its record implies (the GitOps repository at the environment's path, its namespace, the stack's kinds, an automated policy only for a development infrastructure Application), and never triggers a sync; then asks the backend to bind them to the record. Outputs the Applications' URLs.",
+      "Installs the product's Argo CD health checks of LokiStack and ClusterLogForwarder on the cluster (upstream Argo CD: server-side apply of their argocd-cm keys only; OpenShift GitOps: entries of the ArgoCD resource's spec.resourceHealthChecks, others' entries kept), then applies the environment's rendered Argo CD AppProject and Applications by server-side apply, only when they are what its record implies (the GitOps repository at the environment's path, its namespace, the stack's kinds, an automated policy only for a development infrastructure Application), and never triggers a sync; then asks the backend to bind them to the record. Outputs the Applications' URLs.",
     examples,
     supportsDryRun: true,
     schema: {
@@ -71,6 +87,30 @@ export function createRegisterArgoCdAction(options: {
         manifests: objects,
       });
       const cluster = clusterClient(options.clusters, ctx.input.cluster);
+
+      // The health checks first: an Application whose waves can never turn
+      // healthy must not be registered. They are cluster-wide; the record
+      // check above made sure this is the environment's cluster.
+      const shipped = await argoCd.healthChecks();
+      const installChecks = (dryRun: boolean) =>
+        ensureArgoCdHealthChecks(cluster, shipped, {
+          namespace: environmentLayout(environment).argocdNamespace,
+          flavour: argoCd.flavour(ctx.input.cluster),
+          dryRun,
+        });
+      const checks = ctx.isDryRun
+        ? await installChecks(true)
+        : ((await ctx.checkpoint({
+            key: `logging:argocd:register/health-checks/${ctx.input.cluster}`,
+            fn: async () => (await installChecks(false)) as any,
+          })) as Awaited<ReturnType<typeof installChecks>>);
+      ctx.logger.info(
+        `Argo CD health checks: ${checks.resource} ${checks.action.replace(
+          '-',
+          ' ',
+        )}${checks.changes.length ? `: ${checks.changes.join('; ')}` : ''}`,
+      );
+
       const register = (dryRun: boolean) =>
         registerArgoApplications(
           cluster,

@@ -98,8 +98,8 @@ export async function openWorld(
   const registry = ConfigClusterRegistry.fromConfig(reader);
   const awsFactory = AwsClientFactory.fromConfig(reader);
   const aws = await awsFactory.clients(sandbox.aws.region);
-  // The platform manifests under platform/ and Argo CD's health checks,
-  // as `yarn sandbox` seeds them.
+  // The platform manifests under platform/, as `yarn sandbox` seeds them
+  // (the registration below installs Argo CD's health checks).
   await seedSandbox(sandbox, { manifestsDir: join(REPO_ROOT, 'manifests') });
   const clone = mkdtempSync(join(tmpdir(), 'gitops-'));
   await run('git', ['clone', '--quiet', sandbox.git.repoDir, clone]);

@@ -136,7 +136,9 @@ export async function startSyncHarness(options: {
       : undefined,
   });
   const manifestsDir = join(REPO_ROOT, 'manifests');
-  await seedSandbox(sandbox, { manifestsDir });
+  // The sync tests register Applications without the bootstrap, so the
+  // health checks the bootstrap would have installed come with the seed.
+  await seedSandbox(sandbox, { manifestsDir, argoCdHealthChecks: true });
   const dir = mkdtempSync(join(tmpdir(), 'sync-sandbox-'));
   await sandbox.writeFiles(dir);
   const cluster = {
@@ -339,7 +341,7 @@ export async function startSyncHarness(options: {
   /** Back to an empty cluster and AWS (the GitOps repository stays), seeded again. */
   const reset = async () => {
     await sandbox.reset();
-    await seedSandbox(sandbox, { manifestsDir });
+    await seedSandbox(sandbox, { manifestsDir, argoCdHealthChecks: true });
   };
 
   return {

@@ -56,7 +56,7 @@ describe('overallStatus', () => {
 describe('DefaultChecklistService', () => {
   const environment = testEnvironment();
 
-  it('has the nine probes of phase 2', () => {
+  it('has the ten probes of phase 2', () => {
     expect(DEFAULT_PROBES.map(p => p.id)).toEqual([
       'bucket',
       'iam-policy',
@@ -65,6 +65,7 @@ describe('DefaultChecklistService', () => {
       'secret-store',
       'secret-scope',
       'operators',
+      'argocd-health-checks',
       'applications',
       'revision',
     ]);

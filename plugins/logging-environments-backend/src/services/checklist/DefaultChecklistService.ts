@@ -6,10 +6,12 @@ import {
   ChecklistRun,
 } from '@internal/plugin-logging-environments-common';
 import {
+  ArgoCdHealthCheckSettings,
   AwsClients,
   ClusterClient,
   LokiUserState,
   awsErrorCode,
+  argoCdHealthCheckSettings,
   awsNamesFor,
   inspectLokiUser,
   isNetworkError,
@@ -21,6 +23,7 @@ import { describeKubeError } from '../revision/clusterClients';
 import { ChecklistService, Environment } from '../types';
 import { bucketProbe, iamPolicyProbe, secretProbe } from './awsProbes';
 import { applicationsProbe } from './applicationsProbe';
+import { argoCdHealthChecksProbe } from './argoCdHealthChecksProbe';
 import { clusterCredentialsProbe } from './clusterCredentialsProbe';
 import { operatorsProbe } from './operatorsProbe';
 import { revisionProbe } from './revisionProbe';
@@ -43,6 +46,7 @@ export const DEFAULT_PROBES: readonly ChecklistProbe[] = [
   secretStoreProbe,
   secretScopeProbe,
   operatorsProbe,
+  argoCdHealthChecksProbe,
   applicationsProbe,
   revisionProbe,
 ];
@@ -155,6 +159,7 @@ export class DefaultChecklistService implements ChecklistService {
     clusters: ClusterClientProvider;
     revisions: ArgoRevisionSource;
     gitops: { repoUrl?: string; branch?: string };
+    argoCd: ArgoCdHealthCheckSettings;
     probes: readonly ChecklistProbe[];
     defaultTimeoutMs: number;
     perProbe: Record<string, number>;
@@ -175,6 +180,12 @@ export class DefaultChecklistService implements ChecklistService {
     revisions?: ArgoRevisionSource;
     /** The repository the Applications must read; see `readChecklistOptions`. */
     gitops?: { repoUrl?: string; branch?: string };
+    /**
+     * The Argo CD health checks the product ships and each cluster's flavour
+     * (default: the workspace's `manifests/argocd/health`, every cluster
+     * `auto`); see `argoCdHealthCheckSettings`.
+     */
+    argoCd?: ArgoCdHealthCheckSettings;
     /** The probes to run (default {@link DEFAULT_PROBES}). */
     probes?: readonly ChecklistProbe[];
     /** Probe timeouts in milliseconds (default {@link DEFAULT_PROBE_TIMEOUT_MS}). */
@@ -193,6 +204,7 @@ export class DefaultChecklistService implements ChecklistService {
         options.revisions ??
         new ArgoRevisionSource({ clusters: options.clusters }),
       gitops: options.gitops ?? {},
+      argoCd: options.argoCd ?? argoCdHealthCheckSettings(),
       probes: options.probes ?? DEFAULT_PROBES,
       defaultTimeoutMs: options.timeouts?.defaultMs ?? DEFAULT_PROBE_TIMEOUT_MS,
       perProbe: options.timeouts?.perProbe ?? {},
@@ -281,7 +293,7 @@ export class DefaultChecklistService implements ChecklistService {
     environment: Environment,
     secrets: Set<string>,
   ): ProbeContext & { server(): string | undefined } {
-    const { aws, clusters, revisions, gitops } = this.options;
+    const { aws, clusters, revisions, gitops, argoCd } = this.options;
     const awsClients = once(() => {
       if (!environment.region) {
         return Promise.reject(new Error('the environment names no AWS region'));
@@ -305,6 +317,10 @@ export class DefaultChecklistService implements ChecklistService {
       },
       gitops,
       revisions,
+      argoCd: {
+        healthChecks: () => argoCd.healthChecks(),
+        flavour: () => argoCd.flavour(environment.cluster),
+      },
       timeoutMs: this.options.defaultTimeoutMs,
       server() {
         try {

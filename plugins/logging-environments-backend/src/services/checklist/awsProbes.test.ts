@@ -406,6 +406,7 @@ describe('AWS probes against moto', () => {
           'secret-store',
           'secret-scope',
           'operators',
+          'argocd-health-checks',
           'applications',
           'revision',
         ].map(id => [

@@ -13,6 +13,7 @@ export {
   secretProbe,
 } from './awsProbes';
 export { applicationsProbe } from './applicationsProbe';
+export { argoCdHealthChecksProbe } from './argoCdHealthChecksProbe';
 export { clusterCredentialsProbe } from './clusterCredentialsProbe';
 export { operatorsProbe } from './operatorsProbe';
 export { revisionProbe } from './revisionProbe';

@@ -126,6 +126,10 @@ async function probeRun(options: {
     },
     gitops: {},
     revisions: new ArgoRevisionSource({ clusters: () => cluster }),
+    argoCd: {
+      healthChecks: () => Promise.reject(new Error('not used')),
+      flavour: () => 'auto',
+    },
     timeoutMs: 10_000,
   };
   const result = await secretScopeProbe.run(context);

@@ -1,5 +1,7 @@
 import { CheckStatus } from '@internal/plugin-logging-environments-common';
 import {
+  ArgoCdFlavourSetting,
+  ArgoCdHealthChecks,
   AwsClients,
   ClusterClient,
   LokiUserState,
@@ -40,6 +42,14 @@ export interface ProbeContext {
   /** The GitOps repository the Applications must read. */
   gitops: { repoUrl?: string; branch?: string };
   revisions: ArgoRevisionSource;
+  /**
+   * The Argo CD health checks the product ships, and how the Argo CD of the
+   * environment's cluster takes them (`auto` unless configured).
+   */
+  argoCd: {
+    healthChecks(): Promise<ArgoCdHealthChecks>;
+    flavour(): ArgoCdFlavourSetting;
+  };
   /** Milliseconds the probe has before it times out. */
   timeoutMs: number;
 }

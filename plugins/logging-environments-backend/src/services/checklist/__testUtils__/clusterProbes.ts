@@ -1,4 +1,8 @@
-import { ClusterClient } from '@internal/plugin-logging-environments-node';
+import {
+  ArgoCdFlavourSetting,
+  ClusterClient,
+  argoCdHealthCheckSettings,
+} from '@internal/plugin-logging-environments-node';
 import { ArgoRevisionSource } from '../../revision';
 import { Environment } from '../../types';
 import { ChecklistProbe, ProbeContext } from '../types';
@@ -25,12 +29,18 @@ export function fakeCluster(objects: Obj[]): ClusterClient {
   } as unknown as ClusterClient;
 }
 
-/** Runs one cluster probe against a stand-in cluster holding `objects`. */
+/**
+ * Runs one cluster probe against a stand-in cluster holding `objects`, with
+ * the product's shipped Argo CD health checks and the given Argo CD flavour
+ * setting of the cluster (default `auto`).
+ */
 export function probeRun(
   probe: ChecklistProbe,
   environment: Environment,
   objects: Obj[],
+  options: { flavour?: ArgoCdFlavourSetting } = {},
 ) {
+  const shipped = argoCdHealthCheckSettings();
   const cluster = fakeCluster(objects);
   const context: ProbeContext = {
     environment,
@@ -40,6 +50,10 @@ export function probeRun(
     secret: () => {},
     gitops: { repoUrl: 'https://git.example.com/gitops.git' },
     revisions: new ArgoRevisionSource({ clusters: () => cluster }),
+    argoCd: {
+      healthChecks: () => shipped.healthChecks(),
+      flavour: () => options.flavour ?? 'auto',
+    },
     timeoutMs: 10_000,
   };
   return probe.run(context);
