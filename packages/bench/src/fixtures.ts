@@ -295,11 +295,6 @@ function resourcesOf(role: ApplicationRole, count: number): ResourceEntry[] {
   return out;
 }
 
-/** Which of the two Applications, for an Application name. */
-export function roleOf(appName: string): ApplicationRole {
-  return appName.endsWith('-forwarder') ? 'forwarder' : 'infrastructure';
-}
-
 /** A Kubernetes object as the sandbox store takes it. */
 export type KubeObjectLike = {
   apiVersion: string;

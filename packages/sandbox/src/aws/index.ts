@@ -28,31 +28,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { clientPolicyText } from './transportPolicy';
 
-export type { MotoOptions, MotoServer } from './moto';
-export { startMoto, findOnPath, freePort } from './moto';
-export type {
-  AwsCall,
-  AwsErrorResponse,
-  AwsJournal,
-  AwsProtocol,
-  AwsProxy,
-  AwsProxyOptions,
-  RecordedAwsRequest,
-} from './proxy';
-export {
-  awsErrorResponse,
-  changesState,
-  identifyAwsCall,
-  s3ErrorResponse,
-  s3Operation,
-  startAwsProxy,
-} from './proxy';
-export {
-  CLIENT_POLICY_KEY,
-  clientPolicyText,
-  motoPolicyView,
-  transportDenial,
-} from './transportPolicy';
+export { startMoto } from './moto';
+export { startAwsProxy } from './proxy';
 
 /** One S3 bucket and its configuration. `null`: not configured. */
 export interface BucketInventory {

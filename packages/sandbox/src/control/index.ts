@@ -1,6 +1,2 @@
-export type {
-  ControlServer,
-  ControlServerOptions,
-  SandboxHandles,
-} from './server';
-export { parseFaultRule, startControlServer } from './server';
+export type { SandboxHandles } from './server';
+export { startControlServer } from './server';

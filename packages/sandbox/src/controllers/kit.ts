@@ -90,11 +90,6 @@ export function findCondition(
     : undefined;
 }
 
-/** Whether an object has the condition `type` with status True. */
-export function isConditionTrue(o: KubeObject | undefined, type: string) {
-  return findCondition(o, type)?.status === 'True';
-}
-
 /** A core/v1 Secret's data decoded from base64 (keys with empty values kept). */
 export function secretData(secret: KubeObject): Record<string, string> {
   const out: Record<string, string> = {};

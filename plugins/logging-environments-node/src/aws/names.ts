@@ -1,7 +1,7 @@
 /** Tag keys the bootstrap puts on every AWS resource it owns. */
 export const TAG_ENVIRONMENT = 'logging-environments.io/environment';
 /** @internal */
-export const TAG_MANAGED_BY = 'logging-environments.io/managed-by';
+const TAG_MANAGED_BY = 'logging-environments.io/managed-by';
 /** Tag on the IAM user recording the one access key ever issued. */
 export const TAG_ACCESS_KEY_ISSUED =
   'logging-environments.io/access-key-issued';

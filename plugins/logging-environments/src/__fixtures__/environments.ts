@@ -25,7 +25,6 @@ export { app } from './applications';
 export {
   ARGOCD_URL,
   ENVIRONMENT_REF,
-  NOW,
   REVISION,
   SHORT_REVISION,
 } from './common';

@@ -6,10 +6,5 @@
  * (`health.ts`), sync steps (`sync/`) and the resource tree (`tree.ts`).
  */
 export { startArgoCdController } from './controller';
-export type {
-  ArgoCdControllerContext,
-  ArgoCdControllerOptions,
-} from './controller';
-export { GrpcCode, GrpcError, startArgoCdApiServer } from './api';
-export type { ArgoCdApiServer, ArgoCdApiServerOptions } from './api';
+export { startArgoCdApiServer } from './api';
 export { isGroupKindPermitted } from './project';

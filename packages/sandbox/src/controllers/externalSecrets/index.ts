@@ -66,10 +66,6 @@ import { ES, EsoRuntime, SECRET } from './model';
 import { operandState, startOperatorConfigQueue } from './operatorConfig';
 import { startSecretStoreQueue } from './secretStores';
 
-export { parseGoDuration } from './externalSecret';
-export { ANNOTATION_DATA_HASH, LABEL_MANAGED, LABEL_OWNER } from './model';
-export { namespaceAllowed } from './storeConfig';
-
 /** Options of {@link startExternalSecretsController}. */
 export interface ExternalSecretsControllerOptions {
   /**

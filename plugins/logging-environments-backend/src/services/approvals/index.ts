@@ -1,3 +1,1 @@
 export { DefaultApprovalService } from './DefaultApprovalService';
-export type { DefaultApprovalServiceOptions } from './DefaultApprovalService';
-export type { AuditStarter } from './audit';

@@ -1,6 +1,2 @@
 export { DefaultEnvironmentRecordService } from './DefaultEnvironmentRecordService';
-export type {
-  EnvironmentRecordServiceOptions,
-  RecordCaller,
-  RecordChange,
-} from './DefaultEnvironmentRecordService';
+export type { RecordCaller } from './DefaultEnvironmentRecordService';

@@ -1,2 +1,1 @@
-export { ActionButton, sentence } from './ActionButton';
-export type { ActionButtonProps } from './ActionButton';
+export { ActionButton } from './ActionButton';

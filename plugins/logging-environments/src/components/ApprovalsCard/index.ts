@@ -1,2 +1,1 @@
 export { ApprovalsCard } from './ApprovalsCard';
-export type { ApprovalsCardProps } from './ApprovalsCard';

@@ -1,2 +1,1 @@
 export { ChecklistCard } from './ChecklistCard';
-export type { ChecklistCardProps } from './ChecklistCard';

@@ -1,2 +1,1 @@
 export { DecisionDialog } from './DecisionDialog';
-export type { DecisionDialogProps } from './DecisionDialog';

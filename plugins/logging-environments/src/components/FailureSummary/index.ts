@@ -1,2 +1,1 @@
 export { FailureSummary, failuresOf } from './FailureSummary';
-export type { Failure } from './FailureSummary';

@@ -1,2 +1,1 @@
 export { HistoryTable } from './HistoryTable';
-export type { HistoryTableProps } from './HistoryTable';

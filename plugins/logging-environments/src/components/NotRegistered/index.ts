@@ -1,2 +1,1 @@
 export { NotRegistered } from './NotRegistered';
-export type { NotRegisteredProps } from './NotRegistered';

@@ -1,2 +1,1 @@
-export { StateChip, describeState } from './StateChip';
-export type { StateChipProps, Tone } from './StateChip';
+export { StateChip } from './StateChip';

@@ -1,2 +1,1 @@
 export { SyncCard } from './SyncCard';
-export type { SyncCardProps } from './SyncCard';

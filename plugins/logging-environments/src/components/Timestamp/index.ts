@@ -1,1 +1,1 @@
-export { Timestamp, relativeTime } from './Timestamp';
+export { Timestamp } from './Timestamp';

@@ -1,1 +1,1 @@
-export { ApplicationWaves, WaveTimeline } from './WaveTimeline';
+export { WaveTimeline } from './WaveTimeline';

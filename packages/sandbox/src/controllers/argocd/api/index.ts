@@ -10,7 +10,6 @@ import { GrpcCode, GrpcError, readBody, send, sendError } from './http';
 import { ArgoCdApiServer, ArgoCdApiServerOptions } from './options';
 import { ProjectHandlers } from './projects';
 
-export { GrpcCode, GrpcError } from './http';
 export type { ArgoCdApiServer, ArgoCdApiServerOptions } from './options';
 
 /** Authentication and routing of the API's requests to their handlers. */

@@ -9,7 +9,6 @@ export {
   isDestinationPermitted,
   isGroupKindPermitted,
   isSourcePermitted,
-  normalizeGitURL,
   validatePermissions,
 } from './permissions';
 export type { DestinationCluster } from './permissions';

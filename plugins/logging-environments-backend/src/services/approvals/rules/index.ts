@@ -9,7 +9,6 @@ export {
   pendingReviewOf,
   requestRefusal,
 } from './questions';
-export type { DecisionInput, DecisionVerdict, GateContext } from './questions';
+export type { DecisionInput, GateContext } from './questions';
 export { refusalError } from './refusal';
-export type { Decision, Refusal } from './refusal';
 export { staleReason, voidReason } from './revision';
