@@ -27,7 +27,7 @@ import {
 import { ApproverNotifier, revisionReaction } from './services/events';
 import {
   RecordEnvironmentCatalog,
-  readTierPolicies,
+  readEnvironmentSettings,
 } from './services/environments';
 import { EnvironmentEvents } from './services/events/EnvironmentEvents';
 import { DefaultServiceHealthService } from './services/health';
@@ -93,7 +93,9 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
         const recordsStore = await DatabaseEnvironmentRecordsStore.create({
           database: deps.database,
         });
-        const environments = RecordEnvironmentCatalog.fromConfig(config, {
+        const settings = readEnvironmentSettings(config);
+        const environments = new RecordEnvironmentCatalog({
+          ...settings,
           catalog: deps.catalog,
           records: recordsStore,
           logger,
@@ -110,17 +112,12 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
           history: store,
           clusters,
           clusterClient: registryClusterClients(clusters),
-          policies: readTierPolicies(config),
+          policies: settings.policies,
           administrators:
             config.getOptionalStringArray(
               'loggingEnvironments.administrators',
             ) ?? [],
-          gitops: {
-            repoUrl: config.getString('loggingEnvironments.gitops.repoUrl'),
-            branch:
-              config.getOptionalString('loggingEnvironments.gitops.branch') ??
-              'main',
-          },
+          gitops: settings.gitops,
           logger,
           events,
         });

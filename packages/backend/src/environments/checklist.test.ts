@@ -30,6 +30,7 @@ import {
   localRecords,
   readChecklistOptions,
   RecordEnvironmentCatalog,
+  readEnvironmentSettings,
   registryClusterClients,
 } from '@internal/plugin-logging-environments-backend/testUtils';
 import type { Environment } from '@internal/plugin-logging-environments-backend/testUtils';
@@ -317,7 +318,8 @@ describe('the checklist against the sandbox', () => {
         'utf8',
       ),
     );
-    environment = await RecordEnvironmentCatalog.fromConfig(reader, {
+    environment = await new RecordEnvironmentCatalog({
+      ...readEnvironmentSettings(reader),
       catalog: catalogServiceMock({ entities: [entity] }),
       records: records.records,
     }).get('resource:default/acme-prod', mockCredentials.user());

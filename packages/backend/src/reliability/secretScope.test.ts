@@ -35,6 +35,7 @@ import {
   DefaultChecklistService,
   readChecklistOptions,
   RecordEnvironmentCatalog,
+  readEnvironmentSettings,
   registryClusterClients,
   secretScopeProbe,
   secretStoreProbe,
@@ -167,7 +168,8 @@ describe("an environment's secrets stay with it", () => {
       world.registry.kubeConfig('sandbox'),
     );
     const reader = new ConfigReader(world.config);
-    environment = await RecordEnvironmentCatalog.fromConfig(reader, {
+    environment = await new RecordEnvironmentCatalog({
+      ...readEnvironmentSettings(reader),
       catalog: catalogServiceMock({ entities: [entity] }),
       records: world.records.records,
     }).get(`resource:default/${NAME}`, mockCredentials.user());

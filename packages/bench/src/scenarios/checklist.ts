@@ -13,6 +13,7 @@ import {
   DefaultChecklistService,
   readChecklistOptions,
   RecordEnvironmentCatalog,
+  readEnvironmentSettings,
   registryClusterClients,
 } from '@internal/plugin-logging-environments-backend/testUtils';
 import type { ChecklistProbe } from '@internal/plugin-logging-environments-backend/testUtils';
@@ -50,7 +51,8 @@ export async function checklistScenario(
     // The environment as its record (written by the template's claim and
     // register steps) gives it; `byRefs` reads the record alone, not the
     // catalog.
-    const [environment] = await RecordEnvironmentCatalog.fromConfig(config, {
+    const [environment] = await new RecordEnvironmentCatalog({
+      ...readEnvironmentSettings(config),
       catalog: {} as CatalogService,
       records: world.records.records,
     }).byRefs([`resource:default/${o.environment}`]);

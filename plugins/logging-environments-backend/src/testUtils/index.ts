@@ -23,6 +23,7 @@ export {
 export type { ChecklistProbe, ProbeContext } from '../services/checklist';
 export {
   RecordEnvironmentCatalog,
+  readEnvironmentSettings,
   readTierPolicies,
 } from '../services/environments';
 export {

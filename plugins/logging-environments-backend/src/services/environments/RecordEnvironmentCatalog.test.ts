@@ -7,7 +7,10 @@ import {
   createTestStore,
   testRecord,
 } from '../../database/__testUtils__/createTestStore';
-import { RecordEnvironmentCatalog } from './RecordEnvironmentCatalog';
+import {
+  RecordEnvironmentCatalog,
+  readEnvironmentSettings,
+} from './RecordEnvironmentCatalog';
 import { APPROVER_GROUPS_ANNOTATION } from './recordMismatches';
 
 function environmentEntity(
@@ -112,15 +115,18 @@ describe('RecordEnvironmentCatalog', () => {
     await records.create(
       testRecord({ name: 'new-env', cluster: 'new-1', state: 'bootstrapping' }),
     );
-    const catalog = RecordEnvironmentCatalog.fromConfig(
-      new ConfigReader({
-        loggingEnvironments: {
-          gitops: { repoUrl: 'http://git.example.com/gitops.git' },
-        },
-        ...config,
-      }),
-      { catalog: catalogServiceMock({ entities }), records },
-    );
+    const catalog = new RecordEnvironmentCatalog({
+      ...readEnvironmentSettings(
+        new ConfigReader({
+          loggingEnvironments: {
+            gitops: { repoUrl: 'http://git.example.com/gitops.git' },
+          },
+          ...config,
+        }),
+      ),
+      catalog: catalogServiceMock({ entities }),
+      records,
+    });
     return { catalog, records };
   }
 

@@ -44,6 +44,24 @@ function parseRef(
 }
 
 /**
+ * What the environments read from configuration: the tier policies and the
+ * GitOps repository every environment's Applications must read.
+ */
+export function readEnvironmentSettings(config: Config): {
+  policies: Record<Tier, TierPolicy>;
+  gitops: { repoUrl: string; branch: string };
+} {
+  return {
+    policies: readTierPolicies(config),
+    gitops: {
+      repoUrl: config.getString('loggingEnvironments.gitops.repoUrl'),
+      branch:
+        config.getOptionalString('loggingEnvironments.gitops.branch') ?? 'main',
+    },
+  };
+}
+
+/**
  * The environments: trusted records (the plugin's database), seen through
  * their catalog entities.
  *
@@ -57,27 +75,6 @@ function parseRef(
  * @public
  */
 export class RecordEnvironmentCatalog implements EnvironmentCatalog {
-  /** Reads the tier policies and the GitOps repository from config. */
-  static fromConfig(
-    config: Config,
-    options: {
-      catalog: CatalogService;
-      records: EnvironmentRecordsStore;
-      logger?: LoggerService;
-    },
-  ): RecordEnvironmentCatalog {
-    return new RecordEnvironmentCatalog({
-      ...options,
-      policies: readTierPolicies(config),
-      gitops: {
-        repoUrl: config.getString('loggingEnvironments.gitops.repoUrl'),
-        branch:
-          config.getOptionalString('loggingEnvironments.gitops.branch') ??
-          'main',
-      },
-    });
-  }
-
   private readonly catalog: CatalogService;
   private readonly records: EnvironmentRecordsStore;
   private readonly logger?: LoggerService;

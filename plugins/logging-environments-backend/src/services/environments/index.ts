@@ -1,2 +1,5 @@
-export { RecordEnvironmentCatalog } from './RecordEnvironmentCatalog';
+export {
+  RecordEnvironmentCatalog,
+  readEnvironmentSettings,
+} from './RecordEnvironmentCatalog';
 export { readTierPolicies } from './tierPolicies';

@@ -8,7 +8,10 @@ import {
   createTestStore,
   testRecord,
 } from '../../database/__testUtils__/createTestStore';
-import { RecordEnvironmentCatalog } from '../environments';
+import {
+  RecordEnvironmentCatalog,
+  readEnvironmentSettings,
+} from '../environments';
 import { Environment, WaveStatusService } from '../types';
 import { DefaultServiceHealthService } from './DefaultServiceHealthService';
 
@@ -132,14 +135,17 @@ describe('DefaultServiceHealthService', () => {
   beforeAll(async () => {
     const { records } = await createTestStore();
     await records.create(testRecord({ name: 'acme-prod', cluster: 'prod-1' }));
-    environments = RecordEnvironmentCatalog.fromConfig(
-      new ConfigReader({
-        loggingEnvironments: {
-          gitops: { repoUrl: 'http://git.example.com/gitops.git' },
-        },
-      }),
-      { catalog: catalogServiceMock({ entities }), records },
-    );
+    environments = new RecordEnvironmentCatalog({
+      ...readEnvironmentSettings(
+        new ConfigReader({
+          loggingEnvironments: {
+            gitops: { repoUrl: 'http://git.example.com/gitops.git' },
+          },
+        }),
+      ),
+      catalog: catalogServiceMock({ entities }),
+      records,
+    });
   });
   const clusters = ConfigClusterRegistry.fromConfig(
     new ConfigReader({
