@@ -1,5 +1,5 @@
 /**
- * `yarn sandbox [--reset] [--profile demo|fast]`: starts the sandbox on
+ * `yarn sandbox [--reset] [--profile demo|fast] [--persist-resource-health]`: starts the sandbox on
  * fixed loopback ports, keeps its state in `<repo>/.sandbox/state`, seeds it
  * for the product (`platform/` in the GitOps repository, the Argo CD health
  * checks; see seed.ts), writes
@@ -46,6 +46,10 @@ Options:
   --control-port <n>      control API port (default 6510, env SANDBOX_CONTROL_PORT)
   --manifests <dir>       the platform manifests to seed the GitOps repository
                           with (default: <root>/manifests)
+  --persist-resource-health
+                          Argo CD 2.x behaviour: per-resource health in the
+                          Applications' status.resources (default: 3.x, in
+                          the resource tree only, resourceHealthSource appTree)
   --stop-on-stdin-close   stop when standard input closes (for a parent
                           process such as yarn start: no orphan if it dies)
   -h, --help              show this help
@@ -94,6 +98,8 @@ export interface CliOptions {
   /** `--manifests`, resolved; undefined: `<root>/manifests` if it exists. */
   manifestsDir?: string;
   stopOnStdinClose: boolean;
+  /** `--persist-resource-health`: Argo CD 2.x per-resource health. */
+  persistResourceHealth: boolean;
   help: boolean;
 }
 
@@ -114,6 +120,7 @@ export function parseCli(
       'control-port': { type: 'string' },
       manifests: { type: 'string' },
       'stop-on-stdin-close': { type: 'boolean', default: false },
+      'persist-resource-health': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -136,6 +143,7 @@ export function parseCli(
     ports,
     manifestsDir: values.manifests ? resolve(values.manifests) : undefined,
     stopOnStdinClose: Boolean(values['stop-on-stdin-close']),
+    persistResourceHealth: Boolean(values['persist-resource-health']),
     help: Boolean(values.help),
   };
 }
@@ -205,6 +213,7 @@ async function main(): Promise<number> {
       stateDir,
       ports: options.ports,
       log,
+      persistResourceHealth: options.persistResourceHealth,
     });
   } catch (e: any) {
     if (e?.code === 'EADDRINUSE') {
@@ -249,6 +258,11 @@ async function main(): Promise<number> {
       `all         ${join(outDir, 'sandbox.json')} (tokens and credentials)`,
       `portal      ${portalConfigFile} (backend config, with credentials)`,
       `profile     ${options.profile}`,
+      `health      ${
+        options.persistResourceHealth
+          ? 'per-resource health in status.resources (Argo CD 2.x)'
+          : 'per-resource health in the resource tree (Argo CD 3.x)'
+      }`,
       '',
     ].join('\n'),
   );
