@@ -7,4 +7,5 @@ export {
 } from './DefaultServiceHealthService';
 export { clusterLogForwarderHealth, lokiStackHealth } from './argoHealth';
 export type { ArgoHealth } from './argoHealth';
+export { hasLiveHealth, liveHealth, staleGeneration } from './liveHealth';
 export { isInfrastructureNamespace, namespaceCollected } from './collection';
