@@ -90,6 +90,7 @@ export class ResourceTreeCache {
         this.timers.delete(timer);
         void this.read(key);
       }, this.options.followUpMs ?? 2_000);
+      timer.unref();
       this.timers.add(timer);
     }
   }

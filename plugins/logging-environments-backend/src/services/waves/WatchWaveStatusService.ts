@@ -166,6 +166,7 @@ export class WatchWaveStatusService implements WaveStatusService {
   private readonly treeListeners = new Set<(environmentRef: string) => void>();
   private readonly treePollIntervalMs: number;
   private treePoll?: NodeJS.Timeout;
+  private running = false;
 
   constructor(options: WatchWaveStatusServiceOptions) {
     this.clusters = options.clusters;
@@ -199,18 +200,21 @@ export class WatchWaveStatusService implements WaveStatusService {
    * retrying in the background.
    */
   async start(): Promise<void> {
+    this.running = true;
     this.trees.start();
     await this.cache.start();
-    if (this.treePollIntervalMs > 0 && !this.treePoll) {
+    if (this.running && this.treePollIntervalMs > 0 && !this.treePoll) {
       this.treePoll = setInterval(
         () => this.pollTrees(),
         this.treePollIntervalMs,
       );
+      this.treePoll.unref();
     }
   }
 
   /** Stops every watch and timer, waiting for attempts under way. */
   async stop(): Promise<void> {
+    this.running = false;
     clearInterval(this.treePoll);
     this.treePoll = undefined;
     await Promise.all([this.cache.stop(), this.trees.stop()]);
