@@ -205,6 +205,26 @@ describe('DefaultSyncService and resource health', () => {
     expect(t.argocd.callsOf('sync', t.forwarder)).toEqual([]);
   });
 
+  it("names Argo CD's warnings in what it waits for: an excluded resource never gets healthy", async () => {
+    const t = await setup('production', { timeoutMs: 300 });
+    t.argocd.outcomes.set(t.infrastructure, 'succeed-unhealthy');
+    await t.service.request(t.env, ALICE, {});
+    await t.service.tick();
+    t.argocd.reconcile();
+    t.argocd.reconcile();
+    t.argocd.app(t.infrastructure).status!.conditions = [
+      {
+        type: 'ExcludedResourceWarning',
+        message:
+          'Resource loki.grafana.com/LokiStack logging-loki is excluded in the settings',
+      },
+    ];
+    const run = await untilFinal(t);
+    expect(run.message).toBe(
+      `Timed out after 300 ms (waiting for the infrastructure waves): Argo CD finished the sync of ${t.infrastructure}; waiting for LokiStack (wave 10: running) to be synced and healthy; Argo CD warns: ExcludedResourceWarning: Resource loki.grafana.com/LokiStack logging-loki is excluded in the settings`,
+    );
+  });
+
   it('fails at once when the Application is being deleted', async () => {
     const t = await setup('production');
     await t.service.request(t.env, ALICE, {});

@@ -355,6 +355,12 @@ export class SyncStages {
     const errors = (status.problems ?? []).filter(p => p.severity === 'error');
     const named = (list: typeof errors) =>
       list.map(p => `${p.type}: ${p.message}`).join('; ');
+    // Warnings (an excluded or orphaned resource, ...) may be why a wave
+    // never gets healthy: every failure and wait names them.
+    const warnings = (status.problems ?? []).filter(
+      p => p.severity === 'warning',
+    );
+    const warned = warnings.length ? `; Argo CD warns: ${named(warnings)}` : '';
     const troubled = (states: string[]) =>
       status.waves
         .filter(w => states.includes(w.state))
@@ -387,7 +393,7 @@ export class SyncStages {
           op.phase === 'Error' ? 'errored' : 'failed'
         }: ${op.message ?? op.phase}${
           problems.length ? ` (${problems.join('; ')})` : ''
-        }`,
+        }${warned}`,
         role,
       );
     }
@@ -429,7 +435,7 @@ export class SyncStages {
           .map(({ step }) => `${step.title} (wave ${step.wave})`)
           .join(', ')} ${broken.length > 1 ? 'are' : 'is'} degraded${
           problems.length ? `: ${problems.join('; ')}` : ''
-        }`,
+        }${warned}`,
         role,
       );
     }
@@ -452,7 +458,7 @@ export class SyncStages {
           target.name
         }; waiting for ${what} to be synced and healthy${
           unknown.length ? ` (${unknown.join('; ')})` : ''
-        }`,
+        }${warned}`,
         { role },
       );
     }
