@@ -1,7 +1,6 @@
 import {
   ApplicationRole,
   SyncRunState,
-  wavesOf,
 } from '@internal/plugin-logging-environments-common';
 import { StoredSyncRun } from '../../database/LoggingEnvironmentsStore';
 import {
@@ -32,6 +31,7 @@ import {
   rollbackTarget,
 } from './operations';
 import { sameRevision, short } from './revision';
+import { judgeStage } from './verdict';
 import { RollbackStage, RollbackStageOptions } from './rollback';
 import {
   SyncMethod,
@@ -352,115 +352,19 @@ export class SyncStages {
           : {}),
       },
     });
-    const errors = (status.problems ?? []).filter(p => p.severity === 'error');
-    const named = (list: typeof errors) =>
-      list.map(p => `${p.type}: ${p.message}`).join('; ');
-    // Warnings (an excluded or orphaned resource, ...) may be why a wave
-    // never gets healthy: every failure and wait names them.
-    const warnings = (status.problems ?? []).filter(
-      p => p.severity === 'warning',
-    );
-    const warned = warnings.length ? `; Argo CD warns: ${named(warnings)}` : '';
-    const troubled = (states: string[]) =>
-      status.waves
-        .filter(w => states.includes(w.state))
-        .flatMap(w =>
-          w.resources
-            .filter(
-              r =>
-                r.health === 'Degraded' ||
-                r.health === 'Missing' ||
-                (r.health !== 'Unknown' && r.message),
-            )
-            .map(
-              r =>
-                `${r.kind} ${r.name}${r.health ? ` ${r.health}` : ''}${
-                  r.message ? `: ${r.message}` : ''
-                }`,
-            ),
-        );
-    if (op.phase !== 'Succeeded') {
-      // Argo CD's message names the failed task only when it failed to
-      // apply; the waves say which resource was unhealthy and why, the
-      // Application's conditions why it could not compare.
-      const problems = [
-        ...troubled(['failed', 'degraded']),
-        ...(errors.length ? [named(errors)] : []),
-      ];
-      return this.transitions.fail(
-        current,
-        `The sync of ${target.name} at ${short(run.revision)} ${
-          op.phase === 'Error' ? 'errored' : 'failed'
-        }: ${op.message ?? op.phase}${
-          problems.length ? ` (${problems.join('; ')})` : ''
-        }${warned}`,
-        role,
-      );
+    const verdict = judgeStage({
+      role,
+      name: target.name,
+      revision: run.revision,
+      operation: op,
+      status,
+      stale: followed.stale,
+    });
+    if (verdict.kind === 'fail') {
+      return this.transitions.fail(current, verdict.message, role);
     }
-
-    const planned = wavesOf(role).map(step => ({
-      step,
-      wave: status.waves.find(w => w.wave === step.wave),
-    }));
-    if (errors.length > 0) {
-      // Argo CD cannot tell what is live now: the waves say nothing.
-      return this.transitions.wait(
-        current,
-        `Argo CD finished the sync of ${target.name} but reports ${named(
-          errors,
-        )}; waiting for it to compare the Application again`,
-        { role },
-      );
-    }
-    if (followed.stale.length > 0) {
-      return this.transitions.wait(
-        current,
-        `Argo CD finished the sync of ${target.name}; ${followed.stale.join(
-          '; ',
-        )}`,
-        { role },
-      );
-    }
-    const broken = planned.filter(
-      ({ wave }) => wave?.state === 'degraded' || wave?.state === 'failed',
-    );
-    if (broken.length > 0) {
-      // Reported for the spec this sync applied: a failure, not a wait.
-      const problems = troubled(['failed', 'degraded']);
-      return this.transitions.fail(
-        current,
-        `The sync of ${target.name} at ${short(
-          run.revision,
-        )} succeeded in Argo CD, but ${broken
-          .map(({ step }) => `${step.title} (wave ${step.wave})`)
-          .join(', ')} ${broken.length > 1 ? 'are' : 'is'} degraded${
-          problems.length ? `: ${problems.join('; ')}` : ''
-        }${warned}`,
-        role,
-      );
-    }
-    const notReady = planned.filter(({ wave }) => wave?.state !== 'healthy');
-    if (notReady.length > 0) {
-      const what = notReady
-        .map(
-          ({ step, wave }) =>
-            `${step.title} (wave ${step.wave}: ${wave?.state ?? 'pending'})`,
-        )
-        .join(', ');
-      const unknown = notReady.flatMap(({ wave }) =>
-        (wave?.resources ?? [])
-          .filter(r => r.health === 'Unknown')
-          .map(r => `${r.kind} ${r.name} health Unknown: ${r.message ?? ''}`),
-      );
-      return this.transitions.wait(
-        current,
-        `Argo CD finished the sync of ${
-          target.name
-        }; waiting for ${what} to be synced and healthy${
-          unknown.length ? ` (${unknown.join('; ')})` : ''
-        }${warned}`,
-        { role },
-      );
+    if (verdict.kind === 'wait') {
+      return this.transitions.wait(current, verdict.message, { role });
     }
 
     if (role === 'infrastructure') {
