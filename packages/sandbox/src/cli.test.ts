@@ -19,8 +19,16 @@ describe('parseCli', () => {
       ports: { kube: 6443, argocd: 6480, git: 6490, aws: 6500, control: 6510 },
       manifestsDir: undefined,
       stopOnStdinClose: false,
+      persistResourceHealth: false,
       help: false,
     });
+  });
+
+  it('keeps Argo CD 3.x resource health by default, 2.x with --persist-resource-health', () => {
+    expect(parseCli([], {}).persistResourceHealth).toBe(false);
+    expect(
+      parseCli(['--persist-resource-health'], {}).persistResourceHealth,
+    ).toBe(true);
   });
 
   it('resolves --manifests and takes --stop-on-stdin-close', () => {
@@ -145,6 +153,9 @@ describe('yarn sandbox', () => {
       await readFile(join(out, 'sandbox.json'), 'utf8'),
     );
     expect(stdout()).toContain(`kube        ${description.kube.url}`);
+    expect(stdout()).toContain(
+      'health      per-resource health in the resource tree (Argo CD 3.x)',
+    );
     expect(stdout()).not.toContain(description.kube.token);
 
     const kubectl = await run('kubectl', [

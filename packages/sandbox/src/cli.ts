@@ -1,9 +1,10 @@
 /**
  * `yarn sandbox [--reset] [--profile demo|fast] [--argocd-flavour
- * upstream|openshift-gitops]`: starts the sandbox on fixed loopback ports,
- * keeps its state in `<repo>/.sandbox/state`, seeds it for the product
- * (`platform/` in the GitOps repository; see seed.ts: the Argo CD health
- * checks are the bootstrap's to install), writes
+ * upstream|openshift-gitops] [--persist-resource-health]`: starts the
+ * sandbox on fixed loopback ports, keeps its state in
+ * `<repo>/.sandbox/state`, seeds it for the product (`platform/` in the
+ * GitOps repository; see seed.ts: the Argo CD health checks are the
+ * bootstrap's to install), writes
  * `<repo>/.sandbox/{kubeconfig,aws.env,sandbox.json,app-config.yaml}` and
  * prints `sandbox ready` followed by the endpoints. Stops on SIGINT/SIGTERM
  * (and, with `--stop-on-stdin-close`, when its parent goes away).
@@ -56,6 +57,10 @@ Options:
   --control-port <n>      control API port (default 6510, env SANDBOX_CONTROL_PORT)
   --manifests <dir>       the platform manifests to seed the GitOps repository
                           with (default: <root>/manifests)
+  --persist-resource-health
+                          Argo CD 2.x behaviour: per-resource health in the
+                          Applications' status.resources (default: 3.x, in
+                          the resource tree only, resourceHealthSource appTree)
   --stop-on-stdin-close   stop when standard input closes (for a parent
                           process such as yarn start: no orphan if it dies)
   -h, --help              show this help
@@ -105,6 +110,8 @@ export interface CliOptions {
   /** `--manifests`, resolved; undefined: `<root>/manifests` if it exists. */
   manifestsDir?: string;
   stopOnStdinClose: boolean;
+  /** `--persist-resource-health`: Argo CD 2.x per-resource health. */
+  persistResourceHealth: boolean;
   help: boolean;
 }
 
@@ -126,6 +133,7 @@ export function parseCli(
       'control-port': { type: 'string' },
       manifests: { type: 'string' },
       'stop-on-stdin-close': { type: 'boolean', default: false },
+      'persist-resource-health': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -156,6 +164,7 @@ export function parseCli(
     ports,
     manifestsDir: values.manifests ? resolve(values.manifests) : undefined,
     stopOnStdinClose: Boolean(values['stop-on-stdin-close']),
+    persistResourceHealth: Boolean(values['persist-resource-health']),
     help: Boolean(values.help),
   };
 }
@@ -226,6 +235,7 @@ async function main(): Promise<number> {
       stateDir,
       ports: options.ports,
       log,
+      persistResourceHealth: options.persistResourceHealth,
     });
   } catch (e: any) {
     if (e?.code === 'EADDRINUSE') {
@@ -270,6 +280,11 @@ async function main(): Promise<number> {
       `portal      ${portalConfigFile} (backend config, with credentials)`,
       `profile     ${options.profile}`,
       `argo cd     ${options.argoCdFlavour}`,
+      `health      ${
+        options.persistResourceHealth
+          ? 'per-resource health in status.resources (Argo CD 2.x)'
+          : 'per-resource health in the resource tree (Argo CD 3.x)'
+      }`,
       '',
     ].join('\n'),
   );

@@ -25,7 +25,14 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import {
+  mkdir,
+  mkdtemp,
+  readFile,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -440,6 +447,97 @@ describe('startSandbox', () => {
       expect(text).not.toContain(key.AccessKey!.SecretAccessKey);
     } finally {
       await sandbox.stop();
+    }
+  });
+
+  it("keeps per-resource health in Argo CD's resource tree (3.x) unless persistResourceHealth (2.x)", async () => {
+    // One commit with a ConfigMap; an Application for it, never synced: its
+    // resource is Missing, which is a health Argo CD assesses.
+    const work = join(dir, 'work');
+    const remote = (s: Sandbox) =>
+      s.git.url.replace('http://', `http://x:${s.kube.token}@`);
+    const commit = async (s: Sandbox) => {
+      await rm(work, { recursive: true, force: true });
+      await run('git', ['clone', '--quiet', remote(s), work]);
+      await mkdir(join(work, 'app'), { recursive: true });
+      await writeFile(
+        join(work, 'app', 'cm.yaml'),
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\ndata:\n  k: v\n',
+      );
+      const git = (...args: string[]) =>
+        run('git', [
+          '-C',
+          work,
+          '-c',
+          'user.name=t',
+          '-c',
+          'user.email=t@t',
+          ...args,
+        ]);
+      await git('add', '--all');
+      await git('commit', '--quiet', '-m', 'one');
+      await git('push', '--quiet', 'origin', 'HEAD:main');
+    };
+    const refreshed = async (s: Sandbox) => {
+      s.store.create({
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'AppProject',
+        metadata: { name: 'p', namespace: 'openshift-gitops' },
+        spec: {
+          sourceRepos: ['*'],
+          destinations: [{ server: '*', namespace: '*' }],
+        },
+      });
+      s.store.create({
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Application',
+        metadata: { name: 'a', namespace: 'openshift-gitops' },
+        spec: {
+          project: 'p',
+          source: { repoURL: s.git.url, targetRevision: 'main', path: 'app' },
+          destination: {
+            server: 'https://kubernetes.default.svc',
+            namespace: 'default',
+          },
+        },
+      });
+      for (let i = 0; i < 300; i++) {
+        const app: any = s.store.get({
+          apiVersion: 'argoproj.io/v1alpha1',
+          kind: 'Application',
+          namespace: 'openshift-gitops',
+          name: 'a',
+        });
+        if (app?.status?.resources?.length) return app.status;
+        await new Promise(r => setTimeout(r, 50));
+      }
+      throw new Error('the Application was never refreshed');
+    };
+
+    const v3 = await startSandbox({ profile: 'fast' });
+    try {
+      await commit(v3);
+      const status = await refreshed(v3);
+      expect(status.resourceHealthSource).toBe('appTree');
+      expect(status.resources[0]).toMatchObject({ kind: 'ConfigMap' });
+      expect(status.resources[0].health).toBeUndefined();
+    } finally {
+      await v3.stop();
+    }
+    const v2 = await startSandbox({
+      profile: 'fast',
+      persistResourceHealth: true,
+    });
+    try {
+      await commit(v2);
+      const status = await refreshed(v2);
+      expect(status.resourceHealthSource).toBeUndefined();
+      expect(status.resources[0]).toMatchObject({
+        kind: 'ConfigMap',
+        health: { status: 'Missing' },
+      });
+    } finally {
+      await v2.stop();
     }
   });
 

@@ -115,6 +115,12 @@ export interface SandboxOptions {
   ports?: SandboxPorts;
   /** Receives log lines (never secret values); silent by default. */
   log?: (line: string) => void;
+  /**
+   * Argo CD 2.x: keep each resource's health in the Applications'
+   * `status.resources` (`--persist-resource-health`). Default false: Argo
+   * CD 3.x, health in the resource tree only (`resourceHealthSource: appTree`).
+   */
+  persistResourceHealth?: boolean;
 }
 
 /** A running sandbox. */
@@ -398,7 +404,10 @@ export async function startSandbox(
       () => startLokiController(ctx),
       () => startJobController(ctx),
       () => startClusterLoggingController(ctx),
-      () => startArgoCdController(argoCtx),
+      () =>
+        startArgoCdController(argoCtx, {
+          persistResourceHealth: options.persistResourceHealth,
+        }),
       ...(openShiftGitops ? [() => startOpenShiftGitopsController(ctx)] : []),
     ];
     let controllers: Controller[] = [];

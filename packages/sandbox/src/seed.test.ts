@@ -273,7 +273,12 @@ describe('seedSandbox', () => {
   });
 
   it('lets Argo CD hold the waves after a LokiStack until it is Ready, on the seeded platform/', async () => {
-    sandbox = await startSandbox({ profile: 'fast' });
+    // Argo CD 2.x's persisted health: the Lua check's verdicts show on the
+    // Application as they change (3.x keeps them in the resource tree).
+    sandbox = await startSandbox({
+      profile: 'fast',
+      persistResourceHealth: true,
+    });
     const s = sandbox;
     // The health checks as the bootstrap would have installed them.
     await seedSandbox(s, { manifestsDir: MANIFESTS, argoCdHealthChecks: true });

@@ -104,16 +104,37 @@ export interface SyncRun {
 }
 
 /**
- * State of one wave of one Application.
+ * State of one wave of one Application. `unknown`: synced, but the health
+ * of a resource cannot be told (never counted as healthy).
  *
  * @public
  */
 export type WaveState =
   | 'pending'
   | 'running'
+  | 'unknown'
   | 'healthy'
   | 'degraded'
   | 'failed';
+
+/**
+ * Where the health of a resource was read:
+ * - `application`: `status.resources[].health` of the Application (Argo CD
+ *   2.x, or 3.x with `controller.resource.health.persist`);
+ * - `resource-tree`: the resource tree of the Argo CD API (Argo CD 3.x,
+ *   `status.resourceHealthSource: appTree`);
+ * - `live`: evaluated by the portal from the live object, with the rules of
+ *   the Argo CD health checks it ships (LokiStack, ClusterLogForwarder);
+ * - `application-health`: inferred from the Application's own health: a
+ *   Healthy Application has no live resource worse than Healthy.
+ *
+ * @public
+ */
+export type ResourceHealthSource =
+  | 'application'
+  | 'resource-tree'
+  | 'live'
+  | 'application-health';
 
 /**
  * One resource Argo CD reports for an Application.
@@ -125,8 +146,30 @@ export interface WaveResource {
   name: string;
   namespace?: string;
   syncStatus?: string;
+  /**
+   * Its Argo CD health (`Unknown` when it cannot be told); absent for a
+   * resource Argo CD assesses no health for (RBAC, ServiceAccounts).
+   */
   health?: string;
+  /** Where `health` was read. */
+  healthSource?: ResourceHealthSource;
   message?: string;
+}
+
+/**
+ * Something wrong with an Application as a whole, in Argo CD's words: one
+ * of its conditions (`type` as Argo CD names it: `ComparisonError`,
+ * `OrphanedResourceWarning`, ...; `severity` from the suffix, as Argo CD's
+ * `ApplicationCondition.IsError` tells them apart), its deletion
+ * (`Deleting`), or a Degraded health without any resource to explain it
+ * (`DegradedWithoutResources`).
+ *
+ * @public
+ */
+export interface ApplicationProblem {
+  type: string;
+  severity: 'error' | 'warning';
+  message: string;
 }
 
 /**
@@ -151,9 +194,14 @@ export interface ApplicationStatus {
   name: string;
   syncStatus?: string;
   health?: string;
+  /** The commit compared or synced (of the first source, for several sources). */
   revision?: string;
+  /** One commit per source, in the order of `spec.sources`, for an Application with several. */
+  revisions?: string[];
   operationPhase?: string;
   operationMessage?: string;
+  /** Errors and warnings of the Application as a whole, with Argo CD's message. */
+  problems?: ApplicationProblem[];
   waves: WaveStatus[];
   /** Link to the Application in the Argo CD UI, when one is configured. */
   url?: string;

@@ -556,12 +556,24 @@ describe('sync orchestration against the sandbox', () => {
         'acme-stage: point the LokiStack at a Secret that does not exist',
       );
       approvals.approve(env, broken);
+      // The Loki Operator slower than Argo CD's wave delay, as under load:
+      // its storage probe of the old spec is still under way when Argo CD
+      // applies the new one, so the old Ready stays for a while and passes
+      // Argo CD's wave health and the health-check Job (neither operator
+      // writes observedGeneration). The run must not take it for the new
+      // spec's.
+      const slowLoki = h.sandbox.faults.add({
+        target: 'aws',
+        match: 's3:*',
+        action: { type: 'latency', ms: 600 },
+      });
 
       const done = await tickUntil(
         sync.service,
         env,
         r => isFinal(r) && r?.revision === broken,
       );
+      h.sandbox.faults.remove(slowLoki);
       expect(done.state).toBe('failed');
       expect(done.message).toMatch(
         new RegExp(`^rolled back to ${healthy.slice(0, 7)} after: The sync`),

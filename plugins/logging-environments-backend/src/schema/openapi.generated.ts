@@ -1272,6 +1272,15 @@ export const spec = {
           health: {
             type: 'string',
           },
+          healthSource: {
+            type: 'string',
+            enum: [
+              'application',
+              'resource-tree',
+              'live',
+              'application-health',
+            ],
+          },
           message: {
             type: 'string',
           },
@@ -1300,7 +1309,14 @@ export const spec = {
           },
           state: {
             type: 'string',
-            enum: ['pending', 'running', 'healthy', 'degraded', 'failed'],
+            enum: [
+              'pending',
+              'running',
+              'unknown',
+              'healthy',
+              'degraded',
+              'failed',
+            ],
           },
           resources: {
             type: 'array',
@@ -1330,11 +1346,23 @@ export const spec = {
           revision: {
             type: 'string',
           },
+          revisions: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
           operationPhase: {
             type: 'string',
           },
           operationMessage: {
             type: 'string',
+          },
+          problems: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/ApplicationProblem',
+            },
           },
           url: {
             type: 'string',
@@ -1344,6 +1372,22 @@ export const spec = {
             items: {
               $ref: '#/components/schemas/WaveStatus',
             },
+          },
+        },
+      },
+      ApplicationProblem: {
+        type: 'object',
+        required: ['type', 'severity', 'message'],
+        properties: {
+          type: {
+            type: 'string',
+          },
+          severity: {
+            type: 'string',
+            enum: ['error', 'warning'],
+          },
+          message: {
+            type: 'string',
           },
         },
       },
@@ -1807,6 +1851,11 @@ export type WaveResource = {
   namespace?: string;
   syncStatus?: string;
   health?: string;
+  healthSource?:
+    | 'application'
+    | 'resource-tree'
+    | 'live'
+    | 'application-health';
   message?: string;
 };
 
@@ -1817,7 +1866,7 @@ export type WaveStatus = {
     title?: string;
     kind?: string;
   };
-  state: 'pending' | 'running' | 'healthy' | 'degraded' | 'failed';
+  state: 'pending' | 'running' | 'unknown' | 'healthy' | 'degraded' | 'failed';
   resources: Array<WaveResource>;
 };
 
@@ -1827,10 +1876,18 @@ export type ApplicationStatus = {
   syncStatus?: string;
   health?: string;
   revision?: string;
+  revisions?: Array<string>;
   operationPhase?: string;
   operationMessage?: string;
+  problems?: Array<ApplicationProblem>;
   url?: string;
   waves: Array<WaveStatus>;
+};
+
+export type ApplicationProblem = {
+  type: string;
+  severity: 'error' | 'warning';
+  message: string;
 };
 
 export type EnvironmentListItem = {

@@ -3,7 +3,7 @@ import { EnsureError } from '../aws/errors';
 /**
  * A client of the Argo CD API server, for syncing and rolling back through
  * it (so Argo CD's own RBAC and sync windows apply) and reading
- * Applications.
+ * Applications and their resource trees.
  *
  * @public
  */
@@ -62,6 +62,23 @@ export class ArgoCdApiClient {
       `/api/v1/applications/${encodeURIComponent(
         name,
       )}?appNamespace=${encodeURIComponent(appNamespace)}`,
+    );
+  }
+
+  /**
+   * Reads an Application's resource tree (`ApplicationTree`): its resources
+   * and the objects they own, each with its health. Since Argo CD 3.0 this
+   * is where per-resource health lives (`status.resourceHealthSource:
+   * appTree`).
+   */
+  async resourceTree(name: string, appNamespace: string): Promise<any> {
+    return this.call(
+      `Application ${appNamespace}/${name}`,
+      'resource-tree',
+      'GET',
+      `/api/v1/applications/${encodeURIComponent(
+        name,
+      )}/resource-tree?appNamespace=${encodeURIComponent(appNamespace)}`,
     );
   }
 

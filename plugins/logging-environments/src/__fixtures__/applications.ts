@@ -20,6 +20,7 @@ const RESOURCE_NAMES: Record<WaveStep['id'], string> = {
 const WAVE_HEALTH: Record<WaveState, string> = {
   healthy: 'Healthy',
   running: 'Progressing',
+  unknown: 'Unknown',
   pending: 'Missing',
   degraded: 'Degraded',
   failed: 'Degraded',

@@ -2,7 +2,8 @@
  * The resource tree of an Application (`ApplicationTree` of the API's
  * `resource-tree` endpoint): its managed resources and, below them, the
  * objects they own through `ownerReferences` (a Job's Pods, an
- * ExternalSecret's Secret).
+ * ExternalSecret's Secret), each with its health. Since Argo CD 3.0 this is
+ * where per-resource health lives (`status.resourceHealthSource: appTree`).
  */
 import { KubeObject, ObjectStore } from '../../kube/types';
 import { HealthStatus, ResourceStatus, groupOf, versionOf } from './types';
@@ -146,12 +147,16 @@ export async function buildResourceTree(
     }
     if (live) await visit(live);
     else {
+      // controller/appcontroller.go getResourceTree: a managed resource
+      // without a live object is a node without uid or resourceVersion,
+      // health Missing.
       nodes.push({
         group: r.group,
         version: r.version,
         kind: r.kind,
         namespace: r.namespace,
         name: r.name,
+        health: { status: 'Missing' },
       });
     }
   }

@@ -8,11 +8,8 @@ import {
 } from '@internal/plugin-logging-environments-common';
 import { ClusterRegistry } from '@internal/plugin-logging-environments-node';
 import { Environment, EnvironmentCatalog, WaveStatusService } from '../types';
-import {
-  ArgoHealth,
-  clusterLogForwarderHealth,
-  lokiStackHealth,
-} from './argoHealth';
+import { ArgoHealth } from './argoHealth';
+import { liveHealth } from './liveHealth';
 import { namespaceCollected } from './collection';
 import { ServiceHealthService } from './ServiceHealthService';
 
@@ -52,7 +49,8 @@ export function consoleLogsUrl(consoleUrl: string, namespace?: string): string {
 /**
  * Service health from the catalog and the wave status cache: the
  * environment the service names, the LokiStack and ClusterLogForwarder
- * health (the same rules as the Argo CD Lua health checks), whether the
+ * health (the same rules as the Argo CD Lua health checks, not trusting a
+ * status its operator wrote for an older generation), whether the
  * forwarder collects the service's namespace, the forwarder Application's
  * last sync, and links to the environment's page and the cluster console's
  * logs (when the cluster has a `consoleUrl`).
@@ -167,10 +165,13 @@ export class DefaultServiceHealthService implements ServiceHealthService {
         },
       };
     }
-    const health: ArgoHealth =
-      which === 'lokiStack'
-        ? lokiStackHealth(object)
-        : clusterLogForwarderHealth(object);
+    // The Lua checks' rules, unless the status is known to be older than
+    // the spec (an observedGeneration behind metadata.generation).
+    const health: ArgoHealth = liveHealth(
+      spec.apiVersion.split('/')[0],
+      spec.kind,
+      object,
+    )!;
     return {
       object,
       health: {

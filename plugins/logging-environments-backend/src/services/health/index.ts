@@ -1,2 +1,3 @@
 export type { ServiceHealthService } from './ServiceHealthService';
 export { DefaultServiceHealthService } from './DefaultServiceHealthService';
+export { hasLiveHealth, liveHealth, staleGeneration } from './liveHealth';

@@ -61,6 +61,14 @@ export interface DefaultSyncServiceOptions {
   /** How long a run may stay in one state waiting for Argo CD (default 20 min). */
   timeoutMs?: number;
   /**
+   * How long a stage waits for the Loki or Cluster Logging Operator to
+   * report on a spec its sync changed before it trusts the status as the
+   * operator shows it (neither operator writes `observedGeneration`), and
+   * how long a failed rollback waits for them before it is started again
+   * (default 30 s). A status that changes ends the wait at once.
+   */
+  reactionTimeoutMs?: number;
+  /**
    * After how long an automatic sync a sync window blocked is tried again
    * (default 15 min); manual tiers are never retried on their own.
    */
@@ -136,6 +144,7 @@ export class DefaultSyncService implements SyncService {
       transitions: this.transitions,
       revisions: options.revisions,
       getEnvironment,
+      reactionTimeoutMs: options.reactionTimeoutMs ?? 30_000,
     });
   }
 

@@ -7,11 +7,20 @@ import {
   syncApplicationViaOperation,
 } from '@internal/plugin-logging-environments-node';
 import { ArgoApplication } from '../waves/applicationStatus';
+import { ArgoApplicationTree } from '../waves/resourceHealth';
 
 /** Identifies one Argo CD Application on one cluster. */
 export interface ApplicationTarget {
   cluster: string;
   namespace: string;
+  name: string;
+}
+
+/** A resource an Application manages, as the Kubernetes API names it. */
+export interface ManagedObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
   name: string;
 }
 
@@ -39,7 +48,8 @@ export class OperationNotStartedError extends Error {
 
 /**
  * The Argo CD operations the sync orchestration needs: read an
- * Application, start a sync at a pinned revision, roll back to a history
+ * Application, its resource tree and the live state of a resource it
+ * manages, start a sync at a pinned revision, roll back to a history
  * entry, terminate a running operation.
  *
  * @public
@@ -47,6 +57,19 @@ export class OperationNotStartedError extends Error {
 export interface ArgoCdApplications {
   /** The Application as stored (undefined when it is not registered). */
   get(target: ApplicationTarget): Promise<ArgoApplication | undefined>;
+  /**
+   * The Application's resource tree, where Argo CD 3.x keeps per-resource
+   * health; undefined when the cluster has no Argo CD API or it cannot be
+   * read now (the health is then evaluated without it).
+   */
+  resourceTree(
+    target: ApplicationTarget,
+  ): Promise<ArgoApplicationTree | undefined>;
+  /** A resource of the Application as it is live on the cluster (undefined when absent). */
+  managedObject(
+    target: ApplicationTarget,
+    ref: ManagedObjectRef,
+  ): Promise<Record<string, any> | undefined>;
   /**
    * Starts a sync at `revision`; returns how (`api`: the Argo CD API server,
    * `operation`: `.operation` on the Application). Throws
@@ -101,7 +124,8 @@ export function classifyStartError(error: unknown): OperationNotStartedError {
  * {@link ArgoCdApplications} over the configured clusters: syncs and
  * rollbacks go through the Argo CD API server when the cluster has
  * `argocdUrl` and `argocdToken` (so Argo CD's RBAC and sync windows apply),
- * else through `.operation` on the Application. Reads and terminations go
+ * else through `.operation` on the Application; so do reads of resource
+ * trees, which only the API serves. Other reads and terminations go
  * through the Kubernetes API, which every configured cluster has.
  *
  * @public
@@ -126,6 +150,32 @@ export class ClusterArgoCdApplications implements ArgoCdApplications {
       name: target.name,
       namespace: target.namespace,
     })) as ArgoApplication | undefined;
+  }
+
+  async resourceTree(
+    target: ApplicationTarget,
+  ): Promise<ArgoApplicationTree | undefined> {
+    const api = this.clusters.argocdApi(target.cluster);
+    if (!api) return undefined;
+    try {
+      return await new ArgoCdApiClient(api).resourceTree(
+        target.name,
+        target.namespace,
+      );
+    } catch {
+      // Optional evidence: without it the health is evaluated otherwise,
+      // and what cannot be told reads Unknown, never healthy.
+      return undefined;
+    }
+  }
+
+  async managedObject(
+    target: ApplicationTarget,
+    ref: ManagedObjectRef,
+  ): Promise<Record<string, any> | undefined> {
+    return (await this.client(target.cluster).get(ref)) as
+      | Record<string, any>
+      | undefined;
   }
 
   async sync(

@@ -1,4 +1,6 @@
+import { ApplicationRole } from '@internal/plugin-logging-environments-common';
 import { StoredSyncRun } from '../../database/LoggingEnvironmentsStore';
+import { liveHealth } from '../health/liveHealth';
 import { Environment, RevisionSource } from '../types';
 import { ArgoApplication } from '../waves/applicationStatus';
 import {
@@ -13,6 +15,7 @@ import {
   observedOperation,
   operationFingerprint,
 } from './operations';
+import { followedKey, followedResources, readFollowed } from './liveStatus';
 import { sameRevision, short } from './revision';
 import { describeTarget, readRunData, targetOf } from './runData';
 import { SYSTEM } from './states';
@@ -27,6 +30,12 @@ export interface RollbackStageOptions {
   transitions: RunTransitions;
   revisions: RevisionSource;
   getEnvironment: (entityRef: string) => Promise<Environment | undefined>;
+  /**
+   * How long to wait for an operator to report on a spec a sync changed
+   * before trusting the status it shows (a sync stage), or before starting
+   * a failed rollback again (this stage).
+   */
+  reactionTimeoutMs: number;
 }
 
 /**
@@ -41,12 +50,14 @@ export class RollbackStage {
   private readonly getEnvironment: (
     entityRef: string,
   ) => Promise<Environment | undefined>;
+  private readonly reactionTimeoutMs: number;
 
   constructor(options: RollbackStageOptions) {
     this.argocd = options.argocd;
     this.transitions = options.transitions;
     this.revisions = options.revisions;
     this.getEnvironment = options.getEnvironment;
+    this.reactionTimeoutMs = options.reactionTimeoutMs;
   }
 
   /**
@@ -94,7 +105,17 @@ export class RollbackStage {
         if (attempts < MAX_ROLLBACK_ATTEMPTS) {
           // Rolling back from a failed state can fail while the operator
           // still reports the failure of the revision rolled back from
-          // (Argo CD reads that stale status as Degraded): try again.
+          // (Argo CD reads that stale status as Degraded): try again once
+          // the operator reported on the restored spec.
+          const waited = await this.awaitOperators(
+            run,
+            role,
+            target,
+            app,
+            revision,
+            failure,
+          );
+          if (waited !== 'ready') return waited;
           const saved = await this.transitions.saveData(run, {
             rollbackAttempts: attempts + 1,
           });
@@ -138,6 +159,57 @@ export class RollbackStage {
       );
     }
     return this.start(run, target, revision, failure, app);
+  }
+
+  /**
+   * Whether a failed rollback may start again: once none of the
+   * Application's LokiStacks and ClusterLogForwarders reads Degraded any
+   * more (its operator reported on the restored spec), or
+   * `reactionTimeoutMs` after the run saw the rollback fail. Until then it
+   * waits (or undefined: another replica moved the run).
+   */
+  private async awaitOperators(
+    run: StoredSyncRun,
+    role: ApplicationRole,
+    target: ApplicationTarget,
+    app: ArgoApplication,
+    revision: string,
+    failure: string,
+  ): Promise<'ready' | StoredSyncRun | undefined> {
+    const fingerprint = operationFingerprint(app);
+    let current = run;
+    let seen = readRunData(run).rollbackFailureSeen;
+    const cut = seen?.lastIndexOf('|') ?? -1;
+    if (!seen || seen.slice(0, cut) !== fingerprint) {
+      seen = `${fingerprint}|${new Date().toISOString()}`;
+      const saved = await this.transitions.saveData(run, {
+        rollbackFailureSeen: seen,
+      });
+      if (!saved) return undefined;
+      current = saved;
+    }
+    const since = Date.parse(seen.slice(seen.lastIndexOf('|') + 1));
+    const resources = followedResources(app, role);
+    const objects = await readFollowed(this.argocd, target, resources);
+    const degraded = resources.flatMap(r => {
+      const object = objects.get(followedKey(r));
+      const health = object && liveHealth(r.group, r.kind, object);
+      return health?.status === 'Degraded'
+        ? [`${r.kind} ${r.name}: ${health.message}`]
+        : [];
+    });
+    if (degraded.length === 0 || Date.now() - since >= this.reactionTimeoutMs) {
+      return 'ready';
+    }
+    return this.transitions.wait(
+      current,
+      `The rollback of ${target.name} to ${short(revision)} failed (${
+        app.status?.operationState?.message ?? 'no message'
+      }); trying again once the operators report on the restored spec, still: ${degraded.join(
+        '; ',
+      )}`,
+      { rollbackFailure: failure },
+    );
   }
 
   /** Starts a rollback operation, recording the baseline it is told apart by. */

@@ -37,6 +37,11 @@ const STORED_KEYS = [
   'rollbackRevision',
   'rollbackBaseline',
   'rollbackAttempts',
+  // Added since: what a stage follows of the operators' statuses, and when
+  // a run saw its rollback fail. Rows without them read as before.
+  'infrastructureFollowed',
+  'forwarderFollowed',
+  'rollbackFailureSeen',
 ];
 
 function storedRun(data: StoredSyncRun['data']): StoredSyncRun {
@@ -174,6 +179,7 @@ describe('run data', () => {
         'forwarderApp',
         'infrastructureApp',
         'infrastructureBaseline',
+        'infrastructureFollowed',
         'infrastructureMethod',
         'infrastructureRollbackId',
         'infrastructureRollbackRevision',

@@ -41,6 +41,7 @@ export interface SyncRunData {
   infrastructureRollbackId?: number;
   infrastructureRollbackRevision?: string;
   infrastructureMethod?: SyncMethod;
+  infrastructureFollowed?: string;
   /** When the infrastructure stage succeeded: only then may the forwarder sync. */
   infrastructureSucceededAt?: string;
 
@@ -49,6 +50,7 @@ export interface SyncRunData {
   forwarderRollbackId?: number;
   forwarderRollbackRevision?: string;
   forwarderMethod?: SyncMethod;
+  forwarderFollowed?: string;
 
   /** rolling-back: why the run failed. */
   failure?: string;
@@ -59,6 +61,11 @@ export interface SyncRunData {
   rollbackBaseline?: string;
   /** rolling-back: how many rollbacks were started. */
   rollbackAttempts?: number;
+  /**
+   * rolling-back: a failed rollback the run waits to start again, as
+   * `<operation fingerprint>|<when the run saw it fail>`.
+   */
+  rollbackFailureSeen?: string;
 }
 
 /** How Argo CD was asked for a sync: its API server, or `.operation` on the Application. */
@@ -73,6 +80,12 @@ export interface StageData {
   rollbackRevision?: string;
   /** How the stage's sync was started. */
   method?: SyncMethod;
+  /**
+   * The LokiStacks and ClusterLogForwarders the stage follows, as JSON
+   * (`FollowedData` of liveStatus.ts): their generations before the sync,
+   * and when the stage saw a changed one first.
+   */
+  followed?: string;
 }
 
 const STAGE_KEYS = {
@@ -81,12 +94,14 @@ const STAGE_KEYS = {
     rollbackId: 'infrastructureRollbackId',
     rollbackRevision: 'infrastructureRollbackRevision',
     method: 'infrastructureMethod',
+    followed: 'infrastructureFollowed',
   },
   forwarder: {
     baseline: 'forwarderBaseline',
     rollbackId: 'forwarderRollbackId',
     rollbackRevision: 'forwarderRollbackRevision',
     method: 'forwarderMethod',
+    followed: 'forwarderFollowed',
   },
 } as const satisfies Record<
   ApplicationRole,
@@ -101,6 +116,7 @@ export function stageOf(data: SyncRunData, role: ApplicationRole): StageData {
     rollbackId: data[keys.rollbackId],
     rollbackRevision: data[keys.rollbackRevision],
     method: data[keys.method],
+    followed: data[keys.followed],
   };
 }
 
@@ -117,6 +133,7 @@ export function stagePatch(
     patch[keys.rollbackRevision] = stage.rollbackRevision;
   }
   if (stage.method !== undefined) patch[keys.method] = stage.method;
+  if (stage.followed !== undefined) patch[keys.followed] = stage.followed;
   return patch;
 }
 
@@ -165,6 +182,7 @@ function readStage(raw: Raw, role: ApplicationRole): Partial<SyncRunData> {
     rollbackId: count(raw, keys.rollbackId),
     rollbackRevision: text(raw, keys.rollbackRevision),
     method: method === 'api' || method === 'operation' ? method : undefined,
+    followed: text(raw, keys.followed),
   });
 }
 
@@ -194,6 +212,7 @@ export function readRunData(run: StoredSyncRun): SyncRunData {
     rollbackRevision: text(raw, 'rollbackRevision'),
     rollbackBaseline: text(raw, 'rollbackBaseline'),
     rollbackAttempts: count(raw, 'rollbackAttempts'),
+    rollbackFailureSeen: text(raw, 'rollbackFailureSeen'),
   };
 }
 

@@ -1,12 +1,27 @@
 import {
   ApplicationRole,
   SyncRunState,
-  wavesOf,
 } from '@internal/plugin-logging-environments-common';
 import { StoredSyncRun } from '../../database/LoggingEnvironmentsStore';
-import { buildApplicationStatus } from '../waves/applicationStatus';
-import { ArgoCdApplications, classifyStartError } from './argocd';
+import {
+  ArgoApplication,
+  buildApplicationStatus,
+} from '../waves/applicationStatus';
+import { HealthEvidence } from '../waves/resourceHealth';
+import {
+  ApplicationTarget,
+  ArgoCdApplications,
+  classifyStartError,
+} from './argocd';
 import { SyncGate } from './gate';
+import {
+  followStatuses,
+  followedKey,
+  followedResources,
+  generationsBefore,
+  parseFollowed,
+  readFollowed,
+} from './liveStatus';
 import {
   isActive,
   isBlockedByWindow,
@@ -16,6 +31,7 @@ import {
   rollbackTarget,
 } from './operations';
 import { sameRevision, short } from './revision';
+import { judgeStage } from './verdict';
 import { RollbackStage, RollbackStageOptions } from './rollback';
 import {
   SyncMethod,
@@ -35,6 +51,13 @@ export interface SyncStagesOptions extends RollbackStageOptions {
   transitions: RunTransitions;
 }
 
+/** An Application that is being deleted, as a failure names it. */
+function deleting(target: ApplicationTarget, app: ArgoApplication) {
+  return `${describeTarget(target)} is being deleted (since ${
+    app.metadata.deletionTimestamp
+  })`;
+}
+
 /**
  * The handler of each active state: one step of a run from what Argo CD
  * reports now. Each returns the run as it moved, or undefined when it
@@ -45,12 +68,14 @@ export class SyncStages {
   private readonly gate: SyncGate;
   private readonly transitions: RunTransitions;
   private readonly rollback: RollbackStage;
+  private readonly reactionTimeoutMs: number;
 
   constructor(options: SyncStagesOptions) {
     this.argocd = options.argocd;
     this.gate = options.gate;
     this.transitions = options.transitions;
     this.rollback = new RollbackStage(options);
+    this.reactionTimeoutMs = options.reactionTimeoutMs;
   }
 
   /** One step of the run in its current state. */
@@ -119,6 +144,12 @@ export class SyncStages {
         `${describeTarget(target)} is no longer registered`,
       );
     }
+    if (app.metadata.deletionTimestamp) {
+      return this.transitions.fail(
+        run,
+        `${deleting(target, app)}: not syncing it`,
+      );
+    }
     const waiting: SyncRunState =
       role === 'infrastructure'
         ? 'waiting-infrastructure'
@@ -152,12 +183,21 @@ export class SyncStages {
     }
 
     // Nothing runs: this is "before" for the stage. Recorded before the
-    // sync is asked for, so that a restart in between recognises it.
+    // sync is asked for, so that a restart in between recognises it; with
+    // the generations of its LokiStacks and ClusterLogForwarders, to tell a
+    // status written for the old spec from one for the new.
     const rollback = rollbackTarget(app, run.revision);
+    const followed = followedResources(app, role);
     const patch = stagePatch(role, {
       baseline: operationFingerprint(app),
       rollbackId: rollback?.id,
       rollbackRevision: rollback?.revision,
+      followed: JSON.stringify(
+        generationsBefore(
+          followed,
+          await readFollowed(this.argocd, target, followed),
+        ),
+      ),
     });
     let current: StoredSyncRun = run;
     if (changes(data, patch)) {
@@ -219,7 +259,12 @@ export class SyncStages {
     });
   }
 
-  /** waiting-*: follow the operation until it succeeded and every wave is healthy. */
+  /**
+   * waiting-*: follow the operation until it succeeded and every wave is
+   * healthy, with each resource's health read where Argo CD keeps it and a
+   * LokiStack's or ClusterLogForwarder's status trusted only once its
+   * operator reported on what the sync changed (see `followStatuses`).
+   */
   private async awaitSync(run: StoredSyncRun, role: ApplicationRole) {
     const data = readRunData(run);
     const target = targetOf(data, role);
@@ -228,6 +273,14 @@ export class SyncStages {
       return this.transitions.fail(
         run,
         `${describeTarget(target)} is no longer registered`,
+      );
+    }
+    if (app.metadata.deletionTimestamp) {
+      return this.transitions.fail(
+        run,
+        `${deleting(target, app)}: the sync of ${target.name} at ${short(
+          run.revision,
+        )} cannot finish`,
       );
     }
     const op = observedOperation(app);
@@ -264,17 +317,24 @@ export class SyncStages {
         role,
       );
     }
+
+    // From the operation's start on, every tick: whether the operators
+    // reported on what it changed.
+    const followed = await this.follow(run, role, target, app);
+    if (!followed) return undefined;
+    const current = followed.run;
+
     if (isActive(op)) {
       if (isBlockedByWindow(op)) {
         // The controller would hold it until the window opens and then run
         // it unattended: withdraw it and report.
         await this.transitions.terminate(target);
-        return this.transitions.finish(run, 'blocked', {
+        return this.transitions.finish(current, 'blocked', {
           message: `A sync window of Argo CD blocks syncing ${target.name} now: ${op.message}`,
         });
       }
       return this.transitions.wait(
-        run,
+        current,
         `Argo CD is syncing ${target.name}: ${op.message || op.phase}`,
         { role, terminate: target },
       );
@@ -285,56 +345,31 @@ export class SyncStages {
       app,
       namespace: target.namespace,
       operationResultsAreSynced: true,
+      evidence: {
+        ...followed.evidence,
+        ...(app.status?.resourceHealthSource === 'appTree'
+          ? { tree: await this.argocd.resourceTree(target) }
+          : {}),
+      },
     });
-    if (op.phase !== 'Succeeded') {
-      // Argo CD's message names the failed task only when it failed to
-      // apply; the waves say which resource was unhealthy and why.
-      const problems = status.waves
-        .filter(w => w.state === 'failed' || w.state === 'degraded')
-        .flatMap(w =>
-          w.resources
-            .filter(r => r.health === 'Degraded' || r.message)
-            .map(
-              r =>
-                `${r.kind} ${r.name}${r.health ? ` ${r.health}` : ''}${
-                  r.message ? `: ${r.message}` : ''
-                }`,
-            ),
-        );
-      return this.transitions.fail(
-        run,
-        `The sync of ${target.name} at ${short(run.revision)} ${
-          op.phase === 'Error' ? 'errored' : 'failed'
-        }: ${op.message ?? op.phase}${
-          problems.length ? ` (${problems.join('; ')})` : ''
-        }`,
-        role,
-      );
+    const verdict = judgeStage({
+      role,
+      name: target.name,
+      revision: run.revision,
+      operation: op,
+      status,
+      stale: followed.stale,
+    });
+    if (verdict.kind === 'fail') {
+      return this.transitions.fail(current, verdict.message, role);
     }
-
-    const notReady = wavesOf(role)
-      .map(step => ({
-        step,
-        wave: status.waves.find(w => w.wave === step.wave),
-      }))
-      .filter(({ wave }) => wave?.state !== 'healthy');
-    if (notReady.length > 0) {
-      const what = notReady
-        .map(
-          ({ step, wave }) =>
-            `${step.title} (wave ${step.wave}: ${wave?.state ?? 'pending'})`,
-        )
-        .join(', ');
-      return this.transitions.wait(
-        run,
-        `Argo CD finished the sync of ${target.name}; waiting for ${what} to be synced and healthy`,
-        { role },
-      );
+    if (verdict.kind === 'wait') {
+      return this.transitions.wait(current, verdict.message, { role });
     }
 
     if (role === 'infrastructure') {
       const forwarder = targetOf(data, 'forwarder');
-      return this.transitions.transition(run, 'syncing-forwarder', {
+      return this.transitions.transition(current, 'syncing-forwarder', {
         message: `Infrastructure healthy; starting the sync of ${forwarder.name}`,
         data: { infrastructureSucceededAt: new Date().toISOString() },
         history: {
@@ -345,10 +380,60 @@ export class SyncStages {
         },
       });
     }
-    return this.transitions.finish(run, 'succeeded', {
+    return this.transitions.finish(current, 'succeeded', {
       message: `Revision ${short(
         run.revision,
       )} synced: infrastructure and forwarder are healthy`,
     });
+  }
+
+  /**
+   * Reads the stage's LokiStacks and ClusterLogForwarders, records what is
+   * new about them (saving the run; undefined when another replica moved
+   * it), and gives the evidence for their health: the live objects, and
+   * which statuses predate the change the sync made.
+   */
+  private async follow(
+    run: StoredSyncRun,
+    role: ApplicationRole,
+    target: ApplicationTarget,
+    app: ArgoApplication,
+  ): Promise<
+    | { run: StoredSyncRun; evidence: HealthEvidence; stale: string[] }
+    | undefined
+  > {
+    const stage = stageOf(readRunData(run), role);
+    const objects = await readFollowed(
+      this.argocd,
+      target,
+      followedResources(app, role),
+    );
+    const before = parseFollowed(stage.followed);
+    let stale = new Map<string, string>();
+    let current = run;
+    if (before) {
+      const followed = followStatuses(before, objects, {
+        now: Date.now(),
+        reactionMs: this.reactionTimeoutMs,
+      });
+      stale = followed.stale;
+      const text = JSON.stringify(followed.data);
+      if (text !== stage.followed) {
+        const saved = await this.transitions.saveData(
+          run,
+          stagePatch(role, { followed: text }),
+        );
+        if (!saved) return undefined;
+        current = saved;
+      }
+    }
+    return {
+      run: current,
+      stale: [...stale.values()],
+      evidence: {
+        live: ref => objects.get(followedKey(ref)),
+        stale: ref => stale.get(followedKey(ref)),
+      },
+    };
   }
 }

@@ -2,10 +2,19 @@ import {
   ApplicationRole,
   ApplicationStatus,
 } from '@internal/plugin-logging-environments-common';
-import { ClusterRegistry } from '@internal/plugin-logging-environments-node';
+import {
+  ArgoCdApiClient,
+  ClusterRegistry,
+} from '@internal/plugin-logging-environments-node';
 import { CustomObjectsApi } from '@kubernetes/client-node';
+import { hasLiveHealth } from '../health/liveHealth';
 import { Environment } from '../types';
 import { ArgoApplication, buildApplicationStatus } from './applicationStatus';
+import {
+  ArgoApplicationTree,
+  HealthEvidence,
+  ResourceRef,
+} from './resourceHealth';
 
 const ROLES: ApplicationRole[] = ['infrastructure', 'forwarder'];
 
@@ -26,6 +35,10 @@ function statusCodeOf(error: unknown): number | undefined {
  * Its reads are asynchronous, unlike the cache's, so it does not implement
  * `WaveStatusService`; `await` works on both. A failing read rejects (a
  * benchmark must see it), a missing Application is reported as `Missing`.
+ * For an Argo CD 3.x Application (`resourceHealthSource: appTree`) it also
+ * reads the resource tree (when the cluster has an Argo CD API) and the
+ * Application's LokiStacks and ClusterLogForwarders, which the watch cache
+ * holds already.
  *
  * @internal
  */
@@ -58,6 +71,10 @@ export class FetchWaveStatusService {
           argocdUrl,
           namespace: environment.argocdNamespace,
           complete: true,
+          evidence:
+            app?.status?.resourceHealthSource === 'appTree'
+              ? await this.evidence(environment.cluster, app)
+              : undefined,
         });
       }),
     );
@@ -84,6 +101,37 @@ export class FetchWaveStatusService {
       namespace,
       name,
     );
+  }
+
+  /** The resource tree and the live objects the watch cache would have. */
+  private async evidence(
+    cluster: string,
+    app: ArgoApplication,
+  ): Promise<HealthEvidence> {
+    const api = this.clusters.argocdApi(cluster);
+    let tree: ArgoApplicationTree | undefined;
+    if (api) {
+      tree = await new ArgoCdApiClient(api)
+        .resourceTree(app.metadata.name ?? '', app.metadata.namespace ?? '')
+        .catch(() => undefined);
+    }
+    const key = (r: ResourceRef) =>
+      `${r.group}/${r.kind}/${r.namespace ?? ''}/${r.name}`;
+    const live = new Map<string, Record<string, any>>();
+    for (const r of app.status?.resources ?? []) {
+      const group = r.group ?? '';
+      if (!hasLiveHealth(group, r.kind) || !r.namespace) continue;
+      const object = await this.read(
+        cluster,
+        group,
+        r.version ?? 'v1',
+        `${r.kind.toLowerCase()}s`,
+        r.namespace,
+        r.name,
+      );
+      if (object) live.set(key({ ...r, group }), object);
+    }
+    return { ...(tree ? { tree } : {}), live: ref => live.get(key(ref)) };
   }
 
   private async read(

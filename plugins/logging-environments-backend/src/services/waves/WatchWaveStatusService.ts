@@ -19,6 +19,8 @@ import {
   ObjectChange,
   WatchedKind,
 } from './InformerCache';
+import { HealthEvidence } from './resourceHealth';
+import { ResourceTreeCache, TreeKey } from './ResourceTreeCache';
 
 /** The label every Application of the plugin carries (the template sets it). */
 export const PART_OF_SELECTOR =
@@ -55,6 +57,12 @@ export function defaultEnvironmentRef(
     ? stringifyEntityRef({ kind: 'resource', namespace: 'default', name })
     : undefined;
 }
+
+const treeKey = (cluster: string, app: CachedObject): TreeKey => ({
+  cluster,
+  namespace: app.metadata?.namespace ?? '',
+  name: app.metadata?.name ?? '',
+});
 
 /** The kinds the portal shows, watched on every cluster. */
 const WATCHED: readonly WatchedKind[] = [
@@ -115,6 +123,14 @@ export interface WatchWaveStatusServiceOptions {
   startTimeoutMs?: number;
   /** Maps an Application to its environment's entity ref; see {@link defaultEnvironmentRef}. */
   environmentRefOf?: (app: ApplicationIdentity) => string | undefined;
+  /**
+   * How often the resource trees of Argo CD 3.x Applications are read again
+   * without a change seen (some resources, such as ExternalSecrets, are not
+   * watched); default 60 s, 0 never.
+   */
+  treePollIntervalMs?: number;
+  /** For tests: the fetch of the Argo CD API client. */
+  fetch?: typeof fetch;
 }
 
 /**
@@ -130,6 +146,14 @@ export interface WatchWaveStatusServiceOptions {
  * still served, not reported `Missing`) and retried with backoff; the
  * other clusters are not affected.
  *
+ * Resource health is read where Argo CD keeps it (see
+ * `resolveResourceHealth`): from the Application (2.x); from its resource
+ * tree, read through the cluster's Argo CD API when one is configured and
+ * kept in a {@link ResourceTreeCache} refreshed on changes, not on page
+ * views (3.x, `resourceHealthSource: appTree`); else LokiStacks and
+ * ClusterLogForwarders from the watched objects; anything else that cannot
+ * be told is Unknown.
+ *
  * @public
  */
 export class WatchWaveStatusService implements WaveStatusService {
@@ -138,16 +162,31 @@ export class WatchWaveStatusService implements WaveStatusService {
     app: ApplicationIdentity,
   ) => string | undefined;
   private readonly cache: InformerCache;
+  private readonly trees: ResourceTreeCache;
+  private readonly treeListeners = new Set<(environmentRef: string) => void>();
+  private readonly treePollIntervalMs: number;
+  private treePoll?: NodeJS.Timeout;
+  private running = false;
 
   constructor(options: WatchWaveStatusServiceOptions) {
     this.clusters = options.clusters;
     this.environmentRefOf = options.environmentRefOf ?? defaultEnvironmentRef;
+    this.treePollIntervalMs = options.treePollIntervalMs ?? 60_000;
+    this.trees = new ResourceTreeCache({
+      apiOf: cluster => this.clusters.argocdApi(cluster),
+      logger: options.logger,
+      onChange: key => this.treeChanged(key),
+      fetch: options.fetch,
+    });
     this.cache = new InformerCache({
       clusters: options.clusters,
       kinds: WATCHED,
       logger: options.logger,
       fingerprint,
-      keysOf: change => this.environmentRefsOf(change),
+      keysOf: change => {
+        this.refreshTrees(change);
+        return this.environmentRefsOf(change);
+      },
       pollIntervalMs: options.pollIntervalMs,
       retry: options.retry,
       coalesceMs: options.coalesceMs,
@@ -160,13 +199,25 @@ export class WatchWaveStatusService implements WaveStatusService {
    * `startTimeoutMs`, for their first list; a cluster that fails keeps
    * retrying in the background.
    */
-  start(): Promise<void> {
-    return this.cache.start();
+  async start(): Promise<void> {
+    this.running = true;
+    this.trees.start();
+    await this.cache.start();
+    if (this.running && this.treePollIntervalMs > 0 && !this.treePoll) {
+      this.treePoll = setInterval(
+        () => this.pollTrees(),
+        this.treePollIntervalMs,
+      );
+      this.treePoll.unref();
+    }
   }
 
   /** Stops every watch and timer, waiting for attempts under way. */
-  stop(): Promise<void> {
-    return this.cache.stop();
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.treePoll);
+    this.treePoll = undefined;
+    await Promise.all([this.cache.stop(), this.trees.stop()]);
   }
 
   applications(environment: Environment): ApplicationStatus[] {
@@ -189,12 +240,18 @@ export class WatchWaveStatusService implements WaveStatusService {
         argocdUrl,
         namespace: environment.argocdNamespace,
         complete,
+        evidence: this.evidence(environment.cluster, app),
       });
     });
   }
 
   onChange(listener: (environmentRef: string) => void): () => void {
-    return this.cache.onChange(listener);
+    const off = this.cache.onChange(listener);
+    this.treeListeners.add(listener);
+    return () => {
+      off();
+      this.treeListeners.delete(listener);
+    };
   }
 
   object(
@@ -222,6 +279,88 @@ export class WatchWaveStatusService implements WaveStatusService {
   }
 
   // ---------------------------------------------------------------------
+
+  /** What the cache knows of an Application's resources' health besides the Application. */
+  private evidence(
+    cluster: string,
+    app: CachedObject | undefined,
+  ): HealthEvidence {
+    const tree =
+      app?.status?.resourceHealthSource === 'appTree'
+        ? this.trees.get(treeKey(cluster, app))
+        : undefined;
+    return {
+      ...(tree ? { tree } : {}),
+      live: ref => {
+        const watched = WATCHED.find(
+          w =>
+            w.id !== 'applications' &&
+            w.kind === ref.kind &&
+            w.group === ref.group,
+        );
+        return watched
+          ? this.cache.get(cluster, watched.id, ref.namespace ?? '', ref.name)
+          : undefined;
+      },
+    };
+  }
+
+  /**
+   * Asks for the resource trees a change may have changed: an Argo CD 3.x
+   * Application's own, or those of the Applications tracking a changed
+   * LokiStack or ClusterLogForwarder (read again a moment later, when Argo
+   * CD has seen the change too).
+   */
+  private refreshTrees({ cluster, kind, after, before }: ObjectChange) {
+    if (!this.trees.canRead(cluster)) return;
+    if (kind.id === 'applications') {
+      if (after?.status?.resourceHealthSource === 'appTree') {
+        this.trees.refresh(treeKey(cluster, after));
+      } else if (!after && before) {
+        this.trees.forget(treeKey(cluster, before));
+      }
+      return;
+    }
+    const object = after ?? before;
+    if (!object) return;
+    for (const app of this.owners(cluster, object)) {
+      if (app.status?.resourceHealthSource === 'appTree') {
+        this.trees.refresh(treeKey(cluster, app), true);
+      }
+    }
+  }
+
+  /** Reads every Argo CD 3.x Application's tree again (some resources are not watched). */
+  private pollTrees() {
+    for (const { name: cluster } of this.clusters.list()) {
+      if (!this.trees.canRead(cluster)) continue;
+      for (const app of this.cache.objects(cluster, 'applications')?.values() ??
+        []) {
+        if (app.status?.resourceHealthSource === 'appTree') {
+          this.trees.refresh(treeKey(cluster, app));
+        }
+      }
+    }
+  }
+
+  /** A tree changed: its Application's environment changed. */
+  private treeChanged(key: TreeKey) {
+    const app = this.cache.get(
+      key.cluster,
+      'applications',
+      key.namespace,
+      key.name,
+    );
+    const ref = app ? this.refOfApplication(key.cluster, app) : undefined;
+    if (!ref) return;
+    for (const listener of [...this.treeListeners]) {
+      try {
+        listener(ref);
+      } catch {
+        // A failing listener must not stop the others (the cache logs its own).
+      }
+    }
+  }
 
   private refOfApplication(
     cluster: string,
@@ -267,6 +406,20 @@ export class WatchWaveStatusService implements WaveStatusService {
       const ref = this.refOfApplication(cluster, o);
       return ref ? [ref] : [];
     }
+    return [
+      ...new Set(
+        this.owners(cluster, o)
+          .map(a => this.refOfApplication(cluster, a))
+          .filter((r): r is string => Boolean(r)),
+      ),
+    ];
+  }
+
+  /**
+   * The Applications that track an object (Argo CD's tracking annotation
+   * or label), else those deploying into its namespace.
+   */
+  private owners(cluster: string, o: CachedObject): CachedObject[] {
     const apps = [
       ...(this.cache.objects(cluster, 'applications')?.values() ?? []),
     ];
@@ -288,12 +441,6 @@ export class WatchWaveStatusService implements WaveStatusService {
         a => a.spec?.destination?.namespace === o.metadata?.namespace,
       );
     }
-    return [
-      ...new Set(
-        owners
-          .map(a => this.refOfApplication(cluster, a))
-          .filter((r): r is string => Boolean(r)),
-      ),
-    ];
+    return owners;
   }
 }

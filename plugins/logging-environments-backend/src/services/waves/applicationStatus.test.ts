@@ -52,6 +52,7 @@ describe('buildApplicationStatus', () => {
         namespace: 'openshift-logging',
         syncStatus: 'Synced',
         health: 'Healthy',
+        healthSource: 'application',
         message: 'secret synced',
       },
     ]);
@@ -253,6 +254,136 @@ describe('buildApplicationStatus', () => {
         build('infrastructure', app, { operationResultsAreSynced: true }),
       ).map(w => w[2]),
     ).toEqual(['healthy', 'healthy', 'healthy']);
+  });
+});
+
+describe('buildApplicationStatus with Argo CD 3.x (resourceHealthSource appTree)', () => {
+  /** The Application as Argo CD 3.x writes it: no health in status.resources. */
+  const appTree = (app: ReturnType<typeof application>) => {
+    app.status!.resourceHealthSource = 'appTree';
+    for (const r of app.status!.resources ?? []) delete r.health;
+    return app;
+  };
+  const outputFailure = {
+    type: 'observability.openshift.io/ValidOutput-default-lokistack',
+    status: 'False',
+    reason: 'ValidationFailure',
+    message: 'output "default-lokistack": unknown output type "lokistak"',
+  };
+  const forwarder = (
+    conditions: object[],
+    outputConditions: object[] = [],
+  ) => ({
+    metadata: { name: 'collector', namespace: 'openshift-logging' },
+    spec: { outputs: [{ name: 'default-lokistack' }] },
+    status: { conditions, outputConditions },
+  });
+
+  it('never reads a missing health as healthy: the wave is unknown, the resource Unknown, and why', () => {
+    const app = appTree(application('forwarder', { phase: 'Succeeded' }));
+    app.status!.health = { status: 'Degraded' };
+    const status = build('forwarder', app, { operationResultsAreSynced: true });
+    expect(waves(status)).toEqual([[30, 'log-forwarder', 'unknown']]);
+    const clf = status.waves[0].resources.find(
+      r => r.kind === 'ClusterLogForwarder',
+    )!;
+    expect(clf).toMatchObject({ health: 'Unknown' });
+    expect(clf.message).toMatch(/resource tree.*argocdUrl and argocdToken/);
+  });
+
+  it('evaluates a ClusterLogForwarder from its live object, naming the failing output', () => {
+    const app = appTree(application('forwarder', { phase: 'Succeeded' }));
+    app.status!.health = { status: 'Degraded' };
+    const status = build('forwarder', app, {
+      evidence: {
+        live: ref =>
+          ref.kind === 'ClusterLogForwarder'
+            ? forwarder(
+                [
+                  {
+                    type: 'Ready',
+                    status: 'False',
+                    reason: 'ValidationFailure',
+                  },
+                ],
+                [outputFailure],
+              )
+            : undefined,
+      },
+    });
+    expect(waves(status)).toEqual([[30, 'log-forwarder', 'degraded']]);
+    expect(
+      status.waves[0].resources.find(r => r.kind === 'ClusterLogForwarder'),
+    ).toMatchObject({
+      health: 'Degraded',
+      healthSource: 'live',
+      message:
+        'output default-lokistack: ValidationFailure: output "default-lokistack": unknown output type "lokistak"',
+    });
+    // RBAC has no health check in Argo CD; nothing known for it either.
+    expect(
+      status.waves[0].resources.find(r => r.kind === 'ServiceAccount'),
+    ).toMatchObject({ health: 'Unknown' });
+  });
+
+  it('takes health from the resource tree, a ServiceAccount without health as not assessed', () => {
+    const app = appTree(application('forwarder', { phase: 'Succeeded' }));
+    const node = (kind: string, name: string, health?: object) => ({
+      kind,
+      name,
+      namespace: 'openshift-logging',
+      uid: `${kind}-uid`,
+      ...(health ? { health } : {}),
+    });
+    const status = build('forwarder', app, {
+      evidence: {
+        tree: {
+          nodes: [
+            {
+              ...node('ClusterLogForwarder', 'collector', {
+                status: 'Healthy',
+              }),
+              group: 'observability.openshift.io',
+            },
+            node('ServiceAccount', 'logging-collector'),
+            {
+              ...node('ClusterRoleBinding', 'logging-collector-write-logs'),
+              group: 'rbac.authorization.k8s.io',
+              namespace: '',
+            },
+          ],
+        },
+      },
+    });
+    expect(waves(status)).toEqual([[30, 'log-forwarder', 'healthy']]);
+    expect(
+      status.waves[0].resources.map(r => [r.kind, r.health, r.healthSource]),
+    ).toEqual([
+      ['ClusterLogForwarder', 'Healthy', 'resource-tree'],
+      ['ClusterRoleBinding', undefined, undefined],
+      ['ServiceAccount', undefined, undefined],
+    ]);
+  });
+
+  it('reads a status its operator has not reported on yet as Progressing, whatever Argo CD says', () => {
+    const app = application('forwarder', { phase: 'Succeeded' });
+    const status = build('forwarder', app, {
+      operationResultsAreSynced: true,
+      evidence: {
+        stale: ref =>
+          ref.kind === 'ClusterLogForwarder'
+            ? 'Waiting for the Cluster Logging Operator to report on generation 3'
+            : undefined,
+      },
+    });
+    expect(waves(status)).toEqual([[30, 'log-forwarder', 'running']]);
+    expect(
+      status.waves[0].resources.find(r => r.kind === 'ClusterLogForwarder'),
+    ).toMatchObject({
+      health: 'Progressing',
+      message:
+        'Waiting for the Cluster Logging Operator to report on generation 3',
+    });
   });
 });
 

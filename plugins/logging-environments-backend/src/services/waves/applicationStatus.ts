@@ -1,6 +1,8 @@
 import {
+  ApplicationProblem,
   ApplicationRole,
   ApplicationStatus,
+  ResourceHealthSource,
   WAVE_PLAN,
   WaveResource,
   WaveState,
@@ -8,6 +10,7 @@ import {
   WaveStep,
   wavesOf,
 } from '@internal/plugin-logging-environments-common';
+import { HealthEvidence, resolveResourceHealth } from './resourceHealth';
 
 /** One entry of an Application's `status.resources`. */
 export interface ArgoResourceStatus {
@@ -44,7 +47,7 @@ export interface ArgoResourceResult {
 /** `status.operationState` of an Application. */
 export interface ArgoOperationState {
   operation?: {
-    sync?: { revision?: string };
+    sync?: { revision?: string; revisions?: string[] };
     initiatedBy?: { username?: string; automated?: boolean };
   };
   /** Running, Terminating, Succeeded, Failed, Error. */
@@ -52,7 +55,12 @@ export interface ArgoOperationState {
   message?: string;
   startedAt?: string;
   finishedAt?: string;
-  syncResult?: { revision?: string; resources?: ArgoResourceResult[] };
+  syncResult?: {
+    revision?: string;
+    /** One per source of a multi-source Application (`revision` is empty then). */
+    revisions?: string[];
+    resources?: ArgoResourceResult[];
+  };
 }
 
 /** One entry of `status.history` (appended on every successful sync). */
@@ -76,6 +84,9 @@ export interface ArgoApplication {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     resourceVersion?: string;
+    /** Set while Argo CD deletes the Application (its finalizers run). */
+    deletionTimestamp?: string;
+    finalizers?: string[];
   };
   spec?: {
     project?: string;
@@ -86,9 +97,20 @@ export interface ArgoApplication {
   /** A requested operation; cleared by the controller when it completes. */
   operation?: { sync?: { revision?: string } };
   status?: {
-    sync?: { status?: string; revision?: string };
+    sync?: { status?: string; revision?: string; revisions?: string[] };
     health?: { status?: string; message?: string };
     resources?: ArgoResourceStatus[];
+    /**
+     * `appTree` (Argo CD 3.x default): `resources[].health` is not written,
+     * the resource tree has it; unset ("inline"): it is.
+     */
+    resourceHealthSource?: string;
+    /** Errors (type `...Error`) and warnings (`...Warning`) of the Application. */
+    conditions?: Array<{
+      type: string;
+      message?: string;
+      lastTransitionTime?: string;
+    }>;
     operationState?: ArgoOperationState;
     history?: ArgoHistoryEntry[];
     reconciledAt?: string;
@@ -137,8 +159,12 @@ interface Entry {
   wave: number;
   hook: boolean;
   syncStatus?: string;
+  /** Undefined: Argo CD assesses no health for it. */
   health?: string;
   healthMessage?: string;
+  healthSource?: ResourceHealthSource;
+  /** Its `status.resources` entry, if it has one. */
+  listed?: ArgoResourceStatus;
   result?: ArgoResourceResult;
 }
 
@@ -174,6 +200,8 @@ function resourceState(
     return 'pending';
   }
   if (e.health === 'Degraded') return 'degraded';
+  // No health: Argo CD assesses none for it (resolveResourceHealth says
+  // Unknown when it cannot be told).
   const healthy = e.health === undefined || e.health === 'Healthy';
   const synced =
     e.syncStatus === 'Synced' ||
@@ -184,6 +212,7 @@ function resourceState(
   }
   // Applied by the running operation, not yet seen by a refresh.
   if (operationActive && e.result) return 'running';
+  if (synced && e.health === 'Unknown') return 'unknown';
   return 'pending';
 }
 
@@ -197,20 +226,79 @@ function waveState(
   if (states.includes('degraded')) return 'degraded';
   if (states.includes('running')) return 'running';
   if (states.every(s => s === 'healthy')) return 'healthy';
+  if (states.every(s => s === 'healthy' || s === 'unknown')) return 'unknown';
   // Partly applied by the running operation: it is at this wave now.
   // Resources healthy from an earlier sync do not make a wave running.
   return operationActive && entries.some(e => e.result) ? 'running' : 'pending';
 }
 
+/** Whether a condition type is an error (Argo CD's `ApplicationCondition.IsError`). */
+const isErrorCondition = (type: string) => type.endsWith('Error');
+
+/**
+ * What is wrong with the Application as a whole, in Argo CD's words: its
+ * error and warning conditions (`pkg/apis/application/v1alpha1/types.go`:
+ * a type ending in `Error` is an error, in `Warning` a warning; others are
+ * informational and left out), its deletion, and a Degraded health that no
+ * resource explains.
+ */
+export function applicationProblems(
+  app: ArgoApplication,
+): ApplicationProblem[] {
+  const problems: ApplicationProblem[] = [];
+  if (app.metadata.deletionTimestamp) {
+    const finalizers = app.metadata.finalizers ?? [];
+    problems.push({
+      type: 'Deleting',
+      severity: 'error',
+      message: `Argo CD is deleting the Application (since ${
+        app.metadata.deletionTimestamp
+      })${
+        finalizers.length
+          ? `; waiting for its finalizers: ${finalizers.join(', ')}`
+          : ''
+      }`,
+    });
+  }
+  for (const c of app.status?.conditions ?? []) {
+    const severity = isErrorCondition(c.type)
+      ? 'error'
+      : c.type.endsWith('Warning') && 'warning';
+    if (!severity) continue;
+    problems.push({ type: c.type, severity, message: c.message ?? '' });
+  }
+  const health = app.status?.health;
+  if (health?.status === 'Degraded' && !app.status?.resources?.length) {
+    problems.push({
+      type: 'DegradedWithoutResources',
+      severity: 'error',
+      message: `Argo CD reports the Application Degraded${
+        health.message ? ` (${health.message})` : ''
+      } but lists no resources`,
+    });
+  }
+  return problems;
+}
+
+/** Whether Argo CD reports an error for the Application (condition or deletion). */
+export function hasErrors(problems: ApplicationProblem[]): boolean {
+  return problems.some(p => p.severity === 'error');
+}
+
 /**
  * Builds what the portal shows for one of an environment's Applications
- * from the Application object alone (no request): its waves in order from
+ * from the Application object (no request): its waves in order from
  * `status.resources[].syncWave` plus the hooks of the last operation's
  * `syncResult`, each labelled with its WAVE_PLAN step, with a state per
  * wave; the plan's waves are always present (pending until Argo CD reports
- * resources for them). Without an object (not in the cache), the plan's
- * waves are pending and health says why: `Missing` when the cache is known
- * complete, `Unknown` otherwise.
+ * resources for them). Each resource's health is read where Argo CD keeps
+ * it, with `evidence` for what the Application does not say (see
+ * {@link resolveResourceHealth}); one that cannot be told is `Unknown`,
+ * never healthy. The Application's error and warning conditions, its
+ * deletion and a Degraded health without resources are its `problems`.
+ * Without an object (not in the cache), the plan's waves are pending and
+ * health says why: `Missing` when the cache is known complete, `Unknown`
+ * otherwise.
  */
 export function buildApplicationStatus(input: {
   role: ApplicationRole;
@@ -226,9 +314,12 @@ export function buildApplicationStatus(input: {
    * Count a resource the last operation applied as synced when that
    * operation succeeded, even if Argo CD now compares the Application with
    * a newer commit of its targetRevision (a sync pinned to an older commit
-   * shows OutOfSync against the branch).
+   * shows OutOfSync against the branch). Not while Argo CD reports an error
+   * for the Application: it could not compare it then.
    */
   operationResultsAreSynced?: boolean;
+  /** What tells the resources' health besides the Application. */
+  evidence?: HealthEvidence;
 }): ApplicationStatus {
   const { role, name, app } = input;
   const url = input.argocdUrl
@@ -252,11 +343,14 @@ export function buildApplicationStatus(input: {
     };
   }
 
+  const problems = applicationProblems(app);
   const op = app.status?.operationState;
   const operationActive =
     Boolean(app.operation) || (op !== undefined && !isCompletedPhase(op.phase));
   const syncedByOperation =
-    Boolean(input.operationResultsAreSynced) && op?.phase === 'Succeeded';
+    Boolean(input.operationResultsAreSynced) &&
+    op?.phase === 'Succeeded' &&
+    !hasErrors(problems);
 
   const entries = new Map<string, Entry>();
   for (const r of app.status?.resources ?? []) {
@@ -273,8 +367,7 @@ export function buildApplicationStatus(input: {
         (hook ? planStepFor(role, group, r.kind, true)?.wave : undefined) ??
         0,
       syncStatus: r.status,
-      health: r.health?.status || undefined,
-      healthMessage: r.health?.message || undefined,
+      listed: r,
     });
   }
   for (const result of op?.syncResult?.resources ?? []) {
@@ -305,6 +398,32 @@ export function buildApplicationStatus(input: {
       result,
     });
   }
+  for (const e of entries.values()) {
+    if (e.hook) {
+      e.health = e.listed?.health?.status || undefined;
+      e.healthMessage = e.listed?.health?.message || undefined;
+      continue;
+    }
+    const step = planStepFor(role, e.group, e.kind, false);
+    const health = resolveResourceHealth(
+      {
+        resourceHealthSource: app.status?.resourceHealthSource,
+        applicationHealth: app.status?.health?.status,
+        resource: {
+          group: e.group,
+          kind: e.kind,
+          namespace: e.namespace,
+          name: e.name,
+          listed: e.listed,
+        },
+        required: step?.kind === e.kind && step.group === e.group,
+      },
+      input.evidence,
+    );
+    e.health = health.status;
+    e.healthMessage = health.message;
+    e.healthSource = health.source;
+  }
 
   const byWave = new Map<number, Entry[]>();
   for (const step of plan) byWave.set(step.wave, []);
@@ -334,14 +453,16 @@ export function buildApplicationStatus(input: {
           const message = e.hook
             ? e.result?.message || e.healthMessage
             : failedMessage || e.healthMessage;
+          const syncStatus = e.hook ? e.result?.status : e.syncStatus;
           return {
             kind: e.kind,
             name: e.name,
             ...(e.namespace ? { namespace: e.namespace } : {}),
-            ...((e.hook ? e.result?.status : e.syncStatus)
-              ? { syncStatus: e.hook ? e.result?.status : e.syncStatus }
-              : {}),
+            ...(syncStatus ? { syncStatus } : {}),
             ...(health ? { health } : {}),
+            ...(!e.hook && e.healthSource
+              ? { healthSource: e.healthSource }
+              : {}),
             ...(message ? { message } : {}),
           };
         });
@@ -357,16 +478,24 @@ export function buildApplicationStatus(input: {
       };
     });
 
+  // A multi-source Application has `revisions` (one per source) and an
+  // empty `revision` (pkg/apis/application/v1alpha1/types.go SyncStatus,
+  // SyncOperationResult).
+  const revisions = app.status?.sync?.revisions?.length
+    ? app.status.sync.revisions
+    : op?.syncResult?.revisions;
+  const revision =
+    app.status?.sync?.revision || op?.syncResult?.revision || revisions?.[0];
   return {
     role,
     name,
     ...(app.status?.sync?.status ? { syncStatus: app.status.sync.status } : {}),
     ...(app.status?.health?.status ? { health: app.status.health.status } : {}),
-    ...(app.status?.sync?.revision ?? op?.syncResult?.revision
-      ? { revision: app.status?.sync?.revision ?? op?.syncResult?.revision }
-      : {}),
+    ...(revision ? { revision } : {}),
+    ...(revisions?.length ? { revisions: [...revisions] } : {}),
     ...(op?.phase ? { operationPhase: op.phase } : {}),
     ...(op?.message ? { operationMessage: op.message } : {}),
+    ...(problems.length ? { problems } : {}),
     waves,
     ...(url ? { url } : {}),
   };

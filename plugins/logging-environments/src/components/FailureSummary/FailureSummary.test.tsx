@@ -44,4 +44,43 @@ describe('FailureSummary', () => {
       },
     ]);
   });
+
+  it('lists what Argo CD reports wrong with an Application, with its message, and still the failed run', () => {
+    const env = healthyEnvironment();
+    env.applications[0].problems = [
+      {
+        type: 'ComparisonError',
+        severity: 'error',
+        message:
+          'Failed to load target state: failed to generate manifest for source 1 of 1',
+      },
+    ];
+    env.applications[1].problems = [
+      {
+        type: 'OrphanedResourceWarning',
+        severity: 'warning',
+        message: 'Application has 2 orphaned resources',
+      },
+    ];
+    expect(failuresOf(env)).toEqual([
+      {
+        title: 'acme-prod-logging-infrastructure: ComparisonError',
+        cause:
+          'Failed to load target state: failed to generate manifest for source 1 of 1',
+        severity: 'error',
+      },
+      {
+        title: 'acme-prod-logging-forwarder: OrphanedResourceWarning',
+        cause: 'Application has 2 orphaned resources',
+        severity: 'warning',
+      },
+    ]);
+
+    env.applications[0].problems = [];
+    env.sync = { ...env.sync!, state: 'failed', message: 'Timed out' };
+    expect(failuresOf(env).map(f => f.title)).toEqual([
+      'acme-prod-logging-forwarder: OrphanedResourceWarning',
+      'The sync failed',
+    ]);
+  });
 });

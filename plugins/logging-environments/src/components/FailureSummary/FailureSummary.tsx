@@ -10,14 +10,25 @@ export interface Failure {
 }
 
 /**
- * What went wrong, most specific first: each failed or degraded wave with
- * the message of its troubled resource (else the Application's operation
- * message), then a failed or blocked sync run that no wave explains.
+ * What went wrong, most specific first: what Argo CD reports wrong with an
+ * Application as a whole (error and warning conditions, deletion, Degraded
+ * without resources), each failed or degraded wave with the message of its
+ * troubled resource (else the Application's operation message), then a
+ * failed or blocked sync run that no wave explains.
  *
  * @internal
  */
 export function failuresOf(environment: EnvironmentDetails): Failure[] {
   const failures: Failure[] = [];
+  for (const app of environment.applications) {
+    for (const problem of app.problems ?? []) {
+      failures.push({
+        title: `${app.name}: ${problem.type}`,
+        cause: problem.message,
+        severity: problem.severity,
+      });
+    }
+  }
   for (const app of environment.applications) {
     for (const wave of [...app.waves].sort((a, b) => a.wave - b.wave)) {
       if (wave.state !== 'failed' && wave.state !== 'degraded') continue;
@@ -43,7 +54,7 @@ export function failuresOf(environment: EnvironmentDetails): Failure[] {
     }
   }
   const run = environment.sync;
-  if (run?.state === 'failed' && failures.length === 0) {
+  if (run?.state === 'failed' && failures.every(f => f.severity !== 'error')) {
     failures.push({
       title: 'The sync failed',
       cause: run.message ?? 'The backend gives no cause.',
@@ -76,7 +87,7 @@ export const FailureSummary = ({
   return (
     <Box data-testid="failure-summary">
       {failures.map(f => (
-        <Box key={f.title} mb={1}>
+        <Box key={`${f.title}: ${f.cause}`} mb={1}>
           <WarningPanel
             severity={f.severity}
             title={f.title}

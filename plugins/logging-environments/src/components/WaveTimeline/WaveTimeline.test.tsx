@@ -85,4 +85,52 @@ describe('WaveTimeline', () => {
       screen.getByText('No Argo CD Application status yet'),
     ).toBeInTheDocument();
   });
+
+  it("shows an Unknown health opened, with where health is read, an Application's problems and the revisions of its sources", async () => {
+    const applications = healthyEnvironment().applications;
+    const forwarder = applications[1];
+    forwarder.waves[0].state = 'unknown';
+    forwarder.waves[0].resources[0] = {
+      ...forwarder.waves[0].resources[0],
+      health: 'Unknown',
+      healthSource: undefined,
+      message:
+        "Argo CD 3.x keeps resource health in the Application's resource tree",
+    };
+    forwarder.problems = [
+      {
+        type: 'Deleting',
+        severity: 'error',
+        message:
+          'Argo CD is deleting the Application (since 2026-01-01T00:00:00Z)',
+      },
+    ];
+    applications[0].revisions = [
+      'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+      'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
+    ];
+    applications[0].waves[1].resources[0].healthSource = 'resource-tree';
+    await renderInTestApp(<WaveTimeline applications={applications} />);
+
+    const clf = screen.getByRole('button', {
+      name: 'ClusterLogForwarder openshift-logging/collector: details',
+    });
+    expect(clf).toHaveAttribute('aria-expanded', 'true');
+    expect(
+      screen.getByText(
+        "Argo CD 3.x keeps resource health in the Application's resource tree",
+      ),
+    ).toBeVisible();
+    expect(
+      screen.getByText(
+        'Error Deleting: Argo CD is deleting the Application (since 2026-01-01T00:00:00Z)',
+      ),
+    ).toBeInTheDocument();
+    expect(screen.getByText('Revisions aaaaaaa, bbbbbbb')).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        "Health from the Application's resource tree in Argo CD.",
+      ),
+    ).toBeInTheDocument();
+  });
 });

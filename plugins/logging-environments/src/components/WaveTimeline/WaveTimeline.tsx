@@ -9,6 +9,7 @@ import Typography from '@material-ui/core/Typography';
 import ExpandMoreIcon from '@material-ui/icons/ExpandMore';
 import {
   ApplicationStatus,
+  ResourceHealthSource,
   WaveResource,
   WaveStatus,
   shortRevision,
@@ -17,9 +18,18 @@ import { StateChip } from '../StateChip';
 
 const TROUBLED_HEALTH = ['degraded', 'missing', 'unknown'];
 
+/** Where a resource's health was read, as a person reads it. */
+const HEALTH_SOURCES: Record<ResourceHealthSource, string> = {
+  application: "Health as Argo CD records it on the Application's status.",
+  'resource-tree': "Health from the Application's resource tree in Argo CD.",
+  live: 'Health evaluated by the portal from the live object, with the rules of the Argo CD health check.',
+  'application-health':
+    'Health inferred from the Application: Argo CD reports it Healthy, so none of its live resources is worse.',
+};
+
 function troubled(resource: WaveResource, wave: WaveStatus): boolean {
   return (
-    (wave.state === 'failed' || wave.state === 'degraded') &&
+    ['failed', 'degraded', 'unknown'].includes(wave.state) &&
     (TROUBLED_HEALTH.includes(
       (resource.health ?? '').toLocaleLowerCase('en-US'),
     ) ||
@@ -59,9 +69,17 @@ const Resource = ({
         </Box>
       </AccordionSummary>
       <AccordionDetails>
-        <Typography variant="body2" color="textSecondary">
-          {resource.message ?? 'Argo CD reports no message for this resource.'}
-        </Typography>
+        <Box>
+          <Typography variant="body2" color="textSecondary">
+            {resource.message ??
+              'Argo CD reports no message for this resource.'}
+          </Typography>
+          {resource.healthSource && (
+            <Typography variant="caption" color="textSecondary">
+              {HEALTH_SOURCES[resource.healthSource]}
+            </Typography>
+          )}
+        </Box>
       </AccordionDetails>
     </Accordion>
   );
@@ -135,10 +153,16 @@ export const ApplicationWaves = ({
             Operation: {application.operationPhase}
           </Typography>
         )}
-        {application.revision && (
+        {application.revisions && application.revisions.length > 1 ? (
           <Typography variant="body2">
-            Revision {shortRevision(application.revision)}
+            Revisions {application.revisions.map(shortRevision).join(', ')}
           </Typography>
+        ) : (
+          application.revision && (
+            <Typography variant="body2">
+              Revision {shortRevision(application.revision)}
+            </Typography>
+          )
         )}
         {application.url && (
           <Link
@@ -154,6 +178,17 @@ export const ApplicationWaves = ({
           {application.operationMessage}
         </Typography>
       )}
+      {application.problems?.map(problem => (
+        <Typography
+          key={`${problem.type}: ${problem.message}`}
+          variant="body2"
+          color={problem.severity === 'error' ? 'error' : 'textSecondary'}
+          paragraph
+        >
+          {problem.severity === 'error' ? 'Error' : 'Warning'} {problem.type}:{' '}
+          {problem.message}
+        </Typography>
+      ))}
       <LinearProgress
         variant="determinate"
         value={progress}

@@ -13,6 +13,7 @@ import {
   ARGO_API_VERSION,
   Application,
   AppProject,
+  HealthStatus,
   Operation,
   RetryStrategy,
   SyncOperationResource,
@@ -140,7 +141,10 @@ export class ApplicationHandlers {
           .map(a => Number(a.metadata.resourceVersion) || 0),
       ),
     );
-    return { metadata: { resourceVersion }, items: apps.map(present) };
+    const items = await Promise.all(
+      apps.map(async a => present(await this.inferResourcesStatusHealth(a))),
+    );
+    return { metadata: { resourceVersion }, items };
   }
 
   async get(name: string, url: URL) {
@@ -151,7 +155,9 @@ export class ApplicationHandlers {
       q.get('project') ?? undefined,
     );
     const refresh = q.get('refresh');
-    if (refresh === null) return present(app);
+    if (refresh === null) {
+      return present(await this.inferResourcesStatusHealth(app));
+    }
     // `argo.RefreshApp`, then wait for the controller to pick it up.
     const next = structuredClone(app);
     next.metadata.annotations = {
@@ -164,7 +170,7 @@ export class ApplicationHandlers {
       await new Promise(r => setTimeout(r, 20));
       const current = this.getApp(name, app.metadata.namespace);
       if (!(ANNOTATION_REFRESH in (current.metadata.annotations ?? {}))) {
-        return present(current);
+        return present(await this.inferResourcesStatusHealth(current));
       }
     }
     throw new GrpcError(
@@ -362,11 +368,52 @@ export class ApplicationHandlers {
       q.get('appNamespace') ?? undefined,
       q.get('project') ?? undefined,
     );
+    return this.tree(app);
+  }
+
+  private tree(app: Application) {
     const overrides = readHealthOverrides(this.store, app.metadata.namespace!);
     return buildResourceTree(
       this.store,
       app.status?.resources ?? [],
       overrides,
     );
+  }
+
+  /**
+   * `Server.inferResourcesStatusHealth` (server/application/application.go):
+   * an Application whose controller keeps health in the resource tree
+   * (`resourceHealthSource: appTree`) is answered with each resource's
+   * health taken from the tree, as the API has done since Argo CD 3.0; a
+   * node without health that was never created reads Missing.
+   */
+  private async inferResourcesStatusHealth(
+    app: Application,
+  ): Promise<Application> {
+    if (app.status?.resourceHealthSource !== 'appTree') return app;
+    const tree = await this.tree(app);
+    const key = (r: {
+      group?: string;
+      kind: string;
+      namespace?: string;
+      name: string;
+    }) => `${r.group ?? ''}/${r.kind}/${r.namespace ?? ''}/${r.name}`;
+    const health = new Map<string, HealthStatus>();
+    for (const node of tree.nodes) {
+      if (node.health) health.set(key(node), node.health);
+      else if (!node.resourceVersion && !node.uid && !node.createdAt) {
+        health.set(key(node), {
+          status: 'Missing',
+          message: 'Resource has not been created',
+        });
+      }
+    }
+    const copy = structuredClone(app);
+    copy.status!.resources = (copy.status!.resources ?? []).map(r => {
+      const { health: _ignored, ...rest } = r;
+      const h = health.get(key(r));
+      return h ? { ...rest, health: h } : rest;
+    });
+    return copy;
   }
 }

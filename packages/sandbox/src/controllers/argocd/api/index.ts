@@ -113,7 +113,7 @@ class ApiRouter {
     const path = url.pathname.replace(/\/+$/, '');
     try {
       if (path === '/api/version' && method === 'GET') {
-        send(res, 200, { Version: 'v3.1.0+sandbox' });
+        send(res, 200, { Version: 'v3.5.1+sandbox' });
         return;
       }
       this.authenticate(req);

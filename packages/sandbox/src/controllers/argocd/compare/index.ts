@@ -319,8 +319,15 @@ export async function compareAppState(
   };
 }
 
-/** `status.resources` of a comparison, sorted as Argo CD sorts them. */
-export function resourceStatuses(result: CompareResult): ResourceStatus[] {
+/**
+ * `status.resources` of a comparison, sorted as Argo CD sorts them; with
+ * each resource's health only when `persistHealth` (Argo CD 2.x, or 3.x
+ * with `--persist-resource-health`).
+ */
+export function resourceStatuses(
+  result: CompareResult,
+  persistHealth: boolean,
+): ResourceStatus[] {
   return result.resources
     .map(r => {
       const s: ResourceStatus = {
@@ -332,7 +339,7 @@ export function resourceStatuses(result: CompareResult): ResourceStatus[] {
       };
       if (r.status) s.status = r.status;
       // An empty status (a script returning nothing) is `health: {}`, omitempty.
-      if (r.health)
+      if (r.health && persistHealth)
         s.health = r.health.status ? { ...r.health } : ({} as HealthStatus);
       if (r.hook) s.hook = true;
       if (r.requiresPruning) s.requiresPruning = true;

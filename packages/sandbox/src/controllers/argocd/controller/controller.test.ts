@@ -1,5 +1,5 @@
 import { MemoryObjectStore } from '../../../kube/store';
-import { startArgoCdController } from '.';
+import { ArgoCdControllerOptions, startArgoCdController } from '.';
 import {
   GitFixture,
   appProject,
@@ -157,11 +157,14 @@ describe('Argo CD controller', () => {
     if (problems.length > 0) throw new Error(problems.join('\n'));
   });
 
-  const start = () => {
-    controller = startArgoCdController(testContext(store, git.server, log));
+  const start = (options: ArgoCdControllerOptions = {}) => {
+    controller = startArgoCdController(
+      testContext(store, git.server, log),
+      options,
+    );
   };
 
-  it('without automated sync compares but applies nothing; a refresh does not sync', async () => {
+  it('without automated sync compares but applies nothing; a refresh does not sync (2.x: health persisted)', async () => {
     const sha = await git.commit(wavesApp('envs/a'));
     store.create(
       application('app-a', {
@@ -171,7 +174,7 @@ describe('Argo CD controller', () => {
         namespace: 'team-a',
       }),
     );
-    start();
+    start({ persistResourceHealth: true });
     const app = await waitFor(() => {
       const a = getApp(store, 'app-a');
       return a.status?.sync?.status === 'OutOfSync' && a;
@@ -625,7 +628,7 @@ describe('Argo CD controller', () => {
     expect(get(store, 'ConfigMap', 'team-c', 'unrelated')).toBeDefined();
   });
 
-  it('uses health customizations from argocd-cm, run as Lua', async () => {
+  it('uses health customizations from argocd-cm, run as Lua (2.x: health persisted)', async () => {
     store.create({
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -681,7 +684,7 @@ spec:
         namespace: 'team-a',
       }),
     );
-    start();
+    start({ persistResourceHealth: true });
     patchApp(store, 'loki', a => {
       a.operation = { sync: { revision: sha } };
     });

@@ -7,7 +7,9 @@
  * - refresh (`refresh.ts`): compare the desired state rendered from git
  *   with the live state, write `status.sync`, `status.resources`,
  *   `status.health`, `status.conditions` (and drop the
- *   `argocd.argoproj.io/refresh` annotation, which never syncs);
+ *   `argocd.argoproj.io/refresh` annotation, which never syncs); per-resource
+ *   health only with `persistResourceHealth` (Argo CD 2.x), else it is
+ *   served by the API's resource tree (3.x);
  * - automated sync (`refresh.ts`): start a sync of an OutOfSync app whose
  *   policy is automated, once per revision (retrying a failed one only with
  *   a new revision);
@@ -51,12 +53,22 @@ const CONTROLLER_MANAGER = 'argocd-application-controller';
 export interface ArgoCdControllerOptions {
   /** `kubectl` used for Kustomize (default `kubectl` on PATH). */
   kubectl?: string;
+  /**
+   * Argo CD 2.x behaviour: write each resource's health into
+   * `status.resources[].health` (`resourceHealthSource` unset, "inline").
+   * Default false, as Argo CD 3.x: the health lives in the resource tree
+   * only and `status.resourceHealthSource` is `appTree` (the application
+   * controller's `--persist-resource-health`, or
+   * `controller.resource.health.persist` in `argocd-cmd-params-cm`).
+   */
+  persistResourceHealth?: boolean;
 }
 
 class ArgoCdController implements Controller, AppControllerRuntime {
   readonly name = 'argocd';
   readonly renderer: ManifestRenderer;
   readonly scale: number;
+  readonly persistResourceHealth: boolean;
   private readonly states = new Map<string, AppState>();
   private queue?: WorkQueue;
   private stopped = false;
@@ -67,6 +79,7 @@ class ArgoCdController implements Controller, AppControllerRuntime {
   ) {
     this.renderer = new ManifestRenderer(ctx.git, options.kubectl);
     this.scale = ctx.profile.argoReconcileMs / 1000;
+    this.persistResourceHealth = options.persistResourceHealth ?? false;
   }
 
   start() {

@@ -2,9 +2,11 @@
  * Refresh (`ApplicationController.refreshAppConditions`, `CompareAppState`
  * and `autoSync` of `controller/appcontroller.go`): compare the desired
  * state rendered from git with the live state, write `status.sync`,
- * `status.resources`, `status.health`, `status.conditions` (and drop the
- * `argocd.argoproj.io/refresh` annotation), and start an automated sync of
- * an OutOfSync app once per revision.
+ * `status.resources` (with each resource's health only when the controller
+ * persists it), `status.resourceHealthSource`, `status.health`,
+ * `status.conditions` (and drop the `argocd.argoproj.io/refresh`
+ * annotation), and start an automated sync of an OutOfSync app once per
+ * revision.
  */
 import { stableJson } from '../../kit';
 import { CompareResult, compareAppState, resourceStatuses } from '../compare';
@@ -164,7 +166,13 @@ export async function refresh(
       status.health = { ...(status.health ?? {}), status: 'Unknown' };
       return;
     }
-    status.resources = resourceStatuses(compare);
+    // controller/health.go setApplicationHealth: 3.x keeps per-resource
+    // health out of the Application (resourceHealthSource appTree, the
+    // resource tree has it); 2.x, or --persist-resource-health, writes it
+    // here and leaves resourceHealthSource unset ("inline").
+    status.resources = resourceStatuses(compare, rt.persistResourceHealth);
+    if (rt.persistResourceHealth) delete status.resourceHealthSource;
+    else status.resourceHealthSource = 'appTree';
     status.sync = {
       status: compare.syncStatus,
       comparedTo: {

@@ -19,6 +19,8 @@ export interface AppControllerRuntime {
   renderer: ManifestRenderer;
   /** Real Argo CD durations are scaled by the profile (1 s → argoReconcileMs). */
   scale: number;
+  /** Whether per-resource health is written into `status.resources` (2.x). */
+  persistResourceHealth: boolean;
   getApp(key: string): Application | undefined;
   getProject(app: Application): AppProject | undefined;
   /** Re-reads the app, applies `mutate` and writes it if anything changed. */

@@ -2,8 +2,10 @@ import { ApplicationRole } from '@internal/plugin-logging-environments-common';
 import {
   ApplicationTarget,
   ArgoCdApplications,
+  ManagedObjectRef,
   OperationNotStartedError,
 } from '../argocd';
+import { ArgoApplicationTree } from '../../waves/resourceHealth';
 import {
   ArgoApplication,
   isCompletedPhase,
@@ -64,6 +66,15 @@ export class FakeArgoCd implements ArgoCdApplications {
   method: 'api' | 'operation' = 'api';
   /** For each forwarder sync asked for: the infrastructure operation and its health check then. */
   readonly forwarderSyncedWhile: Array<{ phase?: string; job?: string }> = [];
+  /** Resource trees the API serves, by Application (none: no Argo CD API). */
+  readonly trees = new Map<string, ArgoApplicationTree>();
+  /** Live objects on the cluster, by `<kind>/<namespace>/<name>`. */
+  readonly objects = new Map<string, Record<string, any>>();
+  /**
+   * Argo CD 3.x: the Applications carry no per-resource health
+   * (`resourceHealthSource: appTree`); default false (2.x, persisted).
+   */
+  appTree = false;
 
   constructor(env = 'acme-prod') {
     for (const role of ['infrastructure', 'forwarder'] as const) {
@@ -72,7 +83,16 @@ export class FakeArgoCd implements ArgoCdApplications {
   }
 
   put(app: ArgoApplication) {
-    this.apps.set(app.metadata.name!, structuredClone(app));
+    this.apps.set(app.metadata.name!, this.shaped(structuredClone(app)));
+  }
+
+  /** The Application as this Argo CD writes it: without resource health in 3.x. */
+  private shaped(app: ArgoApplication): ArgoApplication {
+    if (this.appTree && app.status) {
+      app.status.resourceHealthSource = 'appTree';
+      for (const r of app.status.resources ?? []) delete r.health;
+    }
+    return app;
   }
 
   app(name: string): ArgoApplication {
@@ -89,6 +109,18 @@ export class FakeArgoCd implements ArgoCdApplications {
     if (this.getError) throw this.getError;
     const app = this.apps.get(target.name);
     return app ? structuredClone(app) : undefined;
+  }
+
+  async resourceTree(target: ApplicationTarget) {
+    const tree = this.trees.get(target.name);
+    return tree ? structuredClone(tree) : undefined;
+  }
+
+  async managedObject(_target: ApplicationTarget, ref: ManagedObjectRef) {
+    const object = this.objects.get(
+      `${ref.kind}/${ref.namespace ?? ''}/${ref.name}`,
+    );
+    return object ? structuredClone(object) : undefined;
   }
 
   async sync(
@@ -157,7 +189,7 @@ export class FakeArgoCd implements ArgoCdApplications {
 
   /** One reconcile of every Application: a requested operation starts; a running one ends per its outcome. */
   reconcile() {
-    for (const app of this.apps.values()) this.reconcileOne(app);
+    for (const app of this.apps.values()) this.shaped(this.reconcileOne(app));
   }
 
   private request(name: string, revision: string) {
@@ -172,7 +204,12 @@ export class FakeArgoCd implements ArgoCdApplications {
     app.operation = { sync: { revision } };
   }
 
-  private reconcileOne(app: ArgoApplication) {
+  private reconcileOne(app: ArgoApplication): ArgoApplication {
+    this.step(app);
+    return app;
+  }
+
+  private step(app: ArgoApplication) {
     const name = app.metadata.name!;
     const role = roleOf(name);
     const status = (app.status ??= {});
