@@ -1,3 +1,2 @@
 export type { ServiceHealthService } from './ServiceHealthService';
 export { DefaultServiceHealthService } from './DefaultServiceHealthService';
-export { hasLiveHealth, liveHealth, staleGeneration } from './liveHealth';

@@ -26,8 +26,6 @@ import { RunTransitions, SyncNotification } from './transitions';
 // Still importable from here, as before the split (the backend's sync test
 // imports SyncNotification from this module).
 export type { SyncNotification } from './transitions';
-export { sameRevision } from './revision';
-export { operationFingerprint } from './operations';
 
 /** How many transitions one tick makes per run, at most. */
 const MAX_STEPS_PER_TICK = 8;
