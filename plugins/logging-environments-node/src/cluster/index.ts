@@ -16,13 +16,11 @@ export {
   storeReadiness,
 } from './secretStore';
 export { ensureOperators } from './operators';
-export {
-  EXTERNAL_SECRETS_CONFIGS,
-  assertExternalSecretsFlavour,
-  ensureExternalSecretsConfig,
-  readExternalSecretsController,
-} from './externalSecretsConfig';
-export type { ExternalSecretsControllerState } from './externalSecretsConfig';
+export { EXTERNAL_SECRETS_CONFIGS } from './externalSecretsConfig';
+export { assertExternalSecretsFlavour } from './externalSecretsFlavour';
+export { ensureExternalSecretsConfig } from './ensureExternalSecretsConfig';
+export { readExternalSecretsController } from './externalSecretsController';
+export type { ExternalSecretsControllerState } from './externalSecretsController';
 export {
   registerArgoApplications,
   syncApplicationViaOperation,

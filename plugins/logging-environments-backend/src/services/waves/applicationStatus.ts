@@ -1,16 +1,16 @@
+/** Argo CD's Application as the services read it, and the waves the portal shows of it. */
 import {
-  ApplicationProblem,
   ApplicationRole,
   ApplicationStatus,
-  ResourceHealthSource,
   WAVE_PLAN,
   WaveResource,
-  WaveState,
   WaveStatus,
   WaveStep,
   wavesOf,
 } from '@internal/plugin-logging-environments-common';
+import { applicationProblems, hasErrors } from './applicationProblems';
 import { HealthEvidence, resolveResourceHealth } from './resourceHealth';
+import { Entry, resourceState, waveState } from './waveState';
 
 /** One entry of an Application's `status.resources`. */
 export interface ArgoResourceStatus {
@@ -151,23 +151,6 @@ function planStepFor(
   );
 }
 
-interface Entry {
-  group: string;
-  kind: string;
-  namespace?: string;
-  name: string;
-  wave: number;
-  hook: boolean;
-  syncStatus?: string;
-  /** Undefined: Argo CD assesses no health for it. */
-  health?: string;
-  healthMessage?: string;
-  healthSource?: ResourceHealthSource;
-  /** Its `status.resources` entry, if it has one. */
-  listed?: ArgoResourceStatus;
-  result?: ArgoResourceResult;
-}
-
 const keyOf = (r: {
   group?: string;
   kind: string;
@@ -183,107 +166,6 @@ const HOOK_HEALTH: Record<string, string> = {
   Failed: 'Degraded',
   Error: 'Degraded',
 };
-
-function resourceState(
-  e: Entry,
-  operationActive: boolean,
-  syncedByOperation: boolean,
-): WaveState {
-  const phase = e.result?.hookPhase;
-  if (e.result?.status === 'SyncFailed') return 'failed';
-  if (phase === 'Failed' || phase === 'Error') return 'failed';
-  if (e.hook) {
-    if (phase === 'Succeeded') return 'healthy';
-    if (phase === 'Running' || phase === 'Terminating') {
-      return operationActive ? 'running' : 'failed';
-    }
-    return 'pending';
-  }
-  if (e.health === 'Degraded') return 'degraded';
-  // No health: Argo CD assesses none for it (resolveResourceHealth says
-  // Unknown when it cannot be told).
-  const healthy = e.health === undefined || e.health === 'Healthy';
-  const synced =
-    e.syncStatus === 'Synced' ||
-    (syncedByOperation && e.result?.status === 'Synced');
-  if (synced && healthy) return 'healthy';
-  if (e.health === 'Progressing' || e.health === 'Suspended') {
-    return e.syncStatus === 'Synced' || operationActive ? 'running' : 'pending';
-  }
-  // Applied by the running operation, not yet seen by a refresh.
-  if (operationActive && e.result) return 'running';
-  if (synced && e.health === 'Unknown') return 'unknown';
-  return 'pending';
-}
-
-function waveState(
-  entries: Entry[],
-  states: WaveState[],
-  operationActive: boolean,
-): WaveState {
-  if (states.length === 0) return 'pending';
-  if (states.includes('failed')) return 'failed';
-  if (states.includes('degraded')) return 'degraded';
-  if (states.includes('running')) return 'running';
-  if (states.every(s => s === 'healthy')) return 'healthy';
-  if (states.every(s => s === 'healthy' || s === 'unknown')) return 'unknown';
-  // Partly applied by the running operation: it is at this wave now.
-  // Resources healthy from an earlier sync do not make a wave running.
-  return operationActive && entries.some(e => e.result) ? 'running' : 'pending';
-}
-
-/** Whether a condition type is an error (Argo CD's `ApplicationCondition.IsError`). */
-const isErrorCondition = (type: string) => type.endsWith('Error');
-
-/**
- * What is wrong with the Application as a whole, in Argo CD's words: its
- * error and warning conditions (`pkg/apis/application/v1alpha1/types.go`:
- * a type ending in `Error` is an error, in `Warning` a warning; others are
- * informational and left out), its deletion, and a Degraded health that no
- * resource explains.
- */
-export function applicationProblems(
-  app: ArgoApplication,
-): ApplicationProblem[] {
-  const problems: ApplicationProblem[] = [];
-  if (app.metadata.deletionTimestamp) {
-    const finalizers = app.metadata.finalizers ?? [];
-    problems.push({
-      type: 'Deleting',
-      severity: 'error',
-      message: `Argo CD is deleting the Application (since ${
-        app.metadata.deletionTimestamp
-      })${
-        finalizers.length
-          ? `; waiting for its finalizers: ${finalizers.join(', ')}`
-          : ''
-      }`,
-    });
-  }
-  for (const c of app.status?.conditions ?? []) {
-    const severity = isErrorCondition(c.type)
-      ? 'error'
-      : c.type.endsWith('Warning') && 'warning';
-    if (!severity) continue;
-    problems.push({ type: c.type, severity, message: c.message ?? '' });
-  }
-  const health = app.status?.health;
-  if (health?.status === 'Degraded' && !app.status?.resources?.length) {
-    problems.push({
-      type: 'DegradedWithoutResources',
-      severity: 'error',
-      message: `Argo CD reports the Application Degraded${
-        health.message ? ` (${health.message})` : ''
-      } but lists no resources`,
-    });
-  }
-  return problems;
-}
-
-/** Whether Argo CD reports an error for the Application (condition or deletion). */
-export function hasErrors(problems: ApplicationProblem[]): boolean {
-  return problems.some(p => p.severity === 'error');
-}
 
 /**
  * Builds what the portal shows for one of an environment's Applications

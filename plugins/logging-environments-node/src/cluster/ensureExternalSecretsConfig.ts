@@ -1,0 +1,157 @@
+/** Ensures the External Secrets configuration object of a flavour (apply or adopt), then waits for the controller. */
+import { EnsureError } from '../aws/errors';
+import { EnsureOptions, EnsureResult } from '../aws/types';
+import { ClusterClient, FIELD_MANAGER, waitFor } from './client';
+import {
+  EXTERNAL_SECRETS_CONFIGS,
+  Obj,
+  describeObject,
+  findConfig,
+  refOf,
+} from './externalSecretsConfig';
+import {
+  ExternalSecretsControllerState,
+  readExternalSecretsController,
+} from './externalSecretsController';
+import {
+  EXTERNAL_SECRETS_OPERATORS,
+  ExternalSecretsFlavour,
+} from './operatorManifests';
+import { kubeStep } from './step';
+
+/** Whether `have` holds, at least, everything `want` says (deeply). */
+function contains(have: unknown, want: unknown): boolean {
+  if (Array.isArray(want)) {
+    return (
+      Array.isArray(have) &&
+      have.length === want.length &&
+      want.every((w, i) => contains(have[i], w))
+    );
+  }
+  if (want && typeof want === 'object') {
+    return (
+      !!have &&
+      typeof have === 'object' &&
+      Object.entries(want).every(([k, v]) =>
+        contains((have as Record<string, unknown>)[k], v),
+      )
+    );
+  }
+  return have === want;
+}
+
+const duration = (ms: number) =>
+  ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
+
+const managedByUs = (o: Obj) =>
+  (o.metadata?.managedFields ?? []).some(f => f.manager === FIELD_MANAGER);
+
+/**
+ * Ensures the configuration object the External Secrets operator of the
+ * flavour waits for (see {@link EXTERNAL_SECRETS_CONFIGS}), then waits,
+ * bounded, until the operator reports the controller deployed (see
+ * {@link readExternalSecretsController}). Run it once the operator's
+ * ClusterServiceVersion has Succeeded: the object's CRD comes with it.
+ *
+ * Created with server-side apply when missing, and applied again when ours
+ * (our field manager) but changed; an object someone else made, or
+ * (community) another OperatorConfig, is adopted as it is: a second
+ * OperatorConfig would deploy a second controller. A dry run only reports.
+ * The timeout names what is missing.
+ *
+ * @public
+ */
+export async function ensureExternalSecretsConfig(
+  cluster: ClusterClient,
+  flavour: ExternalSecretsFlavour,
+  options: EnsureOptions & { timeoutMs?: number; pollMs?: number } = {},
+): Promise<EnsureResult> {
+  const desired = EXTERNAL_SECRETS_CONFIGS[flavour];
+  const pkg = EXTERNAL_SECRETS_OPERATORS[flavour].package;
+  let resource = describeObject(desired);
+  const done: string[] = [];
+  const found = await kubeStep(resource, 'read', done, () =>
+    findConfig(cluster, flavour),
+  );
+  let result: EnsureResult;
+  const existing = found.object;
+  if (!found.served && !options.dryRun) {
+    throw new EnsureError(
+      resource,
+      'read',
+      'NotFound',
+      done,
+      undefined,
+      `the ${desired.kind} CRD (${desired.apiVersion}) is not installed: install ${pkg} first (the operators step with externalSecrets)`,
+    );
+  }
+  if (!existing) {
+    if (!options.dryRun) {
+      await kubeStep(resource, 'apply', done, () => cluster.apply(desired));
+      done.push(`applied ${resource}`);
+    }
+    result = {
+      resource,
+      action: options.dryRun ? 'would-create' : 'created',
+      changes: found.served
+        ? []
+        : [`after ${pkg} installs the ${desired.kind} CRD`],
+    };
+  } else if (
+    describeObject(existing) === resource &&
+    managedByUs(existing) &&
+    !contains(existing.spec, desired.spec)
+  ) {
+    if (!options.dryRun) {
+      await kubeStep(resource, 'apply', done, () => cluster.apply(desired));
+      done.push(`applied ${resource}`);
+    }
+    result = {
+      resource,
+      action: options.dryRun ? 'would-update' : 'updated',
+      changes: ["spec set back to the bootstrap's"],
+    };
+  } else {
+    resource = describeObject(existing);
+    result = {
+      resource,
+      action: managedByUs(existing) ? 'unchanged' : 'adopted',
+      changes: [],
+    };
+  }
+  if (options.dryRun) return result;
+
+  let last: ExternalSecretsControllerState | undefined;
+  const state = await waitFor(
+    async () => {
+      last = await kubeStep(resource, 'read', done, () =>
+        readExternalSecretsController(
+          cluster,
+          flavour,
+          refOf(existing ?? desired),
+        ),
+      );
+      return last.ready || last.failed ? last : undefined;
+    },
+    {
+      timeoutMs: options.timeoutMs ?? 600_000,
+      intervalMs: options.pollMs ?? 500,
+    },
+  );
+  if (!state?.ready) {
+    throw new EnsureError(
+      resource,
+      'wait for the External Secrets controller',
+      state ? 'Degraded' : 'Timeout',
+      done,
+      undefined,
+      state
+        ? `${pkg} reports: ${state.detail}`
+        : `not running after ${duration(options.timeoutMs ?? 600_000)}: ${
+            last?.detail ?? 'nothing read'
+          }`,
+    );
+  }
+  result.changes.push(`controller running: ${state.detail}`);
+  return result;
+}
