@@ -285,6 +285,12 @@ export class DefaultChecklistService implements ChecklistService {
       } in ${wall} ms (probes took ${sum} ms together: ${timed
         .map(t => `${t.item.id} ${t.ms} ms`)
         .join(', ')})`,
+      {
+        environment: environment.entityRef,
+        run: run.id,
+        status: run.status,
+        actor,
+      },
     );
     return run;
   }
@@ -371,6 +377,11 @@ export class DefaultChecklistService implements ChecklistService {
     const ms = Date.now() - started;
     this.options.logger.debug(
       `Checklist probe ${probe.id} of ${environment.entityRef}: ${result.status} in ${ms} ms`,
+      {
+        environment: environment.entityRef,
+        probe: probe.id,
+        status: result.status,
+      },
     );
     return {
       ms,

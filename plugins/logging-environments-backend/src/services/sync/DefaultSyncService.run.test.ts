@@ -311,6 +311,7 @@ describe('DefaultSyncService', () => {
       expect((await t.service.latest(t.env))?.state).toBe('pending');
       expect(t.logger.warn).toHaveBeenCalledWith(
         expect.stringContaining('ECONNREFUSED'),
+        expect.objectContaining({ environment: t.env.entityRef }),
       );
       await new Promise(r => setTimeout(r, 250));
       await t.service.tick();

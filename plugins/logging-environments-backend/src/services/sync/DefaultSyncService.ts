@@ -277,6 +277,7 @@ export class DefaultSyncService implements SyncService {
           `Automatic sync of ${environment.entityRef} failed to start: ${
             (e as Error).message
           }`,
+          { environment: environment.entityRef },
         );
       }
     }
@@ -299,6 +300,11 @@ export class DefaultSyncService implements SyncService {
         `Sync run ${run.id} of ${run.environmentRef} (${
           current?.state ?? run.state
         }): ${message}`,
+        {
+          environment: run.environmentRef,
+          run: run.id,
+          state: current?.state ?? run.state,
+        },
       );
       if (
         current &&

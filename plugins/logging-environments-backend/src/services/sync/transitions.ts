@@ -192,6 +192,7 @@ export class RunTransitions {
     if (!next) {
       this.logger.debug(
         `Sync run ${run.id} left ${run.state} before this replica moved it`,
+        { environment: run.environmentRef, run: run.id, state: run.state },
       );
     }
     return next;
@@ -222,6 +223,7 @@ export class RunTransitions {
         `Cannot terminate the operation of ${describeTarget(target)}: ${
           (e as Error).message
         }`,
+        { application: describeTarget(target) },
       );
     }
   }
@@ -250,6 +252,7 @@ export class RunTransitions {
       // Another replica (or a restarted one) moved it first: its turn.
       this.logger.debug(
         `Sync run ${run.id} left ${run.state} before this replica moved it`,
+        { environment: run.environmentRef, run: run.id, state: run.state },
       );
       return undefined;
     }
@@ -295,6 +298,7 @@ export class RunTransitions {
         `Cannot record ${type} of ${run.environmentRef}: ${
           (e as Error).message
         }`,
+        { environment: run.environmentRef, run: run.id, event: type },
       );
     }
   }
@@ -306,6 +310,7 @@ export class RunTransitions {
     } catch (e) {
       this.logger.warn(
         `onChange failed for ${environmentRef}: ${(e as Error).message}`,
+        { environment: environmentRef },
       );
     }
   }
@@ -319,6 +324,7 @@ export class RunTransitions {
         `Cannot notify about ${notification.type} of ${
           notification.environmentRef
         }: ${(e as Error).message}`,
+        { environment: notification.environmentRef, notice: notification.type },
       );
     }
   }

@@ -177,6 +177,7 @@ describe('InformerCache', () => {
     expect(seen).toEqual(['first widget w1', 'widget w1']);
     expect(logger.warn).toHaveBeenCalledWith(
       'A change listener failed for widget w1: boom',
+      { key: 'widget w1' },
     );
 
     unsubscribe();

@@ -272,6 +272,7 @@ export class InformerCache {
         } catch (e) {
           this.logger.warn(
             `A change listener failed for ${key}: ${(e as Error).message}`,
+            { key },
           );
         }
       }

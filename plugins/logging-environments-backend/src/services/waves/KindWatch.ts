@@ -177,6 +177,7 @@ export class KindWatch {
       if (this.state === 'stale') {
         this.context.logger.info(
           `Watching ${this.kind.plural} on cluster "${this.cluster}" again`,
+          { cluster: this.cluster, kind: this.kind.plural },
         );
       }
       this.state = 'watching';
@@ -215,6 +216,7 @@ export class KindWatch {
       this.informer?.stop().catch(() => {});
       this.context.logger.warn(
         `Watching ${this.kind.plural} on cluster "${this.cluster}" is forbidden; listing them every ${this.context.pollIntervalMs} ms instead`,
+        { cluster: this.cluster, kind: this.kind.plural },
       );
       this.retryIn(0);
       return;
@@ -241,6 +243,7 @@ export class KindWatch {
       } on cluster "${this.cluster}" failed (${
         this.error
       }); serving the last known state, retrying in ${wait} ms`,
+      { cluster: this.cluster, kind: this.kind.plural },
     );
     this.retryIn(wait);
   }

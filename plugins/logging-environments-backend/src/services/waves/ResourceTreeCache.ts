@@ -144,6 +144,7 @@ export class ResourceTreeCache {
         `Cannot read the resource tree of Application ${key.namespace}/${
           key.name
         } on cluster "${key.cluster}": ${(e as Error).message}`,
+        { cluster: key.cluster, application: `${key.namespace}/${key.name}` },
       );
       if (this.trees.delete(id)) this.options.onChange(key);
       return;

@@ -222,6 +222,7 @@ describe('WatchWaveStatusService', () => {
       expect.stringMatching(
         /Watching applications on cluster "sandbox" failed .*retrying in \d+ ms/,
       ),
+      { cluster: 'sandbox', kind: 'applications' },
     );
     const failing = harness.api.count('watch', 'applications');
     await eventually(
