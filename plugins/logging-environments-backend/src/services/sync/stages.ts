@@ -51,13 +51,6 @@ export interface SyncStagesOptions extends RollbackStageOptions {
   transitions: RunTransitions;
 }
 
-/** An Application that is being deleted, as a failure names it. */
-function deleting(target: ApplicationTarget, app: ArgoApplication) {
-  return `${describeTarget(target)} is being deleted (since ${
-    app.metadata.deletionTimestamp
-  })`;
-}
-
 /**
  * The handler of each active state: one step of a run from what Argo CD
  * reports now. Each returns the run as it moved, or undefined when it
@@ -137,19 +130,9 @@ export class SyncStages {
         message: `Refusing to sync ${target.name}: the infrastructure sync of this run has not succeeded`,
       });
     }
-    const app = await this.argocd.get(target);
-    if (!app) {
-      return this.transitions.fail(
-        run,
-        `${describeTarget(target)} is no longer registered`,
-      );
-    }
-    if (app.metadata.deletionTimestamp) {
-      return this.transitions.fail(
-        run,
-        `${deleting(target, app)}: not syncing it`,
-      );
-    }
+    const live = await this.liveApplication(run, target, 'not syncing it');
+    if (!live.app) return live.moved;
+    const app = live.app;
     const waiting: SyncRunState =
       role === 'infrastructure'
         ? 'waiting-infrastructure'
@@ -260,6 +243,41 @@ export class SyncStages {
   }
 
   /**
+   * The Application as Argo CD has it now; when it is gone or being deleted,
+   * the run fails instead (saying what cannot happen now) and `moved` is
+   * the run as it moved.
+   */
+  private async liveApplication(
+    run: StoredSyncRun,
+    target: ApplicationTarget,
+    whatCannotHappen: string,
+  ): Promise<
+    | { app: ArgoApplication; moved?: undefined }
+    | { app?: undefined; moved: Awaited<ReturnType<RunTransitions['fail']>> }
+  > {
+    const app = await this.argocd.get(target);
+    if (!app) {
+      return {
+        moved: await this.transitions.fail(
+          run,
+          `${describeTarget(target)} is no longer registered`,
+        ),
+      };
+    }
+    if (app.metadata.deletionTimestamp) {
+      return {
+        moved: await this.transitions.fail(
+          run,
+          `${describeTarget(target)} is being deleted (since ${
+            app.metadata.deletionTimestamp
+          }): ${whatCannotHappen}`,
+        ),
+      };
+    }
+    return { app };
+  }
+
+  /**
    * waiting-*: follow the operation until it succeeded and every wave is
    * healthy, with each resource's health read where Argo CD keeps it and a
    * LokiStack's or ClusterLogForwarder's status trusted only once its
@@ -268,21 +286,13 @@ export class SyncStages {
   private async awaitSync(run: StoredSyncRun, role: ApplicationRole) {
     const data = readRunData(run);
     const target = targetOf(data, role);
-    const app = await this.argocd.get(target);
-    if (!app) {
-      return this.transitions.fail(
-        run,
-        `${describeTarget(target)} is no longer registered`,
-      );
-    }
-    if (app.metadata.deletionTimestamp) {
-      return this.transitions.fail(
-        run,
-        `${deleting(target, app)}: the sync of ${target.name} at ${short(
-          run.revision,
-        )} cannot finish`,
-      );
-    }
+    const live = await this.liveApplication(
+      run,
+      target,
+      `the sync of ${target.name} at ${short(run.revision)} cannot finish`,
+    );
+    if (!live.app) return live.moved;
+    const app = live.app;
     const op = observedOperation(app);
     if (!op || !isNewSince(app, stageOf(data, role).baseline)) {
       return this.transitions.wait(
