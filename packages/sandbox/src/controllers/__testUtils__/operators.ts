@@ -25,7 +25,7 @@ import { ControllerContext } from '../types';
 
 /** The admin credentials test contexts use (moto accepts any). */
 export const TEST_ADMIN: AwsCredentials = {
-  accessKeyId: 'AKIASANDBOXADMIN0001',
+  accessKeyId: 'sandbox-admin-key-for-tests-only',
   secretAccessKey: 'sandbox-admin-secret-for-tests-only',
 };
 
