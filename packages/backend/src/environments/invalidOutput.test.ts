@@ -1,13 +1,16 @@
 /**
  * Issue 14's acceptance test, through the real plugin in a test backend on
  * the sandbox, once as Argo CD 3.x keeps resource health (in the resource
- * tree, the sandbox's default) and once as 2.x did (in the Application's
- * status.resources): a staging revision whose ClusterLogForwarder has an
- * invalid output shows wave 30 Degraded with the output's reason, and its
- * sync is rolled back to the last healthy revision.
+ * tree, the sandbox's default), once as 2.x did (in the Application's
+ * status.resources) and once on OpenShift GitOps (the health checks in the
+ * ArgoCD resource, rendered by its operator without the Lua libraries): a
+ * staging revision whose ClusterLogForwarder has an invalid output shows
+ * wave 30 Degraded with the output's reason, and its sync is rolled back to
+ * the last healthy revision.
  */
 import { Entity } from '@backstage/catalog-model';
 import {
+  ChecklistRun,
   EnvironmentDetails,
   WaveResource,
 } from '@internal/plugin-logging-environments-common';
@@ -38,15 +41,31 @@ const OUTPUT_REASON = `output default-lokistack: ValidationFailure: configmap[${
 describe.each([
   {
     mode: 'Argo CD 3.x (resource health in the resource tree)',
+    argoCdFlavour: 'upstream' as const,
     persistResourceHealth: false,
     healthSource: 'resource-tree',
+    healthChecksIn: 'ConfigMap openshift-gitops/argocd-cm',
   },
   {
     mode: 'Argo CD 2.x (resource health in status.resources)',
+    argoCdFlavour: 'upstream' as const,
     persistResourceHealth: true,
     healthSource: 'application',
+    healthChecksIn: 'ConfigMap openshift-gitops/argocd-cm',
   },
-])('$mode', ({ persistResourceHealth, healthSource }) => {
+  {
+    // The operator renders the ArgoCD resource's spec.resourceHealthChecks
+    // into argocd-cm without useOpenLibs, and External Secrets waits for its
+    // OperatorConfig as in the other modes.
+    mode: 'OpenShift GitOps (health checks from the ArgoCD resource, Argo CD 3.x)',
+    argoCdFlavour: 'openshift-gitops' as const,
+    persistResourceHealth: false,
+    healthSource: 'resource-tree',
+    healthChecksIn: 'ArgoCD openshift-gitops/openshift-gitops',
+  },
+])('$mode', mode => {
+  const { argoCdFlavour, persistResourceHealth, healthSource, healthChecksIn } =
+    mode;
   let sandbox: Sandbox;
   let world: BootstrapWorld;
   let portal: PortalBackend;
@@ -99,12 +118,15 @@ describe.each([
     }
   }
 
+  /** Approves `revision` once its checklist passes; returns that checklist. */
   async function verifyAndApprove(revision: string) {
+    let checklist: ChecklistRun | undefined;
     for (let i = 0; i < 40; i++) {
       const run = await portal.call('post', `${ENV}/checklist`, 'requester');
+      checklist = run.body;
       if (
-        run.body.revision === revision &&
-        ['pass', 'warn'].includes(run.body.status)
+        checklist?.revision === revision &&
+        ['pass', 'warn'].includes(checklist.status)
       ) {
         break;
       }
@@ -117,10 +139,15 @@ describe.each([
       revision,
     });
     expect(res.body).toMatchObject({ complete: true });
+    return checklist!;
   }
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ profile: 'fast', persistResourceHealth });
+    sandbox = await startSandbox({
+      profile: 'fast',
+      argoCdFlavour,
+      persistResourceHealth,
+    });
     world = await openWorld(sandbox);
     const { entity } = await bootstrapEnvironment(world, {
       name: NAME,
@@ -146,7 +173,26 @@ describe.each([
 
   it('shows wave 30 Degraded with the output reason and rolls a staging sync of it back', async () => {
     const healthy = (await details()).approvals.revision!;
-    await verifyAndApprove(healthy);
+    const checklist = await verifyAndApprove(healthy);
+    // The health checks are where this Argo CD takes them, with no Lua
+    // libraries opened for them.
+    expect(
+      checklist.items.find(i => i.id === 'argocd-health-checks'),
+    ).toMatchObject({
+      status: 'pass',
+      evidence: { flavour: argoCdFlavour, configuredIn: healthChecksIn },
+    });
+    const argocdCm: any = sandbox.store.get({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: 'openshift-gitops',
+      name: 'argocd-cm',
+    });
+    expect(
+      Object.keys(argocdCm.data).filter(k =>
+        k.startsWith('resource.customizations.useOpenLibs.'),
+      ),
+    ).toEqual([]);
     const first = await tickUntilFinal(healthy);
     expect(first.details.sync).toMatchObject({ state: 'succeeded' });
     const status = (await details()).applications.find(
