@@ -10,7 +10,7 @@ import {
   sameHealthScript,
 } from './argoCdHealthChecks';
 import { ClusterClient, ObjectRef, kubeStatus } from './client';
-import { kubeStep } from './step';
+import { kubeNotFound, kubeStep } from './step';
 
 /** The OpenShift GitOps operator's resource (`argoproj.io/v1beta1`). */
 const ARGOCD_CR = { apiVersion: 'argoproj.io/v1beta1', kind: 'ArgoCD' };
@@ -79,12 +79,10 @@ export async function detectArgoCdFlavour(
     .sort();
   if (first) return { flavour: 'openshift-gitops', instance: first };
   if (setting === 'openshift-gitops') {
-    throw new EnsureError(
+    throw kubeNotFound(
       `ArgoCD ${namespace}/*`,
       'find the ArgoCD resource',
-      'NotFound',
       [],
-      undefined,
       `the cluster is configured as OpenShift GitOps (argocdFlavour), but there is no ArgoCD resource in ${namespace}`,
     );
   }
@@ -305,14 +303,7 @@ async function ensureInArgoCdResource(
       cluster.get<ArgoCdResource>(ref),
     );
     if (!cr) {
-      throw new EnsureError(
-        resource,
-        'read',
-        'NotFound',
-        done,
-        undefined,
-        'the ArgoCD resource is gone',
-      );
+      throw kubeNotFound(resource, 'read', done, 'the ArgoCD resource is gone');
     }
     const extraConfig = cr.spec?.extraConfig ?? {};
     const overridden = checks.map(argoCdHealthCheckKey).filter((key, i) => {
