@@ -9,7 +9,7 @@ import {
   argoCdHealthCheckKey,
   sameHealthScript,
 } from './argoCdHealthChecks';
-import { ClusterClient, ObjectRef, kubeStatus } from './client';
+import { ClusterClient, ObjectRef, notServed } from './client';
 import { kubeNotFound, kubeStep } from './step';
 
 /** The OpenShift GitOps operator's resource (`argoproj.io/v1beta1`). */
@@ -35,14 +35,6 @@ export interface ArgoCdFlavourInfo {
   flavour: ArgoCdFlavour;
   /** OpenShift GitOps: the name of the `ArgoCD` resource in the namespace. */
   instance?: string;
-}
-
-/** Whether an error says the API does not serve `ArgoCD` at all. */
-function notServed(error: unknown): boolean {
-  return (
-    kubeStatus(error).code === 404 ||
-    /Unrecognized API version and kind/.test(String((error as any)?.message))
-  );
 }
 
 /**
