@@ -40,15 +40,35 @@ type RecordRow = {
 
 const TABLE = 'environment_records';
 
+/** The fields of a record stored as they are, and their columns. */
+const PLAIN_COLUMNS = {
+  entityRef: 'entity_ref',
+  name: 'name',
+  tier: 'tier',
+  cluster: 'cluster',
+  namespace: 'namespace',
+  argocdNamespace: 'argocd_namespace',
+  project: 'project',
+  owner: 'owner',
+  requester: 'requester',
+  region: 'region',
+  bucket: 'bucket',
+  secret: 'secret',
+  gitopsPath: 'gitops_path',
+  state: 'state',
+  updatedBy: 'updated_by',
+} as const satisfies Partial<Record<keyof EnvironmentRecord, keyof RecordRow>>;
+
+type PlainField = keyof typeof PLAIN_COLUMNS;
+
+const PLAIN_FIELDS = Object.keys(PLAIN_COLUMNS) as PlainField[];
+
 function toRecord(row: RecordRow): EnvironmentRecord {
+  const plain = Object.fromEntries(
+    PLAIN_FIELDS.map(field => [field, row[PLAIN_COLUMNS[field]]]),
+  ) as Pick<EnvironmentRecord, PlainField>;
   return {
-    entityRef: row.entity_ref,
-    name: row.name,
-    tier: row.tier,
-    cluster: row.cluster,
-    namespace: row.namespace,
-    argocdNamespace: row.argocd_namespace,
-    project: row.project,
+    ...plain,
     applications: {
       infrastructure: {
         name: row.infrastructure_app,
@@ -59,18 +79,10 @@ function toRecord(row: RecordRow): EnvironmentRecord {
         ...(row.forwarder_uid ? { uid: row.forwarder_uid } : {}),
       },
     },
-    owner: row.owner,
-    requester: row.requester,
-    region: row.region,
-    bucket: row.bucket,
-    secret: row.secret,
-    gitopsPath: row.gitops_path,
     extraApprovers:
       parseJson<Record<string, string[]>>(row.extra_approvers) ?? {},
-    state: row.state,
     createdAt: toIso(row.created_at),
     updatedAt: toIso(row.updated_at),
-    updatedBy: row.updated_by,
   };
 }
 
@@ -78,36 +90,23 @@ function toRecord(row: RecordRow): EnvironmentRecord {
 function toColumns(
   record: Partial<Omit<EnvironmentRecord, 'createdAt' | 'updatedAt'>>,
 ): Partial<RecordRow> {
-  const columns: Partial<RecordRow> = {};
-  const set = <K extends keyof RecordRow>(key: K, value: RecordRow[K]) => {
-    if (value !== undefined) columns[key] = value;
-  };
-  set('entity_ref', record.entityRef!);
-  set('name', record.name!);
-  set('cluster', record.cluster!);
-  set('tier', record.tier!);
-  set('namespace', record.namespace!);
-  set('argocd_namespace', record.argocdNamespace!);
-  set('project', record.project!);
+  const columns: Record<string, unknown> = {};
+  for (const field of PLAIN_FIELDS) {
+    if (record[field] !== undefined) {
+      columns[PLAIN_COLUMNS[field]] = record[field];
+    }
+  }
   if (record.applications) {
     const { infrastructure, forwarder } = record.applications;
-    set('infrastructure_app', infrastructure.name);
-    set('infrastructure_uid', infrastructure.uid ?? null);
-    set('forwarder_app', forwarder.name);
-    set('forwarder_uid', forwarder.uid ?? null);
+    columns.infrastructure_app = infrastructure.name;
+    columns.infrastructure_uid = infrastructure.uid ?? null;
+    columns.forwarder_app = forwarder.name;
+    columns.forwarder_uid = forwarder.uid ?? null;
   }
-  set('owner', record.owner!);
-  set('requester', record.requester!);
-  set('region', record.region!);
-  set('bucket', record.bucket!);
-  set('secret', record.secret!);
-  set('gitops_path', record.gitopsPath!);
   if (record.extraApprovers) {
-    set('extra_approvers', JSON.stringify(record.extraApprovers));
+    columns.extra_approvers = JSON.stringify(record.extraApprovers);
   }
-  set('state', record.state!);
-  set('updated_by', record.updatedBy!);
-  return columns;
+  return columns as Partial<RecordRow>;
 }
 
 /**

@@ -130,6 +130,13 @@ export type PendingReview =
     }
   | { waiting: false; reason: string };
 
+/** The gate, and whether the caller may approve / reject now. */
+export interface ApprovalView {
+  state: ApprovalState;
+  approve: Availability;
+  reject: Availability;
+}
+
 /** Phase 2: the approval gate. */
 export interface ApprovalService {
   /**
@@ -144,6 +151,16 @@ export interface ApprovalService {
     caller: Caller,
     allowedByPermission: boolean,
   ): Promise<{ approve: Availability; reject: Availability }>;
+  /**
+   * {@link ApprovalService.state} and {@link ApprovalService.availability}
+   * from one read of the decisions (a query): what the environment page
+   * shows of the gate.
+   */
+  view(
+    environment: Environment,
+    caller: Caller,
+    allowedByPermission: boolean,
+  ): Promise<ApprovalView>;
   /**
    * Whether approvers can act on the current revision now: a passing
    * checklist, an incomplete gate, no standing rejection (a query).
@@ -181,10 +198,15 @@ export interface ApprovalService {
 
 /** Phase 3: the sync orchestration. */
 export interface SyncService {
-  /** Whether the caller may start a sync now, and why not. */
+  /**
+   * Whether the caller may start a sync now, and why not. `approvals` is the
+   * gate the request has read already ({@link ApprovalService.state}), so it
+   * is not read again; without it the approval service is asked.
+   */
   availability(
     environment: Environment,
     allowedByPermission: boolean,
+    approvals?: ApprovalState,
   ): Promise<Availability>;
   /**
    * Starts a sync run at the approved revision (production: on request

@@ -2,7 +2,7 @@ import { KubernetesObject } from '@kubernetes/client-node';
 import { EnsureError } from '../aws/errors';
 import { EnsureOptions, EnsureResult } from '../aws/types';
 import { ClusterClient, objectRefOf } from './client';
-import { kubeStep } from './step';
+import { kubeNotFound, kubeStep } from './step';
 
 type Obj = KubernetesObject & { spec?: any; status?: any; operation?: unknown };
 
@@ -102,12 +102,10 @@ export async function syncApplicationViaOperation(
     cluster.get<Obj>(ref),
   );
   if (!current) {
-    throw new EnsureError(
+    throw kubeNotFound(
       resource,
       'sync',
-      'NotFound',
       [],
-      undefined,
       'the Application is not registered',
     );
   }

@@ -48,6 +48,21 @@ export function kubeStatus(error: unknown): KubeStatus {
   return { reason: e?.code, message: e?.message };
 }
 
+/**
+ * A kind the API server does not serve: no CRD yet. client-node answers
+ * 404 for an unknown group version, and "Unrecognized API version and kind"
+ * for an unknown kind of a served one (e.g. on OpenShift, operator.openshift.io
+ * is served without Red Hat's External Secrets).
+ *
+ * @internal
+ */
+export function notServed(error: unknown): boolean {
+  return (
+    kubeStatus(error).code === 404 ||
+    /Unrecognized API version and kind/.test(String((error as Error)?.message))
+  );
+}
+
 const RETRYABLE_CODES = new Set([429, 500, 502, 503, 504]);
 
 function retryAfterMs(error: unknown): number | undefined {

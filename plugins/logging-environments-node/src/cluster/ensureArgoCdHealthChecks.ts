@@ -9,8 +9,8 @@ import {
   argoCdHealthCheckKey,
   sameHealthScript,
 } from './argoCdHealthChecks';
-import { ClusterClient, ObjectRef, kubeStatus } from './client';
-import { kubeStep } from './step';
+import { ClusterClient, ObjectRef, notServed } from './client';
+import { kubeNotFound, kubeStep } from './step';
 
 /** The OpenShift GitOps operator's resource (`argoproj.io/v1beta1`). */
 const ARGOCD_CR = { apiVersion: 'argoproj.io/v1beta1', kind: 'ArgoCD' };
@@ -35,14 +35,6 @@ export interface ArgoCdFlavourInfo {
   flavour: ArgoCdFlavour;
   /** OpenShift GitOps: the name of the `ArgoCD` resource in the namespace. */
   instance?: string;
-}
-
-/** Whether an error says the API does not serve `ArgoCD` at all. */
-function notServed(error: unknown): boolean {
-  return (
-    kubeStatus(error).code === 404 ||
-    /Unrecognized API version and kind/.test(String((error as any)?.message))
-  );
 }
 
 /**
@@ -79,12 +71,10 @@ export async function detectArgoCdFlavour(
     .sort();
   if (first) return { flavour: 'openshift-gitops', instance: first };
   if (setting === 'openshift-gitops') {
-    throw new EnsureError(
+    throw kubeNotFound(
       `ArgoCD ${namespace}/*`,
       'find the ArgoCD resource',
-      'NotFound',
       [],
-      undefined,
       `the cluster is configured as OpenShift GitOps (argocdFlavour), but there is no ArgoCD resource in ${namespace}`,
     );
   }
@@ -305,14 +295,7 @@ async function ensureInArgoCdResource(
       cluster.get<ArgoCdResource>(ref),
     );
     if (!cr) {
-      throw new EnsureError(
-        resource,
-        'read',
-        'NotFound',
-        done,
-        undefined,
-        'the ArgoCD resource is gone',
-      );
+      throw kubeNotFound(resource, 'read', done, 'the ArgoCD resource is gone');
     }
     const extraConfig = cr.spec?.extraConfig ?? {};
     const overridden = checks.map(argoCdHealthCheckKey).filter((key, i) => {

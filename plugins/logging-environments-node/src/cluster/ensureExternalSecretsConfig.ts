@@ -17,28 +17,8 @@ import {
   EXTERNAL_SECRETS_OPERATORS,
   ExternalSecretsFlavour,
 } from './operatorManifests';
-import { kubeStep } from './step';
-
-/** Whether `have` holds, at least, everything `want` says (deeply). */
-function contains(have: unknown, want: unknown): boolean {
-  if (Array.isArray(want)) {
-    return (
-      Array.isArray(have) &&
-      have.length === want.length &&
-      want.every((w, i) => contains(have[i], w))
-    );
-  }
-  if (want && typeof want === 'object') {
-    return (
-      !!have &&
-      typeof have === 'object' &&
-      Object.entries(want).every(([k, v]) =>
-        contains((have as Record<string, unknown>)[k], v),
-      )
-    );
-  }
-  return have === want;
-}
+import { holds } from './holds';
+import { kubeNotFound, kubeStep } from './step';
 
 const duration = (ms: number) =>
   ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
@@ -76,20 +56,20 @@ export async function ensureExternalSecretsConfig(
   let result: EnsureResult;
   const existing = found.object;
   if (!found.served && !options.dryRun) {
-    throw new EnsureError(
+    throw kubeNotFound(
       resource,
       'read',
-      'NotFound',
       done,
-      undefined,
       `the ${desired.kind} CRD (${desired.apiVersion}) is not installed: install ${pkg} first (the operators step with externalSecrets)`,
     );
   }
+  const apply = async () => {
+    if (options.dryRun) return;
+    await kubeStep(resource, 'apply', done, () => cluster.apply(desired));
+    done.push(`applied ${resource}`);
+  };
   if (!existing) {
-    if (!options.dryRun) {
-      await kubeStep(resource, 'apply', done, () => cluster.apply(desired));
-      done.push(`applied ${resource}`);
-    }
+    await apply();
     result = {
       resource,
       action: options.dryRun ? 'would-create' : 'created',
@@ -100,12 +80,9 @@ export async function ensureExternalSecretsConfig(
   } else if (
     describeObject(existing) === resource &&
     managedByUs(existing) &&
-    !contains(existing.spec, desired.spec)
+    !holds(existing.spec, desired.spec)
   ) {
-    if (!options.dryRun) {
-      await kubeStep(resource, 'apply', done, () => cluster.apply(desired));
-      done.push(`applied ${resource}`);
-    }
+    await apply();
     result = {
       resource,
       action: options.dryRun ? 'would-update' : 'updated',

@@ -1,6 +1,6 @@
 /** The configuration object each External Secrets flavour's operator waits for, and how to find it on a cluster. */
 import { KubernetesObject } from '@kubernetes/client-node';
-import { ClusterClient, ObjectRef, kubeStatus } from './client';
+import { ClusterClient, ObjectRef, notServed } from './client';
 import { ExternalSecretsFlavour } from './operatorManifests';
 
 /**
@@ -88,21 +88,6 @@ export const refOf = (o: KubernetesObject): ObjectRef => ({
   name: o.metadata!.name!,
   namespace: o.metadata?.namespace,
 });
-
-/**
- * A kind the API server does not serve: no CRD yet. client-node answers
- * 404 for an unknown group version, and "Unrecognized API version and kind"
- * for an unknown kind of a served one (on OpenShift, operator.openshift.io
- * is served without Red Hat's External Secrets).
- *
- * @internal
- */
-export function notServed(error: unknown): boolean {
-  return (
-    kubeStatus(error).code === 404 ||
-    /Unrecognized API version and kind/.test(String((error as Error)?.message))
-  );
-}
 
 /**
  * Finds the flavour's configuration object: ours, else (community) any

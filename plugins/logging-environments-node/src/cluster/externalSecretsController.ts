@@ -1,11 +1,10 @@
 /** Reads whether the External Secrets controller of a flavour runs, from its operator's configuration object and Deployment. */
-import { ClusterClient, ObjectRef, kubeStatus } from './client';
+import { ClusterClient, ObjectRef, kubeStatus, notServed } from './client';
 import {
   EXTERNAL_SECRETS_CONFIGS,
   Obj,
   describeObject,
   findConfig,
-  notServed,
   refOf,
 } from './externalSecretsConfig';
 import {

@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { EnsureError } from '../aws/errors';
 import { EnsureOptions, EnsureResult, summarize } from '../aws/types';
 import { ClusterClient, waitFor } from './client';
+import { holds } from './holds';
 import { kubeStep } from './step';
 import { CLUSTER_CREDENTIALS } from './credentials';
 import { ENVIRONMENT_LABEL } from '@internal/plugin-logging-environments-common';
@@ -113,31 +114,6 @@ export function clusterSecretStoreProblems(
     problems.push(`spec.${extra.join(', spec.')} is not allowed`);
   }
   return problems;
-}
-
-/**
- * Whether `actual` (as the API server returns it, defaults added) holds
- * everything `wanted` sets: the same values at the same keys, and arrays of
- * the same length whose items hold the wanted items.
- */
-function holds(actual: unknown, wanted: unknown): boolean {
-  if (Array.isArray(wanted)) {
-    return (
-      Array.isArray(actual) &&
-      actual.length === wanted.length &&
-      wanted.every((w, i) => holds(actual[i], w))
-    );
-  }
-  if (wanted && typeof wanted === 'object') {
-    return (
-      !!actual &&
-      typeof actual === 'object' &&
-      Object.entries(wanted).every(([k, w]) =>
-        holds((actual as Record<string, unknown>)[k], w),
-      )
-    );
-  }
-  return actual === wanted;
 }
 
 /**

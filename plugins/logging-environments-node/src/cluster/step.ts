@@ -25,3 +25,25 @@ export function kubeStep<T>(
     );
   });
 }
+
+/**
+ * The EnsureError of an ensure operation that cannot go on because what it
+ * needs is not there: `detail` says what is missing and what to do.
+ *
+ * @internal
+ */
+export function kubeNotFound(
+  resource: string,
+  operation: string,
+  done: string[],
+  detail: string,
+): EnsureError {
+  return new EnsureError(
+    resource,
+    operation,
+    'NotFound',
+    done,
+    undefined,
+    detail,
+  );
+}

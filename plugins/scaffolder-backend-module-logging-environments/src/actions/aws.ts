@@ -9,6 +9,7 @@ import {
   AwsClientFactory,
   AwsClients,
   EnvironmentRecordsApi,
+  awsNamesFor,
 } from '@internal/plugin-logging-environments-node';
 import { recordForStep } from './records';
 import { assertValid } from './util';
@@ -50,4 +51,28 @@ export async function awsClientsForStep(
     facts: { bucket, region, ...facts },
   });
   return options.aws.clients(region);
+}
+
+/**
+ * How the AWS steps that write Loki's S3 secret start: the secret's name
+ * (the input, else the environment's default), checked with the rest by
+ * {@link awsClientsForStep}, and the region's AWS clients.
+ */
+export async function lokiSecretForStep(
+  ctx: ActionContext<
+    {
+      environment: string;
+      bucket: string;
+      region: string;
+      secretName?: string;
+    },
+    any
+  >,
+  options: AwsActionOptions,
+  action: string,
+): Promise<{ secretName: string; clients: AwsClients }> {
+  const secretName =
+    ctx.input.secretName ?? awsNamesFor(ctx.input.environment).secret;
+  const clients = await awsClientsForStep(ctx, options, action, { secretName });
+  return { secretName, clients };
 }

@@ -3,15 +3,10 @@ import {
   awsNamesFor,
   ensureLokiIamUser,
 } from '@internal/plugin-logging-environments-node';
-import { AwsActionOptions, awsClientsForStep } from './aws';
+import { AwsActionOptions, lokiSecretForStep } from './aws';
 import { examples } from './ensureIam.examples';
 import { runEnsure } from './util';
-import {
-  awsStepInput,
-  ensureOutput,
-  secretKmsKeyInput,
-  secretNameInput,
-} from './inputs';
+import { ensureOutput, lokiSecretStepInput } from './inputs';
 
 /**
  * Creates `logging:iam:ensure`: the least-privilege IAM user for Loki and
@@ -28,8 +23,7 @@ export function createEnsureIamAction(options: AwsActionOptions) {
     supportsDryRun: true,
     schema: {
       input: {
-        ...awsStepInput,
-        secretName: secretNameInput,
+        ...lokiSecretStepInput,
         endpoint: z =>
           z
             .string({
@@ -38,7 +32,6 @@ export function createEnsureIamAction(options: AwsActionOptions) {
             })
             .url()
             .optional(),
-        kmsKeyId: secretKmsKeyInput,
         rotateAccessKey: z =>
           z
             .boolean({
@@ -57,14 +50,12 @@ export function createEnsureIamAction(options: AwsActionOptions) {
     async handler(ctx) {
       const { environment, bucket } = ctx.input;
       const names = awsNamesFor(environment);
-      const secretName = ctx.input.secretName ?? names.secret;
       // The policy grants the record's bucket only: never another
       // environment's.
-      const clients = await awsClientsForStep(
+      const { secretName, clients } = await lokiSecretForStep(
         ctx,
         options,
         'logging:iam:ensure',
-        { secretName },
       );
       await runEnsure(
         ctx,

@@ -1,17 +1,9 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import {
-  awsNamesFor,
-  ensureLokiSecret,
-} from '@internal/plugin-logging-environments-node';
-import { AwsActionOptions, awsClientsForStep } from './aws';
+import { ensureLokiSecret } from '@internal/plugin-logging-environments-node';
+import { AwsActionOptions, lokiSecretForStep } from './aws';
 import { examples } from './ensureSecret.examples';
 import { runEnsure } from './util';
-import {
-  awsStepInput,
-  ensureOutput,
-  secretKmsKeyInput,
-  secretNameInput,
-} from './inputs';
+import { ensureOutput, lokiSecretStepInput } from './inputs';
 
 /**
  * Creates `logging:secret:ensure`: the Loki S3 secret in AWS Secrets
@@ -29,11 +21,9 @@ export function createEnsureSecretAction(options: AwsActionOptions) {
     supportsDryRun: true,
     schema: {
       input: {
-        ...awsStepInput,
-        secretName: secretNameInput,
+        ...lokiSecretStepInput,
         endpoint: z =>
           z.string({ description: 'S3 endpoint Loki uses' }).url().optional(),
-        kmsKeyId: secretKmsKeyInput,
         tags: z =>
           z
             .record(z.string(), z.string(), { description: 'Extra tags' })
@@ -46,13 +36,10 @@ export function createEnsureSecretAction(options: AwsActionOptions) {
     },
     async handler(ctx) {
       const { environment, bucket } = ctx.input;
-      const secretName =
-        ctx.input.secretName ?? awsNamesFor(environment).secret;
-      const clients = await awsClientsForStep(
+      const { secretName, clients } = await lokiSecretForStep(
         ctx,
         options,
         'logging:secret:ensure',
-        { secretName },
       );
       await runEnsure(
         ctx,

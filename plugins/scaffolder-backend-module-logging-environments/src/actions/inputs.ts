@@ -76,6 +76,16 @@ export const awsStepInput = {
   region: regionInput,
 };
 
+/**
+ * The inputs of the AWS steps that write Loki's S3 secret: what
+ * `lokiSecretForStep` reads, and the secret's KMS key.
+ */
+export const lokiSecretStepInput = {
+  ...awsStepInput,
+  secretName: secretNameInput,
+  kmsKeyId: secretKmsKeyInput,
+};
+
 /** The inputs of every cluster bootstrap step: what `clusterForStep` reads. */
 export const clusterStepInput = {
   environment: environmentInput,

@@ -105,6 +105,10 @@ export class TestApprovals implements ApprovalService {
     throw new Error('not used');
   }
 
+  async view(): Promise<never> {
+    throw new Error('not used');
+  }
+
   async decide(): Promise<never> {
     throw new Error('not used');
   }

@@ -9,6 +9,7 @@ import { LoggingEnvironmentsStore } from '../../database/LoggingEnvironmentsStor
 import { CurrentRevision } from '../revision/binding';
 import {
   ApprovalService,
+  ApprovalView,
   Caller,
   Environment,
   PendingReview,
@@ -46,14 +47,14 @@ export interface DefaultApprovalServiceOptions {
   events?: EnvironmentChanges;
 }
 
-function toState(gate: GateSnapshot): ApprovalState {
-  return {
-    revision: gate.revision,
-    required: gate.required,
-    decisions: gate.decisions,
-    complete: gate.complete,
-    ...(gate.rejected ? { rejected: gate.rejected } : {}),
-  };
+/** The gate as the API shows it: without its roles and current decisions. */
+function toState({
+  roles,
+  current,
+  rejected,
+  ...state
+}: GateSnapshot): ApprovalState {
+  return { ...state, ...(rejected ? { rejected } : {}) };
 }
 
 /**
@@ -84,7 +85,7 @@ function toState(gate: GateSnapshot): ApprovalState {
  *   opposite decision is a conflict. A rejection, which must say why, stands
  *   and keeps the gate incomplete until a new revision voids it.
  *
- * Reads (`state`, `availability`, `pendingReview`) never write. Every
+ * Reads (`state`, `availability`, `view`, `pendingReview`) never write. Every
  * recorded decision is a history entry and an audit event; every refused
  * attempt is an audit event too.
  *
@@ -121,6 +122,19 @@ export class DefaultApprovalService implements ApprovalService {
       caller,
       allowedByPermission,
     );
+  }
+
+  /** {@inheritDoc ApprovalService.view} */
+  async view(
+    environment: Environment,
+    caller: Caller,
+    allowedByPermission: boolean,
+  ): Promise<ApprovalView> {
+    const context = await this.#context(environment);
+    return {
+      state: toState(context.gate),
+      ...availabilityOf(context, caller, allowedByPermission),
+    };
   }
 
   /** {@inheritDoc ApprovalService.pendingReview} */

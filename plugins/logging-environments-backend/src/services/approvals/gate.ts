@@ -1,6 +1,6 @@
 import {
   Approval,
-  RequiredApprovalStatus,
+  ApprovalState,
   normalizeEntityRef,
 } from '@internal/plugin-logging-environments-common';
 import { Environment } from '../types';
@@ -106,8 +106,7 @@ export function memberOfAny(claims: string[], groups: string[]): boolean {
  *
  * @internal
  */
-export interface GateSnapshot {
-  revision?: string;
+export interface GateSnapshot extends ApprovalState {
   roles: GateRole[];
   /**
    * Every decision, newest first, voided ones included; one bound to
@@ -116,7 +115,4 @@ export interface GateSnapshot {
   decisions: Approval[];
   /** Active decisions for `revision`, oldest first. */
   current: Approval[];
-  required: RequiredApprovalStatus[];
-  rejected?: Approval;
-  complete: boolean;
 }

@@ -148,16 +148,20 @@ export class EnvironmentOverviewService {
   ): Promise<EnvironmentDetails> {
     const { store, approvals, sync, waves } = this.options;
     const applications = waves.applications(environment);
-    const [checklist, gate, latest, syncAvailability, decide] =
-      await Promise.all([
-        store.latestChecklistRun(environment.entityRef),
-        approvals.state(environment),
-        sync.latest(environment),
-        sync.availability(environment, grants.sync && caller !== undefined),
-        caller
-          ? approvals.availability(environment, caller, grants.approve)
-          : Promise.resolve(notAUser()),
-      ]);
+    const [checklist, latest, gate] = await Promise.all([
+      store.latestChecklistRun(environment.entityRef),
+      sync.latest(environment),
+      caller
+        ? approvals.view(environment, caller, grants.approve)
+        : approvals.state(environment).then(state => ({
+            state,
+            ...notAUser(),
+          })),
+    ]);
+    // The gate is read once a request: the sync's availability judges by it.
+    const syncAvailability: Availability = caller
+      ? await sync.availability(environment, grants.sync, gate.state)
+      : { allowed: false, reason: NOT_A_USER };
     return {
       ...summaryOf(environment, applications, latest),
       namespace: environment.namespace,
@@ -173,16 +177,14 @@ export class EnvironmentOverviewService {
         extraApprovers: environment.extraApprovers,
       },
       ...(checklist ? { checklist } : {}),
-      approvals: gate,
+      approvals: gate.state,
       ...(latest ? { sync: latest } : {}),
       applications,
       can: {
         runChecklist: { allowed: true },
-        approve: decide.approve,
-        reject: decide.reject,
-        sync: caller
-          ? syncAvailability
-          : { allowed: false, reason: NOT_A_USER },
+        approve: gate.approve,
+        reject: gate.reject,
+        sync: syncAvailability,
       },
     };
   }

@@ -39,6 +39,7 @@ import {
   assertAdministrator,
   assertBootstrapper,
   isAdministrator,
+  requiredReason,
 } from './recordAccess';
 import { planRecordChange } from './recordChange';
 import { RecordCaller, RecordChange } from './types';
@@ -352,10 +353,7 @@ export class DefaultEnvironmentRecordService {
     assertAdministrator(caller, this.options.administrators, 'change a record');
     const record = await this.options.records.get(entityRef);
     if (!record) throw new NotFoundError(`${entityRef} has no record`);
-    const reason = (change.reason ?? '').trim();
-    if (!reason) {
-      throw new InputError('reason: say why the record changes');
-    }
+    const reason = requiredReason(change.reason, 'the record changes');
     const { patch, said } = planRecordChange(
       record,
       change,
@@ -395,17 +393,15 @@ export class DefaultEnvironmentRecordService {
       this.options.administrators,
       'release a record',
     );
-    if (!(reason ?? '').trim()) {
-      throw new InputError('reason: say why the record is released');
-    }
+    const why = requiredReason(reason, 'the record is released');
     if (!(await this.options.records.delete(entityRef))) {
       throw new NotFoundError(`${entityRef} has no record`);
     }
     await this.options.history.addHistory(entityRef, {
       type: 'bootstrap',
       actor: caller.userEntityRef,
-      message: `Record released by an administrator. Reason: ${reason.trim()}`,
-      details: { reason: reason.trim() },
+      message: `Record released by an administrator. Reason: ${why}`,
+      details: { reason: why },
     });
     this.options.events?.changed(entityRef, 'record');
   }

@@ -5,7 +5,7 @@
  * environment's bootstrap (its requester, members of its owner group, and
  * administrators).
  */
-import { NotAllowedError } from '@backstage/errors';
+import { InputError, NotAllowedError } from '@backstage/errors';
 import { EnvironmentRecord } from '@internal/plugin-logging-environments-common';
 import { memberOfAny, sameRef } from '../approvals/gate';
 import { RecordCaller } from './types';
@@ -52,4 +52,17 @@ export function assertBootstrapper(
   throw new NotAllowedError(
     `only the requester of ${record.name} (${record.requester}), members of its owner group (${record.owner}) or an administrator may run its bootstrap`,
   );
+}
+
+/**
+ * The reason an administrator gave, trimmed; InputError when there is none
+ * (`why` completes "say why ...").
+ */
+export function requiredReason(
+  reason: string | undefined,
+  why: string,
+): string {
+  const trimmed = (reason ?? '').trim();
+  if (!trimmed) throw new InputError(`reason: say why ${why}`);
+  return trimmed;
 }

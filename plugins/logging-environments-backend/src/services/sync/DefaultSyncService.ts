@@ -1,6 +1,7 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { ConflictError } from '@backstage/errors';
 import {
+  ApprovalState,
   Availability,
   SyncRun,
 } from '@internal/plugin-logging-environments-common';
@@ -37,7 +38,8 @@ const MAX_STEPS_PER_TICK = 8;
  */
 export interface DefaultSyncServiceOptions {
   store: LoggingEnvironmentsStore;
-  approvals: ApprovalService;
+  /** The approval gate; the sync only reads it. */
+  approvals: Pick<ApprovalService, 'state'>;
   revisions: RevisionSource;
   /** Every environment (their records), for the automatic syncs of the automatic tiers. */
   listEnvironments: () => Promise<Environment[]>;
@@ -149,6 +151,7 @@ export class DefaultSyncService implements SyncService {
   async availability(
     environment: Environment,
     allowedByPermission: boolean,
+    approvals?: ApprovalState,
   ): Promise<Availability> {
     if (!allowedByPermission) {
       return {
@@ -165,7 +168,7 @@ export class DefaultSyncService implements SyncService {
         })`,
       };
     }
-    const gate = await this.gate.check(environment);
+    const gate = await this.gate.check(environment, approvals);
     if (!gate.ok) return { allowed: false, reason: gate.reason };
     return { allowed: true };
   }

@@ -1,3 +1,4 @@
+import { ApprovalState } from '@internal/plugin-logging-environments-common';
 import { StoredSyncRun } from '../../database/LoggingEnvironmentsStore';
 import { ApprovalService, Environment, RevisionSource } from '../types';
 import { sameRevision, short } from './revision';
@@ -14,14 +15,14 @@ export type GateResult =
  * approvals are for the revision the Applications track now.
  */
 export class SyncGate {
-  private readonly approvals: ApprovalService;
+  private readonly approvals: Pick<ApprovalService, 'state'>;
   private readonly revisions: RevisionSource;
   private readonly getEnvironment: (
     entityRef: string,
   ) => Promise<Environment | undefined>;
 
   constructor(options: {
-    approvals: ApprovalService;
+    approvals: Pick<ApprovalService, 'state'>;
     revisions: RevisionSource;
     getEnvironment: (entityRef: string) => Promise<Environment | undefined>;
   }) {
@@ -30,8 +31,14 @@ export class SyncGate {
     this.getEnvironment = options.getEnvironment;
   }
 
-  /** Whether the environment may be synced now, and at which revision and binding. */
-  async check(environment: Environment): Promise<GateResult> {
+  /**
+   * Whether the environment may be synced now, and at which revision and
+   * binding; `approvals` is the gate already read, when the caller has it.
+   */
+  async check(
+    environment: Environment,
+    approvals?: ApprovalState,
+  ): Promise<GateResult> {
     const current = await this.revisions.current(environment);
     if (current.problems.length > 0) {
       return {
@@ -41,7 +48,7 @@ export class SyncGate {
         )}`,
       };
     }
-    const state = await this.approvals.state(environment);
+    const state = approvals ?? (await this.approvals.state(environment));
     if (state.rejected) {
       const r = state.rejected;
       return {

@@ -12,13 +12,17 @@ import { applicationProblems, hasErrors } from './applicationProblems';
 import { HealthEvidence, resolveResourceHealth } from './resourceHealth';
 import { Entry, resourceState, waveState } from './waveState';
 
-/** One entry of an Application's `status.resources`. */
-export interface ArgoResourceStatus {
+/** Which resource an entry of an Application's status is about. */
+export interface ArgoResourceKey {
   group?: string;
   version?: string;
   kind: string;
   namespace?: string;
   name: string;
+}
+
+/** One entry of an Application's `status.resources`. */
+export interface ArgoResourceStatus extends ArgoResourceKey {
   status?: string;
   health?: { status?: string; message?: string };
   hook?: boolean;
@@ -28,12 +32,7 @@ export interface ArgoResourceStatus {
 }
 
 /** One entry of `status.operationState.syncResult.resources`. */
-export interface ArgoResourceResult {
-  group?: string;
-  version?: string;
-  kind: string;
-  namespace?: string;
-  name: string;
+export interface ArgoResourceResult extends ArgoResourceKey {
   /** Synced, SyncFailed, Pruned, PruneSkipped. */
   status?: string;
   message?: string;

@@ -76,6 +76,10 @@ export class FakeApprovals implements ApprovalService {
     throw new Error('not used');
   }
 
+  async view(): Promise<never> {
+    throw new Error('not used');
+  }
+
   async decide(): Promise<never> {
     throw new Error('not used');
   }
