@@ -2,9 +2,10 @@
  * The authorization matrix: every route of the logging-environments API
  * (read from its OpenAPI spec, so a new route cannot be forgotten) x every
  * kind of caller, through the real permission backend and the portal's
- * policy. "allow" means the caller got past authentication and
- * authorization (the answer may still be a 409 or a 400 for business
- * reasons); "deny" is a 403; "anonymous" callers get a 401.
+ * policy, each caller kind a distinct principal. Each cell is the exact
+ * status: 401 for a caller not authenticated, 403 for one not authorized,
+ * and for an authorized one what the route answers in the state set up
+ * here (a 409 when the environment's state refuses it).
  */
 import { mockCredentials } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
@@ -27,7 +28,8 @@ import { recordReliability } from './__testUtils__/summary';
 
 jest.setTimeout(120_000);
 
-type Outcome = 'allow' | 'deny' | 'unauthenticated';
+/** The exact status a caller gets from a route. */
+type Status = number;
 
 const CALLERS = {
   anonymous: { header: mockCredentials.none.header() },
@@ -35,98 +37,112 @@ const CALLERS = {
   requester: 'requester',
   approver: 'approver',
   'security-reviewer': 'security-reviewer',
-  // Owns another team's service (checkout), nothing of the platform's.
-  'other-team-owner': 'viewer',
+  // A member of another team (payments), nothing of the platform's.
+  'other-team-owner': 'payments-owner',
   'service token': { header: mockCredentials.service.header() },
   // A member of the configured administrator group.
   administrator: 'admin',
 } as const;
 type Caller = keyof typeof CALLERS;
 
-const readers = (): Record<Caller, Outcome> => ({
-  anonymous: 'unauthenticated',
-  viewer: 'allow',
-  requester: 'allow',
-  approver: 'allow',
-  'security-reviewer': 'allow',
-  'other-team-owner': 'allow',
-  'service token': 'allow',
-  administrator: 'allow',
+/** Every caller kind is a distinct principal: no cell repeats another. */
+const USERS = Object.values(CALLERS).filter(
+  (who): who is Extract<(typeof CALLERS)[Caller], string> =>
+    typeof who === 'string',
+);
+
+/** Anonymous callers are refused (401); everyone else gets `status`. */
+const readers = (status: Status): Record<Caller, Status> => ({
+  anonymous: 401,
+  viewer: status,
+  requester: status,
+  approver: status,
+  'security-reviewer': status,
+  'other-team-owner': status,
+  'service token': status,
+  administrator: status,
 });
 
-/** Who may run acme-prod's bootstrap: its requester and administrators, as users. */
-const bootstrappers = (): Record<Caller, Outcome> => ({
-  anonymous: 'unauthenticated',
-  viewer: 'deny',
-  requester: 'allow',
-  approver: 'deny',
-  'security-reviewer': 'deny',
-  'other-team-owner': 'deny',
-  'service token': 'deny',
-  administrator: 'allow',
+/**
+ * Who may run acme-prod's bootstrap: its requester and administrators, as
+ * users; both get `status`.
+ */
+const bootstrappers = (status: Status): Record<Caller, Status> => ({
+  anonymous: 401,
+  viewer: 403,
+  requester: status,
+  approver: 403,
+  'security-reviewer': 403,
+  'other-team-owner': 403,
+  'service token': 403,
+  administrator: status,
 });
 
 /** Administrators only. */
-const administrators = (): Record<Caller, Outcome> => ({
-  ...bootstrappers(),
-  requester: 'deny',
+const administrators = (status: Status): Record<Caller, Status> => ({
+  ...bootstrappers(status),
+  requester: 403,
 });
 
-/** Expected outcome per `METHOD /path` of the spec, per caller. */
-const MATRIX: Record<string, Record<Caller, Outcome>> = {
-  'GET /health': {
-    anonymous: 'allow',
-    viewer: 'allow',
-    requester: 'allow',
-    approver: 'allow',
-    'security-reviewer': 'allow',
-    'other-team-owner': 'allow',
-    'service token': 'allow',
-    administrator: 'allow',
-  },
-  'GET /clusters': readers(),
-  'GET /environments': readers(),
-  'GET /environments/{namespace}/{name}': readers(),
-  'POST /environments/{namespace}/{name}/checklist': readers(),
-  'GET /environments/{namespace}/{name}/history': readers(),
-  'GET /services/{namespace}/{kind}/{name}/health': readers(),
+/**
+ * Expected status per `METHOD /path` of the spec, per caller: 401 is
+ * "not authenticated", 403 "not authorized"; any other status is what the
+ * route answers an authorized caller in the state the test sets up.
+ */
+const MATRIX: Record<string, Record<Caller, Status>> = {
+  'GET /health': { ...readers(200), anonymous: 200 },
+  'GET /clusters': readers(200),
+  'GET /environments': readers(200),
+  'GET /environments/{namespace}/{name}': readers(200),
+  'POST /environments/{namespace}/{name}/checklist': readers(200),
+  'GET /environments/{namespace}/{name}/history': readers(200),
+  'GET /services/{namespace}/{kind}/{name}/health': readers(200),
   // Members of a group the tier names (security reviewers, platform
-  // approvers); never a service. The requester is not in one here.
+  // approvers); never a service. The requester is not in one here. Those
+  // allowed are refused by the gate (409): no checklist has passed yet.
   'POST /environments/{namespace}/{name}/approvals': {
-    anonymous: 'unauthenticated',
-    viewer: 'deny',
-    requester: 'deny',
-    approver: 'allow',
-    'security-reviewer': 'allow',
-    'other-team-owner': 'deny',
-    'service token': 'deny',
-    administrator: 'deny',
+    anonymous: 401,
+    viewer: 403,
+    requester: 403,
+    approver: 409,
+    'security-reviewer': 409,
+    'other-team-owner': 403,
+    'service token': 403,
+    administrator: 403,
   },
-  // Platform approvers only; never a service.
+  // Platform approvers only; never a service. The approver is refused by
+  // the gate (409): no approval was given.
   'POST /environments/{namespace}/{name}/sync': {
-    anonymous: 'unauthenticated',
-    viewer: 'deny',
-    requester: 'deny',
-    approver: 'allow',
-    'security-reviewer': 'deny',
-    'other-team-owner': 'deny',
-    'service token': 'deny',
-    administrator: 'deny',
+    anonymous: 401,
+    viewer: 403,
+    requester: 403,
+    approver: 409,
+    'security-reviewer': 403,
+    'other-team-owner': 403,
+    'service token': 403,
+    administrator: 403,
   },
   // The trusted record: re-running an existing environment's bootstrap is
   // its requester's, its owner group's (nobody else here) and
   // administrators'; changing or releasing a record administrators' only.
-  'POST /records': bootstrappers(),
-  'POST /records/{namespace}/{name}/steps': bootstrappers(),
-  'POST /records/{namespace}/{name}/applications': bootstrappers(),
-  'PATCH /records/{namespace}/{name}': administrators(),
-  'DELETE /records/{namespace}/{name}': administrators(),
+  'POST /records': bootstrappers(200),
+  'POST /records/{namespace}/{name}/steps': bootstrappers(200),
+  // acme-prod is not bootstrapped here: its Applications are not
+  // registered, so binding them is refused (409) once authorized.
+  'POST /records/{namespace}/{name}/applications': bootstrappers(409),
+  'PATCH /records/{namespace}/{name}': administrators(200),
+  'DELETE /records/{namespace}/{name}': administrators(204),
 };
 
 const PARAMS: Record<string, string> = {
   namespace: 'default',
   name: 'acme-prod',
+};
+/** Routes about a service: checkout, whose logs go to acme-prod. */
+const SERVICE_PARAMS: Record<string, string> = {
+  namespace: 'default',
   kind: 'component',
+  name: 'checkout',
 };
 const BODIES: Record<string, object> = {
   'POST /environments/{namespace}/{name}/approvals': {
@@ -159,12 +175,6 @@ function specRoutes(): string[] {
       .filter(m => ['get', 'post', 'put', 'patch', 'delete'].includes(m))
       .map(m => `${m.toUpperCase()} ${path}`),
   );
-}
-
-function outcome(status: number): Outcome {
-  if (status === 401) return 'unauthenticated';
-  if (status === 403) return 'deny';
-  return 'allow';
 }
 
 describe('authorization matrix', () => {
@@ -210,8 +220,19 @@ describe('authorization matrix', () => {
     expect(Object.keys(MATRIX).sort()).toEqual(specRoutes().sort());
   });
 
+  it('calls as a distinct principal for every kind of caller', () => {
+    expect(new Set(USERS).size).toBe(USERS.length);
+    expect(CALLERS.anonymous.header).not.toBe(CALLERS['service token'].header);
+    // Users of the demo org, but for the administrator (the configured
+    // group, which no demo user is in).
+    const demoUsers = orgEntities()
+      .filter(e => e.kind === 'User')
+      .map(e => e.metadata.name);
+    expect(USERS.filter(u => !demoUsers.includes(u))).toEqual(['admin']);
+  });
+
   it('allows and denies every route exactly as the matrix says', async () => {
-    const got: Record<string, Record<string, Outcome>> = {};
+    const got: Record<string, Record<string, Status>> = {};
     // Releasing the record goes last: the other routes need it.
     const routes = specRoutes().sort(
       (a, b) => Number(a.startsWith('DELETE')) - Number(b.startsWith('DELETE')),
@@ -219,8 +240,11 @@ describe('authorization matrix', () => {
     for (const route of routes) {
       const [method, template] = route.split(' ');
       const path =
-        template.replace(/\{(\w+)\}/g, (_, p) => PARAMS[p]) +
-        (QUERIES[route] ?? '');
+        template.replace(
+          /\{(\w+)\}/g,
+          (_, p) =>
+            (template.startsWith('/services/') ? SERVICE_PARAMS : PARAMS)[p],
+        ) + (QUERIES[route] ?? '');
       got[route] = {};
       for (const [caller, who] of Object.entries(CALLERS)) {
         const res = await portal.call(
@@ -229,8 +253,7 @@ describe('authorization matrix', () => {
           who as string | { header: string },
           BODIES[route],
         );
-        expect(res.status).toBeLessThan(500);
-        got[route][caller] = outcome(res.status);
+        got[route][caller] = res.status;
       }
     }
     expect(got).toEqual(MATRIX);
@@ -245,19 +268,16 @@ describe('authorization matrix', () => {
     const refused = portal.audit.filter(e => e.status === 'failed');
     const byEvent = (id: string) =>
       refused.filter(e => e.eventId === id).map(e => e.error);
-    // viewer, requester, other-team-owner and the service token, per route.
+    // Every authenticated caller the route refused: those not authorized
+    // (403) and those authorized but stopped by the gate (409). Anonymous
+    // callers are refused before the route (401), unaudited.
+    const refusals = (route: string) =>
+      Object.values(MATRIX[route]).filter(s => s === 403 || s === 409).length;
     expect(byEvent('environment-approval')).toHaveLength(
-      Object.values(
-        MATRIX['POST /environments/{namespace}/{name}/approvals'],
-      ).filter(o => o === 'deny').length +
-        // approver and security reviewer are authorized but refused by the
-        // gate (no passing checklist yet), which is audited too.
-        2,
+      refusals('POST /environments/{namespace}/{name}/approvals'),
     );
-    expect(byEvent('sync-request').length).toBeGreaterThanOrEqual(
-      Object.values(
-        MATRIX['POST /environments/{namespace}/{name}/sync'],
-      ).filter(o => o === 'deny').length,
+    expect(byEvent('sync-request')).toHaveLength(
+      refusals('POST /environments/{namespace}/{name}/sync'),
     );
   });
 });

@@ -2,7 +2,10 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../gitops/__testUtils__/kustomize';
 
-/** What the reliability summary counts. */
+/**
+ * What the reliability summary counts; scripts/reliability-summary.js holds
+ * each line's minimum (README.md, "Reliability summary").
+ */
 export type ReliabilityMetric =
   | 'faults injected'
   | 'restarts survived'
@@ -20,7 +23,10 @@ export const RELIABILITY_SUMMARY_FILE = join(
 
 /**
  * Records a count for the summary printed at the end of the test command
- * (one JSON line per call; jest workers append concurrently).
+ * (one JSON line per call; jest workers append concurrently). The count is
+ * what the test observed and asserted (faults the sandbox reports it
+ * injected, kills that hit an unfinished run), recorded once the test's
+ * assertions about it held; never a constant standing for "it ran".
  */
 export function recordReliability(
   metric: ReliabilityMetric,
