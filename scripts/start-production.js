@@ -104,8 +104,9 @@ Options:
   -h, --help        show this help
 
 app-config.production.yaml reads its values from the environment
-(APP_BASE_URL, BACKEND_BASE_URL, POSTGRES_*, AUTH_GITHUB_*, GITOPS_REPO_URL,
-PRODUCTION_CLUSTER_*); see the README's Configuration section.`;
+(APP_BASE_URL, BACKEND_BASE_URL, POSTGRES_*, AUTH_GITHUB_*, CACHE_REDIS_URL,
+GITOPS_*, PRODUCTION_CLUSTER_*, PRODUCTION_ARGOCD_*; its header lists them);
+see the README's Configuration section and docs/deploying.md.`;
 
 const log = line => process.stderr.write(`[start:production] ${line}\n`);
 
