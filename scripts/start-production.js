@@ -201,7 +201,7 @@ async function main() {
     ...options.configs,
   ]) {
     if (!existsSync(file)) {
-      log(`config file ${file} does not exist`);
+      log(`${file} does not exist`);
       return 2;
     }
   }
