@@ -17,7 +17,13 @@
  * 3. `node packages/backend --config app-config.yaml --config
  *    app-config.production.yaml [--config <file>...]` there, with
  *    NODE_ENV=production (whatever the caller's NODE_ENV) and
- *    --no-node-snapshot (the scaffolder's sandbox needs it on Node 20).
+ *    --no-node-snapshot (the scaffolder's sandbox needs it on Node 20),
+ *    beside the files the backend reads at run time (its configuration, the
+ *    template, the Argo CD health checks).
+ *
+ * packages/backend/Dockerfile builds the image with the same steps: both
+ * follow PRODUCTION_LAYOUT below, which this module exports, and
+ * packages/backend/src/deploy/dockerfile.test.ts checks that they agree.
  *
  * Ctrl-C (SIGINT) or SIGTERM stops the backend; a temporary directory is
  * removed afterwards. The exit code is the backend's.
@@ -29,6 +35,7 @@
 const { spawn } = require('node:child_process');
 const {
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -41,7 +48,44 @@ const { join, resolve } = require('node:path');
 const { parseArgs } = require('node:util');
 
 const ROOT = resolve(__dirname, '..');
-const DIST = join(ROOT, 'packages/backend/dist');
+
+/**
+ * How a production install is laid out and started, for this script and
+ * the image (packages/backend/Dockerfile) alike. Paths are relative to the
+ * checkout (sources) and to the install directory (everything else).
+ */
+const PRODUCTION_LAYOUT = Object.freeze({
+  /** Copied before the skeleton: what `yarn workspaces focus` needs. */
+  installFiles: ['package.json', 'yarn.lock', '.yarnrc.yml', 'backstage.json'],
+  /** Every bundled package.json, unpacked before the install. */
+  skeleton: 'packages/backend/dist/skeleton.tar.gz',
+  /** Production dependencies only, native ones built for this machine. */
+  install: ['yarn', 'workspaces', 'focus', '--all', '--production'],
+  /** The built packages, unpacked after the install. */
+  bundle: 'packages/backend/dist/bundle.tar.gz',
+  /**
+   * Read at run time: the configuration, the template the catalog registers
+   * (app-config.production.yaml's location), the Argo CD health checks the
+   * bootstrap installs (the default healthChecksDir).
+   */
+  runFiles: [
+    'app-config.yaml',
+    'app-config.production.yaml',
+    'templates/logging-environment',
+    'manifests/argocd/health',
+  ],
+  /** The environment the backend runs with. */
+  env: { NODE_ENV: 'production', NODE_OPTIONS: '--no-node-snapshot' },
+  /** The backend's command line, in the install directory. */
+  command: [
+    'node',
+    'packages/backend',
+    '--config',
+    'app-config.yaml',
+    '--config',
+    'app-config.production.yaml',
+  ],
+});
 
 const USAGE = `Usage: yarn start:production [options]
 
@@ -60,8 +104,9 @@ Options:
   -h, --help        show this help
 
 app-config.production.yaml reads its values from the environment
-(APP_BASE_URL, BACKEND_BASE_URL, POSTGRES_*, AUTH_GITHUB_*, GITOPS_REPO_URL,
-PRODUCTION_CLUSTER_*); see the README's Configuration section.`;
+(APP_BASE_URL, BACKEND_BASE_URL, POSTGRES_*, AUTH_GITHUB_*, CACHE_REDIS_URL,
+GITOPS_*, PRODUCTION_CLUSTER_*, PRODUCTION_ARGOCD_*; its header lists them);
+see the README's Configuration section and docs/deploying.md.`;
 
 const log = line => process.stderr.write(`[start:production] ${line}\n`);
 
@@ -131,16 +176,15 @@ async function step(description, command, args, options) {
   }
 }
 
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    // A terminal's Ctrl-C reaches the child too; a signal sent to this
-    // process alone is passed on. Either way we wait for the child to end.
-    stopSignal = signal;
-    if (current) current.kill(signal);
-  });
-}
-
 async function main() {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(signal, () => {
+      // A terminal's Ctrl-C reaches the child too; a signal sent to this
+      // process alone is passed on. Either way we wait for the child to end.
+      stopSignal = signal;
+      if (current) current.kill(signal);
+    });
+  }
   let options;
   try {
     options = parseOptions(process.argv.slice(2));
@@ -152,14 +196,12 @@ async function main() {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const configs = [
-    join(ROOT, 'app-config.yaml'),
-    join(ROOT, 'app-config.production.yaml'),
+  for (const file of [
+    ...PRODUCTION_LAYOUT.runFiles.map(f => join(ROOT, f)),
     ...options.configs,
-  ];
-  for (const file of configs) {
+  ]) {
     if (!existsSync(file)) {
-      log(`config file ${file} does not exist`);
+      log(`${file} does not exist`);
       return 2;
     }
   }
@@ -176,9 +218,9 @@ async function main() {
       'build:backend',
     ]);
   }
-  for (const file of ['skeleton.tar.gz', 'bundle.tar.gz']) {
-    if (!existsSync(join(DIST, file))) {
-      log(`${join(DIST, file)} is missing: run yarn build:backend first`);
+  for (const file of [PRODUCTION_LAYOUT.skeleton, PRODUCTION_LAYOUT.bundle]) {
+    if (!existsSync(join(ROOT, file))) {
+      log(`${join(ROOT, file)} is missing: run yarn build:backend first`);
       return 1;
     }
   }
@@ -190,56 +232,55 @@ async function main() {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, MARKER), 'made by yarn start:production\n');
     // A kept directory keeps node_modules, not the packages of a former build.
-    for (const sub of ['packages', 'plugins']) {
+    for (const sub of ['packages', 'plugins', 'templates', 'manifests']) {
       rmSync(join(dir, sub), { recursive: true, force: true });
     }
-    for (const file of [
-      'package.json',
-      'yarn.lock',
-      '.yarnrc.yml',
-      'backstage.json',
-    ]) {
+    for (const file of PRODUCTION_LAYOUT.installFiles) {
       copyFileSync(join(ROOT, file), join(dir, file));
     }
     await step(`unpacking the skeleton in ${dir}`, 'tar', [
       'xzf',
-      join(DIST, 'skeleton.tar.gz'),
+      join(ROOT, PRODUCTION_LAYOUT.skeleton),
       '-C',
       dir,
     ]);
+    const [install, ...installArgs] = PRODUCTION_LAYOUT.install;
     await step(
-      'installing production dependencies (yarn workspaces focus --all --production)',
-      'yarn',
-      ['workspaces', 'focus', '--all', '--production'],
+      `installing production dependencies (${PRODUCTION_LAYOUT.install.join(
+        ' ',
+      )})`,
+      install,
+      installArgs,
       { cwd: dir },
     );
     await step('unpacking the bundle', 'tar', [
       'xzf',
-      join(DIST, 'bundle.tar.gz'),
+      join(ROOT, PRODUCTION_LAYOUT.bundle),
       '-C',
       dir,
     ]);
+    for (const file of PRODUCTION_LAYOUT.runFiles) {
+      cpSync(join(ROOT, file), join(dir, file), { recursive: true });
+    }
 
     if (stopSignal) return 1;
-    log(
-      `starting the backend with NODE_ENV=production and ${configs
-        .map(c => c.replace(`${ROOT}/`, ''))
-        .join(', ')}`,
-    );
-    const { code, signal } = await run(
-      process.execPath,
-      ['packages/backend', ...configs.flatMap(c => ['--config', c])],
-      {
-        cwd: dir,
-        env: {
-          ...process.env,
-          NODE_ENV: 'production',
-          NODE_OPTIONS: [process.env.NODE_OPTIONS, '--no-node-snapshot']
-            .filter(Boolean)
-            .join(' '),
-        },
+    const [, ...backendArgs] = PRODUCTION_LAYOUT.command;
+    const args = [
+      ...backendArgs,
+      ...options.configs.flatMap(c => ['--config', c]),
+    ];
+    log(`starting the backend in ${dir}: node ${args.join(' ')}`);
+    const { NODE_ENV, NODE_OPTIONS } = PRODUCTION_LAYOUT.env;
+    const { code, signal } = await run(process.execPath, args, {
+      cwd: dir,
+      env: {
+        ...process.env,
+        NODE_ENV,
+        NODE_OPTIONS: [process.env.NODE_OPTIONS, NODE_OPTIONS]
+          .filter(Boolean)
+          .join(' '),
       },
-    );
+    });
     log(`the backend exited (${signal ? `signal ${signal}` : `code ${code}`})`);
     if (signal) return signal === stopSignal ? 0 : 1;
     return code;
@@ -248,10 +289,14 @@ async function main() {
   }
 }
 
-main().then(
-  code => process.exit(code),
-  e => {
-    log(e && e.message ? e.message : String(e));
-    process.exit(1);
-  },
-);
+module.exports = { PRODUCTION_LAYOUT };
+
+if (require.main === module) {
+  main().then(
+    code => process.exit(code),
+    e => {
+      log(e && e.message ? e.message : String(e));
+      process.exit(1);
+    },
+  );
+}

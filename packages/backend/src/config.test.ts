@@ -1,6 +1,10 @@
-import { ConfigReader } from '@backstage/config';
-import { ConfigSchema, loadConfigSchema } from '@backstage/config-loader';
-import { readFileSync } from 'node:fs';
+import { AppConfig, ConfigReader } from '@backstage/config';
+import {
+  ConfigSchema,
+  ConfigSources,
+  loadConfigSchema,
+} from '@backstage/config-loader';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import yaml from 'yaml';
 
@@ -41,6 +45,106 @@ describe('configuration', () => {
     expect(config.has('auth.providers.demo')).toBe(false);
     expect(config.has('app.demoSignIn')).toBe(false);
     expect(config.getString('backend.database.client')).toBe('pg');
+  });
+
+  describe('the production layer, loaded as the backend loads it', () => {
+    // A value for every variable the file reads (docs/deploying.md lists them).
+    const env: Record<string, string> = {
+      APP_BASE_URL: 'https://portal.example.com',
+      BACKEND_BASE_URL: 'https://portal.example.com',
+      POSTGRES_HOST: 'postgres.example.com',
+      POSTGRES_PORT: '5432',
+      POSTGRES_USER: 'backstage',
+      POSTGRES_PASSWORD: 'postgres-password',
+      AUTH_GITHUB_CLIENT_ID: 'client-id',
+      AUTH_GITHUB_CLIENT_SECRET: 'client-secret',
+      CACHE_REDIS_URL: 'redis://:cache-password@redis:6379',
+      GITOPS_REPO_URL: 'https://github.com/acme/gitops.git',
+      GITOPS_BROWSE_URL: 'https://github.com/acme/gitops/blob/main',
+      GITOPS_USERNAME: 'portal-bot',
+      GITOPS_TOKEN: 'gitops-token',
+      PRODUCTION_CLUSTER_URL: 'https://api.production.example.com:6443',
+      PRODUCTION_CLUSTER_TOKEN: 'cluster-token',
+      PRODUCTION_CLUSTER_CA_DATA: 'Y2E=',
+      PRODUCTION_ARGOCD_URL: 'https://argocd.production.example.com',
+      PRODUCTION_ARGOCD_TOKEN: 'argocd-token',
+    };
+
+    /** The two files through Backstage's config loader, `${VAR}` from `vars`. */
+    async function load(vars: Record<string, string | undefined>) {
+      const asked = new Set<string>();
+      const source = ConfigSources.defaultForTargets({
+        rootDir: root,
+        targets: ['app-config.yaml', 'app-config.production.yaml'].map(f => ({
+          type: 'path' as const,
+          target: resolve(root, f),
+        })),
+        substitutionFunc: async name => {
+          asked.add(name);
+          return vars[name];
+        },
+      });
+      let configs: AppConfig[] = [];
+      for await (const data of source.readConfigData()) {
+        configs = data.configs;
+        break;
+      }
+      return { configs, asked };
+    }
+
+    it('reads exactly the documented variables and passes the schema', async () => {
+      const { configs, asked } = await load(env);
+      expect([...asked].sort()).toEqual(Object.keys(env).sort());
+      expect(() => schema.process(configs)).not.toThrow();
+      const config = ConfigReader.fromConfigs(configs);
+
+      // What a template run needs: the template, GitOps credentials and
+      // where the catalog reads the published entity back.
+      const locations = config.getConfigArray('catalog.locations');
+      expect(locations.map(l => l.getString('target'))).toEqual([
+        'templates/logging-environment/template.yaml',
+      ]);
+      // Relative to the install directory, which holds the checkout's
+      // templates/ at the same path (scripts/start-production.js, Dockerfile).
+      expect(existsSync(resolve(root, locations[0].getString('target')))).toBe(
+        true,
+      );
+      expect(config.getConfig('loggingEnvironments.gitops').get()).toEqual({
+        repoUrl: env.GITOPS_REPO_URL,
+        branch: 'main',
+        browseUrl: env.GITOPS_BROWSE_URL,
+        username: env.GITOPS_USERNAME,
+        password: env.GITOPS_TOKEN,
+      });
+      const [cluster] = config.getConfigArray('loggingEnvironments.clusters');
+      expect(cluster.getString('argocdToken')).toBe(
+        env.PRODUCTION_ARGOCD_TOKEN,
+      );
+      expect(config.getString('backend.cache.store')).toBe('redis');
+      expect(config.getString('backend.cache.connection')).toBe(
+        env.CACHE_REDIS_URL,
+      );
+      expect(config.getString('auth.environment')).toBe('production');
+      expect(config.has('auth.providers.demo')).toBe(false);
+      expect(config.getString('backend.database.client')).toBe('pg');
+    });
+
+    it('fails on a mistyped key of the production layer', async () => {
+      const { configs } = await load(env);
+      const typo = configs.map(c =>
+        c.context.endsWith('app-config.production.yaml')
+          ? {
+              ...c,
+              data: yaml.parse(
+                yaml.stringify(c.data).replace('browseUrl:', 'browseURL:'),
+              ),
+            }
+          : c,
+      );
+      expect(() => schema.process(typo)).toThrow(
+        /loggingEnvironments\/gitops.*must NOT have additional properties|browseURL/,
+      );
+    });
   });
 
   it.each([

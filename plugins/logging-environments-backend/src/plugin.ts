@@ -216,6 +216,7 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
             approvals,
             sync,
             records,
+            readiness: waves,
             health: new DefaultServiceHealthService({
               environments,
               waves,
@@ -225,6 +226,10 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
 
+        // Backstage's readiness (/.backstage/health/v1/readiness) stays 503
+        // until every plugin's startup hooks are done: this one waits for
+        // each cluster's first list (bounded; /health then says which
+        // clusters are still starting or unreachable).
         lifecycle.addStartupHook(async () => {
           await waves.start();
         });

@@ -47,6 +47,36 @@ describe('createRouter', () => {
     expect(health.status).toBe(200);
   });
 
+  it('answers /health from the watch caches: 503 while starting, then the unreachable clusters', async () => {
+    const { app, readiness } = await setup();
+    readiness.readiness.mockReturnValueOnce({
+      status: 'starting',
+      clusters: [
+        { name: 'east', state: 'starting' },
+        { name: 'west', state: 'ready' },
+      ],
+      unreachable: [],
+    });
+    const starting = await request(app).get('/health');
+    expect(starting.status).toBe(503);
+    expect(starting.body.error.message).toBe(
+      'Starting: the watch caches of cluster(s) east have not had their first list yet',
+    );
+
+    const degraded = {
+      status: 'degraded' as const,
+      clusters: [
+        { name: 'east', state: 'unreachable' as const },
+        { name: 'west', state: 'ready' as const },
+      ],
+      unreachable: ['east'],
+    };
+    readiness.readiness.mockReturnValueOnce(degraded);
+    const res = await request(app).get('/health');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(degraded);
+  });
+
   it('lists only the environments the caller may read, a page at a time', async () => {
     const { app } = await setup();
     const res = await request(app)

@@ -6,7 +6,11 @@ import {
   UserInfoService,
 } from '@backstage/backend-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
-import { InputError, NotAllowedError } from '@backstage/errors';
+import {
+  InputError,
+  NotAllowedError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
 import {
   AuthorizeResult,
   BasicPermission,
@@ -25,6 +29,7 @@ import { createOpenApiRouter } from './schema/openapi.generated';
 import { ServiceHealthService } from './services/health';
 import { EnvironmentOverviewService } from './services/overview';
 import { DefaultEnvironmentRecordService } from './services/records';
+import { ReadinessSource } from './services/waves/readiness';
 import {
   ApprovalService,
   Caller,
@@ -48,6 +53,8 @@ export interface RouterOptions {
   sync: SyncService;
   health: ServiceHealthService;
   records: DefaultEnvironmentRecordService;
+  /** The watch caches' readiness, for `/health`. */
+  readiness: ReadinessSource;
 }
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -98,6 +105,7 @@ export async function createRouter(
     sync,
     health,
     records,
+    readiness,
   } = options;
   // The OpenAPI router validates every request (path, query and body)
   // against openapi.yaml before a handler runs, and types each handler's
@@ -174,8 +182,24 @@ export async function createRouter(
     }
   }
 
+  // Unauthenticated (a probe): cluster names and states, never errors.
   router.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
+    const state = readiness.readiness();
+    if (state.status === 'starting') {
+      const starting = state.clusters
+        .filter(c => c.state === 'starting')
+        .map(c => c.name);
+      throw new ServiceUnavailableError(
+        `Starting: the watch caches of cluster(s) ${starting.join(
+          ', ',
+        )} have not had their first list yet`,
+      );
+    }
+    res.json({
+      status: state.status,
+      clusters: state.clusters,
+      unreachable: state.unreachable,
+    });
   });
 
   // The clusters an environment may be created on; the template's cluster

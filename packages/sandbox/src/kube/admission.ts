@@ -9,6 +9,7 @@ import {
   StatusCause,
   apiVersionOf,
 } from './types';
+import { workloadCauses } from './workloads';
 
 /**
  * How the API server treats fields a schema does not declare, as chosen by
@@ -109,6 +110,9 @@ const BUILTIN_FIELDS: Record<string, string[]> = {
     'reportingInstance',
   ],
   'batch/Job': ['spec', 'status'],
+  'apps/Deployment': ['spec', 'status'],
+  '/Service': ['spec', 'status'],
+  'policy/PodDisruptionBudget': ['spec', 'status'],
   'rbac.authorization.k8s.io/Role': ['rules'],
   'rbac.authorization.k8s.io/ClusterRole': ['rules', 'aggregationRule'],
   'rbac.authorization.k8s.io/RoleBinding': ['subjects', 'roleRef'],
@@ -833,6 +837,7 @@ export function createCrdAdmission(): CrdAdmission {
       ...labelCauses(object.metadata?.labels),
       ...annotationCauses(object.metadata?.annotations),
       ...dataSizeCauses(type, object),
+      ...workloadCauses(type, object),
       ...ctx.causes,
     ];
     const fn = validatorFor(type);

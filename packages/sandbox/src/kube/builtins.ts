@@ -35,7 +35,9 @@ function t(
 /**
  * The built-in kinds the product uses. They have no schema: the sandbox
  * stores them as given (a real API server validates them with built-in
- * rules the product never relies on breaking).
+ * rules the product never relies on breaking), except for the workload
+ * kinds of the portal's own deployment, which get the rules of
+ * `workloads.ts`.
  */
 export const BUILTIN_TYPES: ResourceType[] = [
   t('', 'v1', 'Namespace', 'namespaces', false, {
@@ -53,6 +55,19 @@ export const BUILTIN_TYPES: ResourceType[] = [
     statusSubresource: true,
   }),
   t('batch', 'v1', 'Job', 'jobs', true, { statusSubresource: true }),
+  // The portal's own deployment (deploy/): its dry run goes through them.
+  t('apps', 'v1', 'Deployment', 'deployments', true, {
+    shortNames: ['deploy'],
+    statusSubresource: true,
+  }),
+  t('', 'v1', 'Service', 'services', true, {
+    shortNames: ['svc'],
+    statusSubresource: true,
+  }),
+  t('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, {
+    shortNames: ['pdb'],
+    statusSubresource: true,
+  }),
   t('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true),
   t('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true),
   t('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false),

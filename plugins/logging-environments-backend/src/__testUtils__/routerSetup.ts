@@ -10,6 +10,7 @@ import express from 'express';
 import { createRouter } from '../router';
 import { EnvironmentOverviewService } from '../services/overview';
 import { Environment } from '../services/types';
+import { WatchReadiness } from '../services/waves/readiness';
 import { testEnvironment } from '../services/__testUtils__/environment';
 
 function environment(name: string, tier: Environment['tier']): Environment {
@@ -148,6 +149,15 @@ export async function setup() {
     administer: jest.fn(async (ref: string) => ({ entityRef: ref })),
     release: jest.fn(async () => {}),
   };
+  const readiness = {
+    readiness: jest.fn(
+      (): WatchReadiness => ({
+        status: 'ok',
+        clusters: [{ name: 'sandbox', state: 'ready' }],
+        unreachable: [],
+      }),
+    ),
+  };
   const router = await createRouter({
     httpAuth: mockServices.httpAuth(),
     userInfo: mockServices.userInfo(),
@@ -163,6 +173,7 @@ export async function setup() {
     sync: sync as any,
     health: health as any,
     records: records as any,
+    readiness,
   });
   const app = express().use(router).use(mockErrorHandler());
   return {
@@ -177,6 +188,7 @@ export async function setup() {
     sync,
     health,
     records,
+    readiness,
   };
 }
 

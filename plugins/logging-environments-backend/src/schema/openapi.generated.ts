@@ -23,24 +23,52 @@ export const spec = {
     '/health': {
       get: {
         operationId: 'GetHealth',
+        description:
+          "Unauthenticated, for probes. 503 until every configured cluster's watch caches had their first list (or their first attempt failed); then 200, naming the clusters that cannot be reached.",
         security: [],
         responses: {
           '200': {
-            description: 'The plugin is up.',
+            description:
+              'The plugin serves: `ok`, or `degraded` with the unreachable clusters (their last known state is served while they retry).',
             content: {
               'application/json': {
                 schema: {
                   type: 'object',
-                  required: ['status'],
+                  required: ['status', 'clusters', 'unreachable'],
                   properties: {
                     status: {
                       type: 'string',
-                      enum: ['ok'],
+                      enum: ['ok', 'degraded'],
+                    },
+                    clusters: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        required: ['name', 'state'],
+                        properties: {
+                          name: {
+                            type: 'string',
+                          },
+                          state: {
+                            type: 'string',
+                            enum: ['ready', 'starting', 'unreachable'],
+                          },
+                        },
+                      },
+                    },
+                    unreachable: {
+                      type: 'array',
+                      items: {
+                        type: 'string',
+                      },
                     },
                   },
                 },
               },
             },
+          },
+          '503': {
+            $ref: '#/components/responses/Error',
           },
         },
       },
@@ -1989,7 +2017,12 @@ export type EndpointMap = {
   /** GetHealth */
   '#get|/health': {
     response: {
-      status: 'ok';
+      status: 'ok' | 'degraded';
+      clusters: Array<{
+        name: string;
+        state: 'ready' | 'starting' | 'unreachable';
+      }>;
+      unreachable: Array<string>;
     };
   };
   /** ListClusters */

@@ -27,7 +27,7 @@
  * reports the object deployed `profile.esoReconcileMs` after it first saw
  * it (the chart's install). Deleting the object stops the controller, as
  * uninstalling the release does. Simplified: the controller's Deployment is
- * not modelled (the sandbox serves no apps/v1), nor what the objects' specs
+ * not modelled (the sandbox serves apps/v1 but creates it not), nor what the objects' specs
  * configure (chart values, network policies).
  *
  * External Secrets with no CSV at all stands for one installed another way

@@ -132,6 +132,21 @@ function seedOneOfEach(): Map<string, KubeObject> {
         { kind: 'Group', name: 'g', apiGroup: 'rbac.authorization.k8s.io' },
       ],
     },
+    Deployment: {
+      spec: {
+        selector: { matchLabels: { app: 'a' } },
+        template: {
+          metadata: { labels: { app: 'a' } },
+          spec: { containers: [{ name: 'c', image: 'busybox' }] },
+        },
+      },
+    },
+    Service: {
+      spec: { selector: { app: 'a' }, ports: [{ port: 80 }] },
+    },
+    PodDisruptionBudget: {
+      spec: { minAvailable: 1, selector: { matchLabels: { app: 'a' } } },
+    },
     ClusterServiceVersion: {
       spec: { displayName: 'Loki Operator', version: '6.2.0' },
     },

@@ -19,6 +19,7 @@ import {
   ObjectChange,
   WatchedKind,
 } from './InformerCache';
+import { ReadinessSource, WatchReadiness, watchReadiness } from './readiness';
 import { HealthEvidence } from './resourceHealth';
 import { ResourceTreeCache, TreeKey } from './ResourceTreeCache';
 
@@ -156,7 +157,9 @@ export interface WatchWaveStatusServiceOptions {
  *
  * @public
  */
-export class WatchWaveStatusService implements WaveStatusService {
+export class WatchWaveStatusService
+  implements WaveStatusService, ReadinessSource
+{
   private readonly clusters: ClusterRegistry;
   private readonly environmentRefOf: (
     app: ApplicationIdentity,
@@ -276,6 +279,14 @@ export class WatchWaveStatusService implements WaveStatusService {
   /** Whether any cached kind of the cluster is stale or not yet listed. */
   isStale(cluster: string): boolean {
     return this.cache.isStale(cluster);
+  }
+
+  /** Whether every cluster's caches had their first list, and which clusters fail. */
+  readiness(): WatchReadiness {
+    return watchReadiness(
+      this.clusters.list().map(c => c.name),
+      this.cache.status(),
+    );
   }
 
   // ---------------------------------------------------------------------

@@ -63,6 +63,8 @@ export class FakeKubeApi {
   watchStatus?: number;
   /** Answer every list request with this status instead. */
   listStatus?: number;
+  /** List requests are answered once this settles (a slow first list). */
+  listGate?: Promise<void>;
 
   private readonly objects = new Map<string, Map<string, Obj>>();
   private readonly history: Array<{
@@ -289,12 +291,21 @@ export class FakeKubeApi {
       return undefined;
     }
     this.requests.push({ verb: 'list', plural });
-    if (this.listStatus) return status(this.listStatus, 'InternalError');
-    return send(200, {
-      apiVersion: KINDS[plural]?.apiVersion ?? 'v1',
-      kind: `${KINDS[plural]?.kind ?? 'Object'}List`,
-      metadata: { resourceVersion: String(this.rv) },
-      items: [...this.store(plural).values()].filter(o => matches(o, selector)),
-    });
+    const list = () => {
+      if (this.listStatus) return status(this.listStatus, 'InternalError');
+      return send(200, {
+        apiVersion: KINDS[plural]?.apiVersion ?? 'v1',
+        kind: `${KINDS[plural]?.kind ?? 'Object'}List`,
+        metadata: { resourceVersion: String(this.rv) },
+        items: [...this.store(plural).values()].filter(o =>
+          matches(o, selector),
+        ),
+      });
+    };
+    if (this.listGate) {
+      this.listGate.then(list);
+      return undefined;
+    }
+    return list();
   }
 }
