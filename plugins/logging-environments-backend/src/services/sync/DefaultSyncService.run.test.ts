@@ -163,6 +163,34 @@ describe('DefaultSyncService', () => {
       ]);
     });
 
+    it('staging: fails saying so when Argo CD refuses the rollback of an Application that syncs automatically', async () => {
+      const t = await setup('staging');
+      t.argocd.put(
+        application('infrastructure', {
+          env: 'acme-prod',
+          phase: 'Succeeded',
+          automated: true,
+          history: [
+            { id: 3, revision: REV_OLD },
+            { id: 4, revision: REV_NEW },
+          ],
+        }),
+      );
+      t.argocd.outcomes.set(t.infrastructure, 'fail');
+      await t.service.request(t.env, ALICE, {});
+      const { run } = await t.runToEnd();
+      expect(run.state).toBe('failed');
+      expect(run.message).toMatch(
+        /; the rollback to 1111111 was refused: rollback cannot be initiated when auto-sync is enabled$/,
+      );
+      expect(t.argocd.callsOf('rollback', t.infrastructure)).toHaveLength(1);
+      // Nothing was started: the failed operation is the last one.
+      expect(t.argocd.app(t.infrastructure).operation).toBeUndefined();
+      expect(
+        t.argocd.app(t.infrastructure).status!.operationState,
+      ).toMatchObject({ phase: 'Failed', syncResult: { revision: REV_NEW } });
+    });
+
     it('staging: starts the rollback again when it fails on the stale failure', async () => {
       const t = await setup('staging');
       t.argocd.put(
@@ -231,9 +259,15 @@ describe('DefaultSyncService', () => {
         message: `A sync window of Argo CD blocks syncing ${t.infrastructure} now: Sync operation blocked by sync window`,
       });
       expect(t.argocd.callsOf('terminate', t.infrastructure)).toHaveLength(1);
+      // Asked to terminate: Terminating, until the controller fails it.
+      expect(
+        t.argocd.app(t.infrastructure).status!.operationState,
+      ).toMatchObject({ phase: 'Terminating' });
+      t.argocd.reconcile();
       expect(
         t.argocd.app(t.infrastructure).status!.operationState,
       ).toMatchObject({ phase: 'Failed', message: 'Operation terminated' });
+      expect(t.argocd.app(t.infrastructure).operation).toBeUndefined();
       expect(t.argocd.callsOf('sync', t.forwarder)).toEqual([]);
       expect(t.notifications.map(n => n.type)).toEqual([
         'sync-blocked',
