@@ -71,6 +71,12 @@ export interface DefaultSyncServiceOptions {
    * (default 15 min); manual tiers are never retried on their own.
    */
   blockedRetryMs?: number;
+  /**
+   * The clock the timeouts and retries above are measured on, in ms since
+   * the epoch (default `Date.now`); tests move it past a timeout instead of
+   * waiting for one.
+   */
+  now?: () => number;
 }
 
 /**
@@ -135,6 +141,7 @@ export class DefaultSyncService implements SyncService {
       notify: options.notify,
       onChange: options.onChange,
       timeoutMs: options.timeoutMs ?? 20 * 60_000,
+      now: options.now,
     });
     this.stages = new SyncStages({
       argocd,
@@ -249,7 +256,8 @@ export class DefaultSyncService implements SyncService {
         if (latest && sameRevision(latest.revision, gate.revision)) {
           const retryBlocked =
             latest.state === 'blocked' &&
-            Date.now() - Date.parse(latest.updatedAt) >= this.blockedRetryMs;
+            this.transitions.now() - Date.parse(latest.updatedAt) >=
+              this.blockedRetryMs;
           if (!retryBlocked) continue;
         }
         const run = await this.store.createSyncRun({
@@ -309,7 +317,7 @@ export class DefaultSyncService implements SyncService {
       if (
         current &&
         !FINAL_STATES.has(current.state) &&
-        Date.now() - Date.parse(current.stateSince) >=
+        this.transitions.now() - Date.parse(current.stateSince) >=
           this.transitions.timeoutMs
       ) {
         await this.transitions
