@@ -14,6 +14,7 @@ import {
 } from './applicationStatus';
 import {
   CacheStatus,
+  CacheTimers,
   CachedObject,
   InformerCache,
   ObjectChange,
@@ -119,6 +120,8 @@ export interface WatchWaveStatusServiceOptions {
    * 250 ms, 0 reports each change at once.
    */
   coalesceMs?: number;
+  /** What schedules coalesced reports, polls and retries; default the global timers. */
+  timers?: CacheTimers;
   /** How long `start()` waits for the first list of each cluster; default 10 s. */
   startTimeoutMs?: number;
   /** Maps an Application to its environment's entity ref; see {@link defaultEnvironmentRef}. */
@@ -190,6 +193,7 @@ export class WatchWaveStatusService implements WaveStatusService {
       pollIntervalMs: options.pollIntervalMs,
       retry: options.retry,
       coalesceMs: options.coalesceMs,
+      timers: options.timers,
       startTimeoutMs: options.startTimeoutMs,
     });
   }

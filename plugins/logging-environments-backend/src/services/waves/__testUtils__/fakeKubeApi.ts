@@ -174,6 +174,16 @@ export class FakeKubeApi {
     }
   }
 
+  /**
+   * A round trip to the server that it does not count: once it returns,
+   * the server has handled what a client sent before it (for checks that
+   * nothing was asked for, which must not rest on a sleep).
+   */
+  async barrier(): Promise<void> {
+    const res = await fetch(`${this.url}/barrier`);
+    await res.text();
+  }
+
   /** Ends every open watch normally (as the server's watch timeout does). */
   closeWatches() {
     for (const w of this.watchers) w.res.end();
