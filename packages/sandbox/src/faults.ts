@@ -52,6 +52,21 @@ function matches(pattern: string, operation: string): boolean {
   );
 }
 
+/**
+ * A small seeded pseudo-random generator (mulberry32): numbers in [0, 1),
+ * the same sequence for the same seed.
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** Holds the rules and decides, per call, which fault (if any) applies. */
 export class FaultInjector {
   private rules: Array<FaultRule & { id: string; remaining?: number }> = [];

@@ -24,7 +24,7 @@ import {
   startOpenShiftGitopsController,
 } from './controllers/openshiftGitops';
 import { Controller, ControllerContext } from './controllers/types';
-import { FaultInjector } from './faults';
+import { FaultInjector, seededRandom } from './faults';
 import { createCrdAdmission } from './kube/admission';
 import { BUILTIN_TYPES, INITIAL_NAMESPACES } from './kube/builtins';
 import { loadCrdTypes } from './kube/crds';
@@ -47,7 +47,7 @@ import {
 
 export type { AwsInventory } from './aws';
 export type { SandboxHandles } from './control';
-export { FaultInjector } from './faults';
+export { FaultInjector, seededRandom } from './faults';
 export type { FaultAction, FaultHit, FaultRule } from './faults';
 export { PROFILES } from './profile';
 export type { SandboxProfile } from './profile';
@@ -121,6 +121,11 @@ export interface SandboxOptions {
    * CD 3.x, health in the resource tree only (`resourceHealthSource: appTree`).
    */
   persistResourceHealth?: boolean;
+  /**
+   * Seeds which calls the faults with a `fraction` pick (default unseeded),
+   * so that a run under faults can be replayed with the seed it printed.
+   */
+  faultSeed?: number;
 }
 
 /** A running sandbox. */
@@ -276,7 +281,11 @@ export async function startSandbox(
       (await motoStarting.catch(() => undefined))?.stop(),
     );
 
-    const faults = new FaultInjector();
+    const faults = new FaultInjector(
+      options.faultSeed === undefined
+        ? undefined
+        : seededRandom(options.faultSeed),
+    );
     const types = [
       ...BUILTIN_TYPES,
       ...loadCrdTypes(),

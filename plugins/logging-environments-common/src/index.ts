@@ -11,6 +11,7 @@ export * from './annotations';
 export * from './entity';
 export * from './entityRef';
 export * from './links';
+export * from './messages';
 export * from './permissions';
 export * from './record';
 export * from './revision';

@@ -4,11 +4,16 @@ import {
   ChecklistRun,
   EnvironmentDetails,
   HistoryEvent,
+  LOGGING_ANNOTATIONS,
   LOGGING_ENVIRONMENTS_SIGNAL_CHANNEL,
   LoggingEnvironmentChange,
   ServiceHealth,
   SyncRun,
   WaveState,
+  annotationMismatchMessage,
+  decisionMessage,
+  notRegisteredMessage,
+  recordMismatchMessage,
 } from '@internal/plugin-logging-environments-common';
 import {
   ApprovalDecisionRequest,
@@ -148,15 +153,23 @@ export class MockLoggingEnvironmentsApi implements LoggingEnvironmentsApi {
     // What the backend answers for an entity without a trusted record, and
     // for one that disagrees with its record.
     if (this.scenario === 'unregistered') {
-      throw errorResponse(
-        404,
-        'resource:default/c1-dev is not a registered logging environment: no trusted record exists for it. Records are written only by the bootstrap (the "New logging environment" template) and by administrators; a catalog entity alone never makes an environment.',
-      );
+      throw errorResponse(404, notRegisteredMessage('resource:default/c1-dev'));
     }
     if (this.scenario === 'mismatch') {
       throw errorResponse(
         409,
-        'resource:default/acme-prod does not match its record, so nothing acts on it: annotation logging-environments.io/tier says "development", the record says "production"; annotation logging-environments.io/argocd-apps says "other-infrastructure,other-forwarder", the record says "acme-prod-logging-infrastructure,acme-prod-logging-forwarder"',
+        recordMismatchMessage(ENVIRONMENT_REF, [
+          annotationMismatchMessage(
+            LOGGING_ANNOTATIONS.tier,
+            'development',
+            'production',
+          ),
+          annotationMismatchMessage(
+            LOGGING_ANNOTATIONS.argocdApps,
+            'other-infrastructure,other-forwarder',
+            'acme-prod-logging-infrastructure,acme-prod-logging-forwarder',
+          ),
+        ]),
       );
     }
     return clone(this.env);
@@ -214,13 +227,23 @@ export class MockLoggingEnvironmentsApi implements LoggingEnvironmentsApi {
       approvals.complete = approvals.required.every(r => r.approval);
       this.record(
         'approval',
-        `Approved as ${open.title} for revision ${SHORT_REVISION}: ${request.comment}`,
+        decisionMessage({
+          decision: 'approve',
+          roleTitle: open.title,
+          revision: REVISION,
+          comment: request.comment,
+        }),
       );
     } else {
       approvals.rejected = decision;
       this.record(
         'rejection',
-        `Rejected as ${open.title} for revision ${SHORT_REVISION}: ${request.comment}`,
+        decisionMessage({
+          decision: 'reject',
+          roleTitle: open.title,
+          revision: REVISION,
+          comment: request.comment,
+        }),
       );
     }
     const already = {

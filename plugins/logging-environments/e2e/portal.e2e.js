@@ -278,6 +278,13 @@ describe('logging environments, full portal', { timeout: 900_000 }, () => {
     await openEnvironment(page);
     await envPage.approve(page, 'Approved by the e2e test');
     await envPage.approvalsComplete(page);
+    // The history shows the decision in the backend's words.
+    await page
+      .getByText(
+        /^Approved as Approval for revision [0-9a-f]{7}: Approved by the e2e test$/,
+      )
+      .first()
+      .waitFor();
     await page
       .getByRole('table', { name: 'Required approvals' })
       .getByText('Avery Approver')

@@ -362,20 +362,28 @@ describe('cluster bootstrap actions against the sandbox', () => {
       `${sandbox.argocd.url}/applications/openshift-gitops/acme-prod-logging-infrastructure`,
     );
 
-    // Registered, and not synced: nothing of the stack exists, no operation ran.
-    await new Promise(r => setTimeout(r, 300));
-    const app = JSON.parse(
-      await kubectl(
-        dir,
-        'get',
-        'applications.argoproj.io',
-        'acme-prod-logging-infrastructure',
-        '-n',
-        'openshift-gitops',
-        '-o',
-        'json',
-      ),
-    );
+    // Registered, and not synced: nothing of the stack exists and no
+    // operation ran, once Argo CD has reconciled the Application (it writes
+    // status.sync), rather than after a fixed wait.
+    const readApp = async () =>
+      JSON.parse(
+        await kubectl(
+          dir,
+          'get',
+          'applications.argoproj.io',
+          'acme-prod-logging-infrastructure',
+          '-n',
+          'openshift-gitops',
+          '-o',
+          'json',
+        ),
+      );
+    let app = await readApp();
+    for (let i = 0; i < 100 && !app.status?.sync?.status; i++) {
+      await new Promise(r => setTimeout(r, 100));
+      app = await readApp();
+    }
+    expect(app.status.sync.status).toEqual(expect.any(String));
     expect(app.spec.syncPolicy.automated).toBeUndefined();
     expect(app.operation).toBeUndefined();
     expect(app.status?.operationState).toBeUndefined();

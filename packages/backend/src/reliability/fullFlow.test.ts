@@ -71,6 +71,22 @@ function forms(secret: string): string[] {
   ];
 }
 
+/**
+ * Which calls the `fraction` faults hit: FULL_FLOW_FAULT_SEED when set,
+ * fixed under CI, else new per run; printed, so a failure can be replayed
+ * (the calls made concurrently may still interleave differently).
+ */
+function faultSeed(): number {
+  const given = process.env.FULL_FLOW_FAULT_SEED;
+  if (given) return Number(given);
+  if (process.env.CI === 'true') return 20261207;
+  return Math.floor(Math.random() * 2 ** 31);
+}
+const FAULT_SEED = faultSeed();
+process.stdout.write(
+  `full flow: fault seed ${FAULT_SEED} (replay with FULL_FLOW_FAULT_SEED=${FAULT_SEED})\n`,
+);
+
 describe('create -> verify -> approve -> sync under faults, with nothing leaked', () => {
   let sandbox: Sandbox;
   let portal: PortalBackend;
@@ -112,6 +128,7 @@ describe('create -> verify -> approve -> sync under faults, with nothing leaked'
     sandbox = await startSandbox({
       profile: 'fast',
       log: line => sandboxLog.push(line),
+      faultSeed: FAULT_SEED,
     });
     // The platform manifests, as `yarn start` seeds them (the template's
     // registration installs Argo CD's health checks).

@@ -109,8 +109,8 @@ describe('startWorkQueue', () => {
       },
     });
     await waitFor(() => runs.length === 2);
+    // Idle: nothing queued, running or due later (no requeue, no resync).
     await queue.idle();
-    await new Promise(r => setTimeout(r, 50));
     expect(runs).toEqual(['default/a', 'default/a']);
     expect(maxInFlight).toBe(1);
     queue.stop();
@@ -133,8 +133,24 @@ describe('startWorkQueue', () => {
     });
     await waitFor(() => runs >= 3);
     queue.stop();
+    await queue.idle();
     const after = runs;
-    await new Promise(r => setTimeout(r, 50));
+    // A witness queue with the same delay runs three more times: the
+    // stopped one had as long to run again, and did not.
+    let witnessRuns = 0;
+    const witness = startWorkQueue({
+      ctx,
+      name: 'witness',
+      watches: [],
+      listKeys: () => ['w'],
+      resyncMs: 0,
+      reconcile: () => {
+        witnessRuns++;
+        return 10;
+      },
+    });
+    await waitFor(() => witnessRuns >= 3);
+    witness.stop();
     expect(runs).toBe(after);
   });
 });

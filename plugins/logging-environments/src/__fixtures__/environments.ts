@@ -9,6 +9,8 @@ import {
   EnvironmentDetails,
   HistoryEvent,
   Tier,
+  decisionMessage,
+  requesterRefusalMessage,
 } from '@internal/plugin-logging-environments-common';
 import { Entity } from '@backstage/catalog-model';
 import { app } from './applications';
@@ -193,7 +195,7 @@ export function awaitingApprovalEnvironment(): EnvironmentDetails {
       ...withSecurity.can,
       approve: {
         allowed: false,
-        reason: 'the requester of a production environment cannot approve it',
+        reason: requesterRefusalMessage('production'),
       },
     },
   };
@@ -298,7 +300,12 @@ export function history(): HistoryEvent[] {
       type: 'approval',
       actor: 'user:default/security-reviewer',
       at: EARLIER,
-      message: `Approved as Security review for revision ${SHORT_REVISION}: Bucket policy and encryption reviewed`,
+      message: decisionMessage({
+        decision: 'approve',
+        roleTitle: 'Security review',
+        revision: REVISION,
+        comment: 'Bucket policy and encryption reviewed',
+      }),
     },
     {
       id: 'h2',

@@ -1,6 +1,7 @@
 import {
   Approval,
   TierPolicy,
+  decisionMessage,
   shortRevision,
 } from '@internal/plugin-logging-environments-common';
 import { LoggingEnvironmentsStore } from '../../database/LoggingEnvironmentsStore';
@@ -20,11 +21,12 @@ export function decisionEntry(
   return {
     type: approval.decision === 'approve' ? 'approval' : 'rejection',
     actor: approval.actor,
-    message: `${
-      approval.decision === 'approve' ? 'Approved' : 'Rejected'
-    } as ${title} for revision ${shortRevision(approval.revision)}${
-      approval.comment ? `: ${approval.comment}` : ''
-    }`,
+    message: decisionMessage({
+      decision: approval.decision,
+      roleTitle: title,
+      revision: approval.revision,
+      comment: approval.comment,
+    }),
     details: {
       decision: approval.decision,
       role: approval.role,

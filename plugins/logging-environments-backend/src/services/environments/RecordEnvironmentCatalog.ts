@@ -21,6 +21,8 @@ import {
   isLoggingEnvironmentEntity,
   normalizeEntityRef,
   recordedApplicationNames,
+  notRegisteredMessage,
+  recordMismatchMessage,
 } from '@internal/plugin-logging-environments-common';
 import { EnvironmentRecordsStore } from '../../database/EnvironmentRecordsStore';
 import { Environment, EnvironmentCatalog } from '../types';
@@ -162,17 +164,11 @@ export class RecordEnvironmentCatalog implements EnvironmentCatalog {
   ): Environment {
     const name = stringifyEntityRef(entity);
     if (!record) {
-      throw new NotFoundError(
-        `${name} is not a registered logging environment: no trusted record exists for it. Records are written only by the bootstrap (the "New logging environment" template) and by administrators; a catalog entity alone never makes an environment.`,
-      );
+      throw new NotFoundError(notRegisteredMessage(name));
     }
     const mismatches = recordMismatches(entity, record);
     if (mismatches.length > 0) {
-      throw new ConflictError(
-        `${name} does not match its record, so nothing acts on it: ${mismatches.join(
-          '; ',
-        )}`,
-      );
+      throw new ConflictError(recordMismatchMessage(name, mismatches));
     }
     return this.toEnvironment(record, entity);
   }

@@ -8,6 +8,7 @@ import {
   EnvironmentRecord,
   LOGGING_ANNOTATIONS,
   normalizeEntityRef,
+  annotationMismatchMessage,
 } from '@internal/plugin-logging-environments-common';
 import { normalizeRef } from '../approvals/gate';
 
@@ -46,9 +47,7 @@ export function recordMismatches(
   const problems: string[] = [];
   const compare = (key: string, recorded: string, given?: string) => {
     if (given !== undefined && given !== recorded) {
-      problems.push(
-        `annotation ${key} says "${given}", the record says "${recorded}"`,
-      );
+      problems.push(annotationMismatchMessage(key, given, recorded));
     }
   };
   compare(LOGGING_ANNOTATIONS.tier, record.tier, a[LOGGING_ANNOTATIONS.tier]);
@@ -104,7 +103,11 @@ export function recordMismatches(
     normalizeRef(requester, 'user') !== normalizeRef(record.requester, 'user')
   ) {
     problems.push(
-      `annotation ${LOGGING_ANNOTATIONS.requester} says "${requester}", the record says "${record.requester}"`,
+      annotationMismatchMessage(
+        LOGGING_ANNOTATIONS.requester,
+        requester,
+        record.requester,
+      ),
     );
   }
   const groups = a[APPROVER_GROUPS_ANNOTATION];
@@ -120,9 +123,11 @@ export function recordMismatches(
     refsOf(groups, 'group').join(',') !== recordedGroups.join(',')
   ) {
     problems.push(
-      `annotation ${APPROVER_GROUPS_ANNOTATION} says "${groups}", the record says "${
-        recordedGroups.join(',') || '(none)'
-      }"`,
+      annotationMismatchMessage(
+        APPROVER_GROUPS_ANNOTATION,
+        groups,
+        recordedGroups.join(',') || '(none)',
+      ),
     );
   }
   const owner = (entity.spec as { owner?: unknown } | undefined)?.owner;

@@ -42,31 +42,40 @@ const PENDING = {
   message: 'One or more LokiStack components pending on dependencies',
 };
 
-/** Ticks with a controller step in between, in real time, until the latest run is final. */
-async function untilFinal(t: Awaited<ReturnType<typeof setup>>) {
-  for (let i = 0; i < 300; i++) {
+/** The wait timeout of the tests that time out: far beyond their real run time. */
+const TIMEOUT_MS = 60_000;
+
+/**
+ * Ticks with a controller step in between: the run must still be waiting
+ * after 20 of them; then the clock passes the timeout, and the next tick
+ * ends the run.
+ */
+async function untilTimedOut(t: Awaited<ReturnType<typeof setup>>) {
+  const final = ['succeeded', 'failed', 'blocked'];
+  for (let i = 0; i < 20; i++) {
     await t.service.tick();
     const run = await t.service.latest(t.env);
-    if (run && ['succeeded', 'failed', 'blocked'].includes(run.state)) {
-      return run;
+    if (!run || final.includes(run.state)) {
+      throw new Error(`ended before its timeout: ${run?.message}`);
     }
     t.argocd.reconcile();
-    await new Promise(r => setTimeout(r, 10));
   }
-  throw new Error('no final state');
+  t.clock.advance(TIMEOUT_MS);
+  await t.service.tick();
+  return (await t.service.latest(t.env))!;
 }
 
 describe('DefaultSyncService and resource health', () => {
   it('with Argo CD 3.x and nothing to read health from, never passes a wave: it waits, then times out saying why', async () => {
-    const t = await setup('production', { timeoutMs: 300 });
+    const t = await setup('production', { timeoutMs: TIMEOUT_MS });
     t.argocd.appTree = true;
     t.argocd.put(application('infrastructure'));
     t.argocd.put(application('forwarder'));
     await t.service.request(t.env, ALICE, {});
-    const run = await untilFinal(t);
+    const run = await untilTimedOut(t);
     expect(run.state).toBe('failed');
     expect(run.message).toMatch(
-      /^Timed out after 300 ms \(waiting for the infrastructure waves\): Argo CD finished the sync of acme-prod-logging-infrastructure; waiting for ExternalSecret \(wave 0: unknown\), LokiStack \(wave 10: unknown\), Health check \(wave 20: unknown\) to be synced and healthy \(ExternalSecret logging-loki-s3 health Unknown: Argo CD 3.x keeps resource health in the Application's resource tree/,
+      /^Timed out after 1 min \(waiting for the infrastructure waves\): Argo CD finished the sync of acme-prod-logging-infrastructure; waiting for ExternalSecret \(wave 0: unknown\), LokiStack \(wave 10: unknown\), Health check \(wave 20: unknown\) to be synced and healthy \(ExternalSecret logging-loki-s3 health Unknown: Argo CD 3.x keeps resource health in the Application's resource tree/,
     );
     expect(t.argocd.callsOf('sync', t.forwarder)).toEqual([]);
   });
@@ -173,18 +182,22 @@ describe('DefaultSyncService and resource health', () => {
     });
 
     it('trusts an unchanged status once the operator had reactionTimeoutMs to report', async () => {
-      const t = await changedByTheSync(150);
+      const t = await changedByTheSync(60_000);
       expect((await t.service.latest(t.env))?.message).toMatch(
         /Waiting for the Loki Operator/,
       );
-      await new Promise(r => setTimeout(r, 200));
+      await t.service.tick();
+      expect((await t.service.latest(t.env))?.message).toMatch(
+        /Waiting for the Loki Operator/,
+      );
+      t.clock.advance(60_000);
       const { run } = await t.runToEnd();
       expect(run.state).toBe('succeeded');
     });
   });
 
   it('waits while Argo CD reports an error for the Application, however its last sync went, and times out naming it', async () => {
-    const t = await setup('production', { timeoutMs: 300 });
+    const t = await setup('production', { timeoutMs: TIMEOUT_MS });
     await t.service.request(t.env, ALICE, {});
     await t.service.tick();
     t.argocd.reconcile();
@@ -198,15 +211,15 @@ describe('DefaultSyncService and resource health', () => {
       },
     ];
     app.status!.sync = { status: 'Unknown', revision: REV_NEW };
-    const run = await untilFinal(t);
+    const run = await untilTimedOut(t);
     expect(run.message).toBe(
-      `Timed out after 300 ms (waiting for the infrastructure waves): Argo CD finished the sync of ${t.infrastructure} but reports ComparisonError: Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = kustomize build failed; waiting for it to compare the Application again`,
+      `Timed out after 1 min (waiting for the infrastructure waves): Argo CD finished the sync of ${t.infrastructure} but reports ComparisonError: Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = kustomize build failed; waiting for it to compare the Application again`,
     );
     expect(t.argocd.callsOf('sync', t.forwarder)).toEqual([]);
   });
 
   it("names Argo CD's warnings in what it waits for: an excluded resource never gets healthy", async () => {
-    const t = await setup('production', { timeoutMs: 300 });
+    const t = await setup('production', { timeoutMs: TIMEOUT_MS });
     t.argocd.outcomes.set(t.infrastructure, 'succeed-unhealthy');
     await t.service.request(t.env, ALICE, {});
     await t.service.tick();
@@ -219,9 +232,9 @@ describe('DefaultSyncService and resource health', () => {
           'Resource loki.grafana.com/LokiStack logging-loki is excluded in the settings',
       },
     ];
-    const run = await untilFinal(t);
+    const run = await untilTimedOut(t);
     expect(run.message).toBe(
-      `Timed out after 300 ms (waiting for the infrastructure waves): Argo CD finished the sync of ${t.infrastructure}; waiting for LokiStack (wave 10: running) to be synced and healthy; Argo CD warns: ExcludedResourceWarning: Resource loki.grafana.com/LokiStack logging-loki is excluded in the settings`,
+      `Timed out after 1 min (waiting for the infrastructure waves): Argo CD finished the sync of ${t.infrastructure}; waiting for LokiStack (wave 10: running) to be synced and healthy; Argo CD warns: ExcludedResourceWarning: Resource loki.grafana.com/LokiStack logging-loki is excluded in the settings`,
     );
   });
 

@@ -163,6 +163,34 @@ describe('DefaultSyncService', () => {
       ]);
     });
 
+    it('staging: fails saying so when Argo CD refuses the rollback of an Application that syncs automatically', async () => {
+      const t = await setup('staging');
+      t.argocd.put(
+        application('infrastructure', {
+          env: 'acme-prod',
+          phase: 'Succeeded',
+          automated: true,
+          history: [
+            { id: 3, revision: REV_OLD },
+            { id: 4, revision: REV_NEW },
+          ],
+        }),
+      );
+      t.argocd.outcomes.set(t.infrastructure, 'fail');
+      await t.service.request(t.env, ALICE, {});
+      const { run } = await t.runToEnd();
+      expect(run.state).toBe('failed');
+      expect(run.message).toMatch(
+        /; the rollback to 1111111 was refused: rollback cannot be initiated when auto-sync is enabled$/,
+      );
+      expect(t.argocd.callsOf('rollback', t.infrastructure)).toHaveLength(1);
+      // Nothing was started: the failed operation is the last one.
+      expect(t.argocd.app(t.infrastructure).operation).toBeUndefined();
+      expect(
+        t.argocd.app(t.infrastructure).status!.operationState,
+      ).toMatchObject({ phase: 'Failed', syncResult: { revision: REV_NEW } });
+    });
+
     it('staging: starts the rollback again when it fails on the stale failure', async () => {
       const t = await setup('staging');
       t.argocd.put(
@@ -231,9 +259,15 @@ describe('DefaultSyncService', () => {
         message: `A sync window of Argo CD blocks syncing ${t.infrastructure} now: Sync operation blocked by sync window`,
       });
       expect(t.argocd.callsOf('terminate', t.infrastructure)).toHaveLength(1);
+      // Asked to terminate: Terminating, until the controller fails it.
+      expect(
+        t.argocd.app(t.infrastructure).status!.operationState,
+      ).toMatchObject({ phase: 'Terminating' });
+      t.argocd.reconcile();
       expect(
         t.argocd.app(t.infrastructure).status!.operationState,
       ).toMatchObject({ phase: 'Failed', message: 'Operation terminated' });
+      expect(t.argocd.app(t.infrastructure).operation).toBeUndefined();
       expect(t.argocd.callsOf('sync', t.forwarder)).toEqual([]);
       expect(t.notifications.map(n => n.type)).toEqual([
         'sync-blocked',
@@ -284,7 +318,7 @@ describe('DefaultSyncService', () => {
     });
 
     it('times out a wait: terminates the operation it waited for and fails', async () => {
-      const t = await setup('production', { timeoutMs: 300 });
+      const t = await setup('production', { timeoutMs: 60_000 });
       t.argocd.outcomes.set(t.infrastructure, 'hold');
       await t.service.request(t.env, ALICE, {});
       for (let i = 0; i < 3; i++) {
@@ -294,17 +328,17 @@ describe('DefaultSyncService', () => {
       expect((await t.service.latest(t.env))?.state).toBe(
         'waiting-infrastructure',
       );
-      await new Promise(r => setTimeout(r, 350));
+      t.clock.advance(60_000);
       const { run } = await t.runToEnd();
       expect(run).toMatchObject({
         state: 'failed',
-        message: `Timed out after 300 ms (waiting for the infrastructure waves): Argo CD is syncing ${t.infrastructure}: waiting for completion of hook batch/Job/logging-loki-health-check`,
+        message: `Timed out after 1 min (waiting for the infrastructure waves): Argo CD is syncing ${t.infrastructure}: waiting for completion of hook batch/Job/logging-loki-health-check`,
       });
       expect(t.argocd.callsOf('terminate', t.infrastructure)).toHaveLength(1);
     });
 
     it('keeps a run whose reads fail until its timeout, then fails it', async () => {
-      const t = await setup('production', { timeoutMs: 200 });
+      const t = await setup('production', { timeoutMs: 60_000 });
       await t.service.request(t.env, ALICE, {});
       t.argocd.getError = new Error('connect ECONNREFUSED 127.0.0.1:6443');
       await t.service.tick();
@@ -313,12 +347,14 @@ describe('DefaultSyncService', () => {
         expect.stringContaining('ECONNREFUSED'),
         expect.objectContaining({ environment: t.env.entityRef }),
       );
-      await new Promise(r => setTimeout(r, 250));
+      await t.service.tick();
+      expect((await t.service.latest(t.env))?.state).toBe('pending');
+      t.clock.advance(60_000);
       await t.service.tick();
       expect(await t.service.latest(t.env)).toMatchObject({
         state: 'failed',
         message:
-          'Timed out after 200 ms (about to start): connect ECONNREFUSED 127.0.0.1:6443',
+          'Timed out after 1 min (about to start): connect ECONNREFUSED 127.0.0.1:6443',
       });
     });
 

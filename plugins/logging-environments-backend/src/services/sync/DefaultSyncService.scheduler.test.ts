@@ -140,7 +140,7 @@ describe('DefaultSyncService', () => {
 
     /** A run a sync window blocked, and what the scheduler does once blockedRetryMs passed. */
     async function blockedThenRetried(tier: Tier) {
-      const t = await setup(tier, { blockedRetryMs: 50 });
+      const t = await setup(tier, { blockedRetryMs: 60_000 });
       t.argocd.syncErrors.push(
         new OperationNotStartedError('blocked', 'blocked by sync window'),
       );
@@ -149,7 +149,7 @@ describe('DefaultSyncService', () => {
       expect(blocked.run.state).toBe('blocked');
       await t.service.tick();
       expect((await t.service.latest(t.env))?.id).toBe(blocked.run.id);
-      await new Promise(r => setTimeout(r, 60));
+      t.clock.advance(60_000);
       await t.service.tick();
       const latest: SyncRun | undefined = await t.service.latest(t.env);
       return { t, blocked: blocked.run, latest };

@@ -73,6 +73,12 @@ export interface DefaultSyncServiceOptions {
    * (default 15 min); manual tiers are never retried on their own.
    */
   blockedRetryMs?: number;
+  /**
+   * The clock the timeouts and retries above are measured on, in ms since
+   * the epoch (default `Date.now`); tests move it past a timeout instead of
+   * waiting for one.
+   */
+  now?: () => number;
 }
 
 /**
@@ -137,6 +143,7 @@ export class DefaultSyncService implements SyncService {
       notify: options.notify,
       onChange: options.onChange,
       timeoutMs: options.timeoutMs ?? 20 * 60_000,
+      now: options.now,
     });
     this.stages = new SyncStages({
       argocd,
@@ -252,7 +259,8 @@ export class DefaultSyncService implements SyncService {
         if (latest && sameRevision(latest.revision, gate.revision)) {
           const retryBlocked =
             latest.state === 'blocked' &&
-            Date.now() - Date.parse(latest.updatedAt) >= this.blockedRetryMs;
+            this.transitions.now() - Date.parse(latest.updatedAt) >=
+              this.blockedRetryMs;
           if (!retryBlocked) continue;
         }
         const run = await this.store.createSyncRun({
@@ -312,7 +320,7 @@ export class DefaultSyncService implements SyncService {
       if (
         current &&
         !FINAL_STATES.has(current.state) &&
-        Date.now() - Date.parse(current.stateSince) >=
+        this.transitions.now() - Date.parse(current.stateSince) >=
           this.transitions.timeoutMs
       ) {
         await this.transitions

@@ -181,7 +181,7 @@ export class RollbackStage {
     let seen = readRunData(run).rollbackFailureSeen;
     const cut = seen?.lastIndexOf('|') ?? -1;
     if (!seen || seen.slice(0, cut) !== fingerprint) {
-      seen = `${fingerprint}|${new Date().toISOString()}`;
+      seen = `${fingerprint}|${new Date(this.transitions.now()).toISOString()}`;
       const saved = await this.transitions.saveData(run, {
         rollbackFailureSeen: seen,
       });
@@ -198,7 +198,10 @@ export class RollbackStage {
         ? [`${r.kind} ${r.name}: ${health.message}`]
         : [];
     });
-    if (degraded.length === 0 || Date.now() - since >= this.reactionTimeoutMs) {
+    if (
+      degraded.length === 0 ||
+      this.transitions.now() - since >= this.reactionTimeoutMs
+    ) {
       return 'ready';
     }
     return this.transitions.wait(

@@ -381,7 +381,11 @@ export class SyncStages {
       const forwarder = targetOf(data, 'forwarder');
       return this.transitions.transition(current, 'syncing-forwarder', {
         message: `Infrastructure healthy; starting the sync of ${forwarder.name}`,
-        data: { infrastructureSucceededAt: new Date().toISOString() },
+        data: {
+          infrastructureSucceededAt: new Date(
+            this.transitions.now(),
+          ).toISOString(),
+        },
         history: {
           type: 'sync-progress',
           message: `${target.name} synced at ${short(
@@ -423,7 +427,7 @@ export class SyncStages {
     let current = run;
     if (before) {
       const followed = followStatuses(before, objects, {
-        now: Date.now(),
+        now: this.transitions.now(),
         reactionMs: this.reactionTimeoutMs,
       });
       stale = followed.stale;

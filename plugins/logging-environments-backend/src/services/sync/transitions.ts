@@ -56,6 +56,8 @@ export class RunTransitions {
   private readonly onChangeFn?: (environmentRef: string) => void;
   /** How long a run may stay in one state waiting for Argo CD. */
   readonly timeoutMs: number;
+  /** The clock every wait of a run is measured on, in ms since the epoch. */
+  readonly now: () => number;
 
   constructor(options: {
     store: LoggingEnvironmentsStore;
@@ -64,6 +66,7 @@ export class RunTransitions {
     notify?: (notification: SyncNotification) => Promise<void> | void;
     onChange?: (environmentRef: string) => void;
     timeoutMs: number;
+    now?: () => number;
   }) {
     this.store = options.store;
     this.logger = options.logger;
@@ -71,6 +74,7 @@ export class RunTransitions {
     this.notifyFn = options.notify;
     this.onChangeFn = options.onChange;
     this.timeoutMs = options.timeoutMs;
+    this.now = options.now ?? Date.now;
   }
 
   /** The message of a run that waited in `state` past the timeout. */
@@ -164,7 +168,7 @@ export class RunTransitions {
       rollbackFailure?: string;
     } = {},
   ): Promise<StoredSyncRun | undefined> {
-    const waited = Date.now() - Date.parse(run.stateSince);
+    const waited = this.now() - Date.parse(run.stateSince);
     if (waited < this.timeoutMs) return this.progress(run, message);
     if (options.terminate) await this.terminate(options.terminate);
     const timedOut = this.timedOut(run.state, message);

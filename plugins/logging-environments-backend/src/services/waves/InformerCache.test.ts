@@ -13,7 +13,8 @@ import {
   WatchedKind,
 } from './InformerCache';
 import { FakeKubeApi } from './__testUtils__/fakeKubeApi';
-import { eventually, sleep } from './__testUtils__/waiting';
+import { ManualTimers } from './__testUtils__/manualTimers';
+import { eventually } from './__testUtils__/waiting';
 
 const KINDS: WatchedKind[] = [
   {
@@ -110,26 +111,30 @@ describe('InformerCache', () => {
   });
 
   it('reports a burst of changes once per key, and nothing for changes without a key', async () => {
-    const cache = await start({ coalesceMs: 200 });
-    await sleep(300); // the report of the first list
+    const timers = new ManualTimers();
+    const cache = await start({ coalesceMs: 200, timers });
+    // The first list opened one window; end it before listening.
+    expect(timers.fire()).toBe(1);
     const seen: string[] = [];
     cache.onChange(key => seen.push(key));
 
     for (const size of [2, 3, 4]) api.put('widgets', widget('w1', { size }));
     api.put('widgets', widget('w3'));
-    await eventually(
-      'the last update',
-      () => cache.get('sandbox', 'widgets', 'ns', 'w1')?.spec.size === 4,
+    await eventually('the last change', () =>
+      cache.get('sandbox', 'widgets', 'ns', 'w3'),
     );
-    await eventually('the report', () => seen.length > 0);
-    await sleep(300);
+    expect(cache.get('sandbox', 'widgets', 'ns', 'w1')?.spec.size).toBe(4);
+    // Every change is in the cache, inside one window: nothing reported yet.
+    expect(seen).toEqual([]);
+    expect(timers.fire()).toBe(1);
     expect(seen.sort()).toEqual(['widget w1', 'widget w3']);
 
     api.put('gadgets', { metadata: { name: 'g2', namespace: 'ns' } });
     await eventually('the gadget', () =>
       cache.get('sandbox', 'gadgets', 'ns', 'g2'),
     );
-    await sleep(300);
+    // Applied, and no key: no window opened, nothing reported.
+    expect(timers.pending).toBe(0);
     expect(seen).toHaveLength(2);
   });
 
@@ -144,7 +149,7 @@ describe('InformerCache', () => {
       'the update',
       () => cache.get('sandbox', 'widgets', 'ns', 'w1')?.status.phase,
     );
-    await sleep(30);
+    // Applied (coalesceMs 0: a change would have been reported with it).
     expect(seen).toEqual([]);
     expect(changes).toEqual([]);
 
@@ -187,8 +192,9 @@ describe('InformerCache', () => {
   });
 
   it('drops the reports still pending when stopped', async () => {
-    const cache = await start({ coalesceMs: 500 });
-    await sleep(600);
+    const timers = new ManualTimers();
+    const cache = await start({ coalesceMs: 500, timers });
+    expect(timers.fire()).toBe(1);
     const seen: string[] = [];
     cache.onChange(key => seen.push(key));
 
@@ -197,8 +203,10 @@ describe('InformerCache', () => {
       'the update',
       () => cache.get('sandbox', 'widgets', 'ns', 'w1')?.spec.size === 2,
     );
+    expect(timers.pending).toBe(1);
     await cache.stop();
-    await sleep(600);
+    expect(timers.pending).toBe(0);
+    expect(timers.fire()).toBe(0);
     expect(seen).toEqual([]);
   });
 });

@@ -77,7 +77,26 @@ export interface InformerCacheOptions {
   coalesceMs?: number;
   /** How long `start()` (and `stop()`) wait for each cluster; default 10 s. */
   startTimeoutMs?: number;
+  /** What schedules coalesced reports, polls and retries; default the global timers. */
+  timers?: CacheTimers;
 }
+
+/**
+ * Schedules the end of a coalescing window, the next poll and the next
+ * retry. The global timers by default; a test passes timers it fires
+ * itself, so what it asserts does not depend on how fast the machine is.
+ *
+ * @public
+ */
+export interface CacheTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const GLOBAL_TIMERS: CacheTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: handle => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 /**
  * A watch cache of custom objects, kind-agnostic: per configured cluster and
@@ -98,13 +117,14 @@ export class InformerCache {
   private readonly logger: LoggerService;
   private readonly keysOf: (change: ObjectChange) => Iterable<string>;
   private readonly coalesceMs: number;
+  private readonly timers: CacheTimers;
   private readonly startTimeoutMs: number;
   /** What every watch of this cache shares. */
   private readonly context: KindWatchContext;
   private watches = new Map<string, Map<string, KindWatch>>();
   private readonly listeners = new Set<(key: string) => void>();
   private readonly pendingKeys = new Set<string>();
-  private flushTimer?: NodeJS.Timeout;
+  private flushTimer?: unknown;
   private stopped = true;
   /** Attempts under way, so that stop() can wait for them. */
   private readonly inflight = new Set<Promise<void>>();
@@ -115,6 +135,7 @@ export class InformerCache {
     this.logger = options.logger;
     this.keysOf = options.keysOf;
     this.coalesceMs = options.coalesceMs ?? 250;
+    this.timers = options.timers ?? GLOBAL_TIMERS;
     this.startTimeoutMs = options.startTimeoutMs ?? 10_000;
     this.context = {
       kubeConfig: cluster => this.clusters.kubeConfig(cluster),
@@ -122,6 +143,7 @@ export class InformerCache {
       pollIntervalMs: options.pollIntervalMs ?? 30_000,
       initialDelayMs: options.retry?.initialDelayMs ?? 1_000,
       maxDelayMs: options.retry?.maxDelayMs ?? 60_000,
+      timers: this.timers,
       stopped: () => this.stopped,
       inflight: this.inflight,
       fingerprint: options.fingerprint,
@@ -161,7 +183,7 @@ export class InformerCache {
   /** Stops every watch and timer, waiting for attempts under way. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.flushTimer);
+    if (this.flushTimer) this.timers.clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     this.pendingKeys.clear();
     const stopping: Promise<void>[] = [];
@@ -256,12 +278,15 @@ export class InformerCache {
     for (const key of keys) this.pendingKeys.add(key);
     if (this.coalesceMs <= 0) this.flush();
     else if (!this.flushTimer) {
-      this.flushTimer = setTimeout(() => this.flush(), this.coalesceMs);
+      this.flushTimer = this.timers.setTimeout(
+        () => this.flush(),
+        this.coalesceMs,
+      );
     }
   }
 
   private flush() {
-    clearTimeout(this.flushTimer);
+    if (this.flushTimer) this.timers.clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const keys = [...this.pendingKeys];
     this.pendingKeys.clear();

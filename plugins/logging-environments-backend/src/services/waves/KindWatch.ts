@@ -8,7 +8,12 @@ import {
   ObjectCache,
   makeInformer,
 } from '@kubernetes/client-node';
-import type { CacheState, CachedObject, WatchedKind } from './InformerCache';
+import type {
+  CacheState,
+  CacheTimers,
+  CachedObject,
+  WatchedKind,
+} from './InformerCache';
 
 /** What a {@link KindWatch} needs of the cache that owns it. */
 export interface KindWatchContext {
@@ -18,6 +23,8 @@ export interface KindWatchContext {
   pollIntervalMs: number;
   initialDelayMs: number;
   maxDelayMs: number;
+  /** Schedules polls and retries. */
+  timers: CacheTimers;
   /** Whether the cache is stopped: nothing starts, nothing is retried. */
   stopped(): boolean;
   /** Attempts under way, of every watch of the cache, so that its stop() can wait for them. */
@@ -82,7 +89,7 @@ export class KindWatch {
   private informerStopped = false;
   /** Set by an error during the current attempt. */
   private attemptFailed = false;
-  private timer?: NodeJS.Timeout;
+  private timer?: unknown;
   private informer?: Informer<CachedObject> & ObjectCache<CachedObject>;
   private list?: () => Promise<KubernetesListObject<CachedObject>>;
 
@@ -104,7 +111,7 @@ export class KindWatch {
 
   /** Cancels a retry and stops the informer (call after `context.stopped()` turned true). */
   stop(): Promise<void> {
-    clearTimeout(this.timer);
+    if (this.timer) this.context.timers.clearTimeout(this.timer);
     this.timer = undefined;
     if (!this.informer) return Promise.resolve();
     this.informerStopped = true;
@@ -141,9 +148,10 @@ export class KindWatch {
   }
 
   private retryIn(delayMs: number) {
-    clearTimeout(this.timer);
+    if (this.timer) this.context.timers.clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.context.stopped()) return;
-    this.timer = setTimeout(() => {
+    this.timer = this.context.timers.setTimeout(() => {
       this.timer = undefined;
       this.run();
     }, delayMs);

@@ -9,7 +9,8 @@ import {
   REF,
   useWatchWaveStatusService,
 } from './__testUtils__/watchWaveStatus';
-import { eventually, sleep } from './__testUtils__/waiting';
+import { ManualTimers } from './__testUtils__/manualTimers';
+import { eventually } from './__testUtils__/waiting';
 
 describe('WatchWaveStatusService', () => {
   const harness = useWatchWaveStatusService();
@@ -75,9 +76,10 @@ describe('WatchWaveStatusService', () => {
       ),
     ).toBeUndefined();
 
-    // Page views: no request at all.
+    // Page views: no request at all (the server has handled a request
+    // sent after them).
     for (let i = 0; i < 1000; i++) service.applications(ENV);
-    await sleep(20);
+    await harness.api.barrier();
     expect(harness.api.requests).toHaveLength(6);
     expect(
       service.cacheStatus().map(c => [c.kind, c.state, c.objects]),
@@ -89,10 +91,14 @@ describe('WatchWaveStatusService', () => {
   });
 
   it('applies watch events to the cache and reports the environment once per burst', async () => {
-    const service = await start({ coalesceMs: 30 });
-    await sleep(60); // the report of the first list
+    const timers = new ManualTimers();
+    const service = await start({ coalesceMs: 30, timers });
+    // The first list opened one window; end it before listening.
+    expect(timers.fire()).toBe(1);
     const seen: string[] = [];
     service.onChange(ref => seen.push(ref));
+    const cached = (apiVersion: string, kind: string, name: string) =>
+      service.object('sandbox', apiVersion, kind, 'openshift-logging', name);
 
     const phases = ['Running', 'Running', 'Succeeded'] as const;
     phases.forEach((phase, i) =>
@@ -105,20 +111,37 @@ describe('WatchWaveStatusService', () => {
       'the last update',
       () => service.applications(ENV)[0].operationMessage === 'step 2',
     );
-    await eventually('the report', () => seen.length > 0);
-    await sleep(60);
+    // The whole burst is applied, inside one window: reported once, at its end.
+    expect(seen).toEqual([]);
+    expect(timers.fire()).toBe(1);
     expect(seen).toEqual([REF]);
 
     // A LokiStack names its Application in Argo CD's tracking annotation.
     harness.api.put('lokistacks', lokiStack({ status: { conditions: [] } }));
-    await eventually('the LokiStack change', () => seen.length === 2);
+    await eventually(
+      'the LokiStack change',
+      () =>
+        cached('loki.grafana.com/v1', 'LokiStack', 'logging-loki')?.status
+          .conditions.length === 0,
+    );
+    expect(timers.fire()).toBe(1);
     expect(seen).toEqual([REF, REF]);
     // A forwarder without tracking: by its namespace, the Applications' destination.
     harness.api.put('clusterlogforwarders', {
       metadata: { name: 'collector', namespace: 'openshift-logging' },
       status: { conditions: [{ type: 'Ready', status: 'False' }] },
     });
-    await eventually('the forwarder change', () => seen.length === 3);
+    await eventually(
+      'the forwarder change',
+      () =>
+        cached(
+          'observability.openshift.io/v1',
+          'ClusterLogForwarder',
+          'collector',
+        )?.status.conditions[0].status === 'False',
+    );
+    expect(timers.fire()).toBe(1);
+    expect(seen).toHaveLength(3);
 
     // Only what the portal shows counts: a new reconciledAt is no change.
     const app = application('forwarder', { phase: 'Succeeded' });
@@ -135,7 +158,7 @@ describe('WatchWaveStatusService', () => {
           'acme-prod-logging-forwarder',
         )?.status.reconciledAt,
     );
-    await sleep(60);
+    expect(timers.pending).toBe(0);
     expect(seen).toHaveLength(3);
 
     harness.api.remove(
@@ -147,7 +170,8 @@ describe('WatchWaveStatusService', () => {
       'the deletion',
       () => service.applications(ENV)[1].health === 'Missing',
     );
-    await eventually('its report', () => seen.length === 4);
+    expect(timers.fire()).toBe(1);
+    expect(seen).toHaveLength(4);
   });
 
   it('lists again after 410 Expired, catching up with what it missed', async () => {
@@ -247,7 +271,11 @@ describe('WatchWaveStatusService', () => {
 
   it('lists periodically where watching is forbidden', async () => {
     harness.api.watchStatus = 403;
-    const service = await start({ pollIntervalMs: 20 });
+    const timers = new ManualTimers();
+    const service = await start({ pollIntervalMs: 20, timers });
+    // Each kind's watch is refused: it switches to lists, at its next timer.
+    await eventually('the refusals', () => timers.pending === 3);
+    timers.fire();
     await eventually('polling', () =>
       service.cacheStatus().every(c => c.state === 'polling'),
     );
@@ -256,17 +284,25 @@ describe('WatchWaveStatusService', () => {
       'applications',
       application('infrastructure', { phase: 'Running' }),
     );
+    // The next poll of every kind.
+    await eventually('the polls to be scheduled', () => timers.pending === 3);
+    const lists = harness.api.count('list');
+    timers.fire();
     await eventually(
       'the change, by a list',
       () => phaseOf(service) === 'Running',
     );
+    expect(harness.api.count('list')).toBeGreaterThan(lists);
     // One forbidden watch per kind, then lists only.
     expect(harness.api.count('watch')).toBe(3);
 
     await service.stop();
-    const lists = harness.api.count('list');
-    await sleep(60);
-    expect(harness.api.count('list')).toBe(lists);
+    // Nothing left to list again.
+    expect(timers.pending).toBe(0);
+    const after = harness.api.count('list');
+    expect(timers.fire()).toBe(0);
+    await harness.api.barrier();
+    expect(harness.api.count('list')).toBe(after);
   });
 
   it('keeps serving one cluster while another is unreachable', async () => {
@@ -305,17 +341,26 @@ describe('WatchWaveStatusService', () => {
     );
 
     // Stopped while listing: nothing stays open.
+    const timers = new ManualTimers();
     const racing = new WatchWaveStatusService({
       clusters: harness.api.registry(),
       logger: mockServices.logger.mock(),
+      coalesceMs: 0,
+      timers,
     });
     const starting = racing.start();
     await racing.stop();
     await starting;
-    await sleep(30);
-    expect(harness.api.openWatches).toBe(0);
+    await eventually(
+      'the watches to close',
+      () => harness.api.openWatches === 0,
+    );
+    // No retry scheduled, and the server has seen all it will.
+    expect(timers.pending).toBe(0);
+    await harness.api.barrier();
     const requests = harness.api.requests.length;
-    await sleep(50);
+    expect(harness.api.openWatches).toBe(0);
+    await harness.api.barrier();
     expect(harness.api.requests).toHaveLength(requests);
   });
 });

@@ -14,6 +14,7 @@ import {
 } from './applicationStatus';
 import {
   CacheStatus,
+  CacheTimers,
   CachedObject,
   InformerCache,
   ObjectChange,
@@ -120,6 +121,8 @@ export interface WatchWaveStatusServiceOptions {
    * 250 ms, 0 reports each change at once.
    */
   coalesceMs?: number;
+  /** What schedules coalesced reports, polls and retries; default the global timers. */
+  timers?: CacheTimers;
   /** How long `start()` waits for the first list of each cluster; default 10 s. */
   startTimeoutMs?: number;
   /** Maps an Application to its environment's entity ref; see {@link defaultEnvironmentRef}. */
@@ -193,6 +196,7 @@ export class WatchWaveStatusService
       pollIntervalMs: options.pollIntervalMs,
       retry: options.retry,
       coalesceMs: options.coalesceMs,
+      timers: options.timers,
       startTimeoutMs: options.startTimeoutMs,
     });
   }

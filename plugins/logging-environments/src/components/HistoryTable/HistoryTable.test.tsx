@@ -1,5 +1,6 @@
+import { decisionMessage } from '@internal/plugin-logging-environments-common';
 import { screen } from '@testing-library/react';
-import { history } from '../../__fixtures__/environments';
+import { REVISION, history } from '../../__fixtures__/environments';
 import { renderWithApis } from '../../__testUtils__/render';
 import { HistoryTable } from './HistoryTable';
 
@@ -12,9 +13,15 @@ describe('HistoryTable', () => {
         api: { getHistory },
       },
     );
+    // The backend's words for the decision (the fixture uses its formatter).
     expect(
       await screen.findByText(
-        /Approved as Security review for revision a1b2c3d/,
+        decisionMessage({
+          decision: 'approve',
+          roleTitle: 'Security review',
+          revision: REVISION,
+          comment: 'Bucket policy and encryption reviewed',
+        }),
       ),
     ).toBeInTheDocument();
     expect(screen.getByText('Approval')).toBeInTheDocument();

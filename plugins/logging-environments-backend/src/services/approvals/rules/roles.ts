@@ -1,6 +1,7 @@
 import {
   Approval,
   shortRevision,
+  requesterRefusalMessage,
 } from '@internal/plugin-logging-environments-common';
 import { Caller, Environment } from '../../types';
 import {
@@ -75,9 +76,7 @@ export function requesterRefusal(
   caller: Caller,
 ): Refusal | undefined {
   return requesterBarred(environment, caller.userEntityRef)
-    ? notAllowed(
-        `the requester of a ${environment.tier} environment cannot approve it`,
-      )
+    ? notAllowed(requesterRefusalMessage(environment.tier))
     : undefined;
 }
 

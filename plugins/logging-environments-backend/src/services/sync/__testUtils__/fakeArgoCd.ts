@@ -162,9 +162,15 @@ export class FakeArgoCd implements ArgoCdApplications {
       revision: entry.revision,
       by: initiatedBy,
     });
-    const recorded = this.app(target.name).status?.history?.find(
-      h => h.id === entry.id,
-    );
+    const app = this.app(target.name);
+    if (this.method === 'api' && app.spec?.syncPolicy?.automated) {
+      // Argo CD's API server refuses it (FailedPrecondition); only `.operation` gets through.
+      throw new OperationNotStartedError(
+        'refused',
+        'rollback cannot be initiated when auto-sync is enabled',
+      );
+    }
+    const recorded = app.status?.history?.find(h => h.id === entry.id);
     if (!recorded) {
       throw new OperationNotStartedError(
         'refused',
@@ -175,16 +181,21 @@ export class FakeArgoCd implements ArgoCdApplications {
     return this.method;
   }
 
+  /**
+   * As `ClusterArgoCdApplications.terminate`: a running operation turns
+   * Terminating (the controller fails it on its next reconcile); one not
+   * picked up yet is withdrawn.
+   */
   async terminate(target: ApplicationTarget): Promise<void> {
     this.calls.push({ op: 'terminate', app: target.name });
     const app = this.app(target.name);
-    const state = app.status?.operationState;
-    if (state && !isCompletedPhase(state.phase)) {
-      state.phase = 'Failed';
-      state.message = 'Operation terminated';
-      state.finishedAt = SECOND;
+    if (!app.operation) return;
+    const phase = app.status?.operationState?.phase;
+    if (phase === 'Running') {
+      app.status!.operationState!.phase = 'Terminating';
+    } else if (phase !== 'Terminating') {
+      delete app.operation;
     }
-    delete app.operation;
   }
 
   /** One reconcile of every Application: a requested operation starts; a running one ends per its outcome. */
@@ -202,6 +213,8 @@ export class FakeArgoCd implements ArgoCdApplications {
       );
     }
     app.operation = { sync: { revision } };
+    // As Argo CD's SetAppOperation: the previous operation's state goes.
+    if (app.status) delete app.status.operationState;
   }
 
   private reconcileOne(app: ArgoApplication): ArgoApplication {
@@ -215,6 +228,14 @@ export class FakeArgoCd implements ArgoCdApplications {
     const status = (app.status ??= {});
     const state = status.operationState;
     const outcome = this.outcomes.get(name) ?? 'succeed';
+    if (app.operation && state?.phase === 'Terminating') {
+      // The controller stops the operation and reports it failed.
+      state.phase = 'Failed';
+      state.message = 'Operation terminated';
+      state.finishedAt = SECOND;
+      delete app.operation;
+      return;
+    }
     if (app.operation && (!state || isCompletedPhase(state.phase))) {
       const requested = app.operation.sync?.revision ?? '';
       status.operationState = {

@@ -93,6 +93,21 @@ export class FakeApprovals implements ApprovalService {
   }
 }
 
+/**
+ * The service's clock: real time (the store stamps runs with it) plus what
+ * the test advanced, so a timeout passes when the test says so and never
+ * because the machine was slow.
+ */
+export class TestClock {
+  private offset = 0;
+
+  readonly now = () => Date.now() + this.offset;
+
+  advance(ms: number) {
+    this.offset += ms;
+  }
+}
+
 /** An empty store over a fresh SQLite database. */
 export async function newStore(): Promise<LoggingEnvironmentsStore> {
   return DatabaseLoggingEnvironmentsStore.create({
@@ -119,8 +134,10 @@ export async function setup(
   const notifications: SyncNotification[] = [];
   const changes: string[] = [];
   const logger = mockServices.logger.mock();
+  const clock = new TestClock();
   const create = (overrides: Partial<DefaultSyncServiceOptions> = {}) =>
     new DefaultSyncService({
+      now: clock.now,
       store,
       approvals,
       revisions: {
@@ -166,6 +183,7 @@ export async function setup(
     notifications,
     changes,
     logger,
+    clock,
     service,
     create,
     runToEnd,

@@ -52,8 +52,8 @@ function matches(o: Obj, selector: Record<string, string>): boolean {
 
 /**
  * A minimal Kubernetes API over plain HTTP for the wave status tests: list,
- * get and watch (with resume from a resourceVersion, `410 Expired` after a
- * compaction) of Applications, LokiStacks and ClusterLogForwarders, plus
+ * get and watch (from now with the current objects as ADDED events, or
+ * resumed from a resourceVersion, `410 Expired` after a compaction) of Applications, LokiStacks and ClusterLogForwarders, plus
  * faults (a status for every watch or list request) and a log of requests.
  * Objects change only through its methods, each a watch event.
  */
@@ -176,6 +176,16 @@ export class FakeKubeApi {
     }
   }
 
+  /**
+   * A round trip to the server that it does not count: once it returns,
+   * the server has handled what a client sent before it (for checks that
+   * nothing was asked for, which must not rest on a sleep).
+   */
+  async barrier(): Promise<void> {
+    const res = await fetch(`${this.url}/barrier`);
+    await res.text();
+  }
+
   /** Ends every open watch normally (as the server's watch timeout does). */
   closeWatches() {
     for (const w of this.watchers) w.res.end();
@@ -268,9 +278,23 @@ export class FakeKubeApi {
           this.watchStatus === 403 ? 'Forbidden' : 'InternalError',
         );
       }
-      const from = Number(url.searchParams.get('resourceVersion') ?? 0);
+      const rv = url.searchParams.get('resourceVersion');
       res.writeHead(200, { 'content-type': 'application/json' });
       res.flushHeaders();
+      const watcher: Watcher = { plural, selector, res };
+      if (!rv || rv === '0') {
+        // As the API server: synthetic ADDED events for the current
+        // objects, then only what changes from now on.
+        for (const o of this.store(plural).values()) {
+          if (matches(o, selector)) {
+            res.write(`${JSON.stringify({ type: 'ADDED', object: o })}\n`);
+          }
+        }
+        this.watchers.add(watcher);
+        req.on('close', () => this.watchers.delete(watcher));
+        return undefined;
+      }
+      const from = Number(rv);
       if (from + 1 < this.oldestRv) {
         res.end(
           `${JSON.stringify({
@@ -285,7 +309,6 @@ export class FakeKubeApi {
           res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
         }
       }
-      const watcher: Watcher = { plural, selector, res };
       this.watchers.add(watcher);
       req.on('close', () => this.watchers.delete(watcher));
       return undefined;
