@@ -87,6 +87,13 @@ async function pageViewSetup() {
     sync,
     health: new DefaultServiceHealthService({ environments, waves, clusters }),
     records: {} as any,
+    readiness: {
+      readiness: () => ({
+        status: 'ok',
+        clusters: [{ name: 'sandbox', state: 'ready' }],
+        unreachable: [],
+      }),
+    },
   });
   const app = express().use(router).use(mockErrorHandler());
   const get = (path: string) =>
