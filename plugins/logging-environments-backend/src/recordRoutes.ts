@@ -43,8 +43,9 @@ export function addRecordRoutes(
 
   /**
    * The signed-in user behind a request (directly, or through a plugin on
-   * their behalf, as the scaffolder calls), with what the permission policy
-   * grants them for records. Records are never written for a service alone.
+   * their behalf, as the scaffolder calls: `via` names that plugin), with
+   * what the permission policy grants them for records. Records are never
+   * written for a service alone.
    */
   async function recordCaller(req: Request): Promise<RecordCaller> {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
@@ -56,10 +57,12 @@ export function addRecordRoutes(
       ],
       { credentials },
     );
+    const via = credentials.principal.actor?.subject;
     return {
       ...caller,
       mayCreate: decisions[0].result === AuthorizeResult.ALLOW,
       mayAdminister: decisions[1].result === AuthorizeResult.ALLOW,
+      ...(via ? { via } : {}),
     };
   }
 
@@ -95,6 +98,7 @@ export function addRecordRoutes(
 
   router.post('/records', async (req, res) => {
     const dryRun = String(req.query.dryRun) === 'true';
+    const taskId = req.query.taskId;
     const body = req.body;
     const result = await audited(
       req,
@@ -104,8 +108,10 @@ export function addRecordRoutes(
         tier: String(body.tier),
         cluster: String(body.cluster),
         ...(dryRun ? { dryRun: 'true' } : {}),
+        ...(taskId ? { taskId } : {}),
       },
-      async () => records.claim(body, await recordCaller(req), { dryRun }),
+      async () =>
+        records.claim(body, await recordCaller(req), { dryRun, taskId }),
     );
     res.status(result.created ? 201 : 200).json(result);
   });
@@ -128,11 +134,13 @@ export function addRecordRoutes(
 
   router.post('/records/:namespace/:name/applications', async (req, res) => {
     const ref = recordRef(req.params);
+    const taskId = req.query.taskId;
     const record = await audited(
       req,
       'environment-bind-applications',
-      { environment: ref },
-      async () => records.bindApplications(ref, await recordCaller(req)),
+      { environment: ref, ...(taskId ? { taskId } : {}) },
+      async () =>
+        records.bindApplications(ref, await recordCaller(req), { taskId }),
     );
     res.json(record);
   });

@@ -23,13 +23,19 @@ export const scaffolderModuleLoggingEnvironments = createBackendModule({
         catalog: catalogServiceRef,
         discovery: coreServices.discovery,
         auth: coreServices.auth,
+        auditor: coreServices.auditor,
       },
-      async init({ scaffolder, config, catalog, discovery, auth }) {
+      async init({ scaffolder, config, catalog, discovery, auth, auditor }) {
         // Every step with an effect asks the logging-environments backend,
         // on behalf of the person running the task, whether it may act.
         const records = EnvironmentRecordsClient.create({ discovery, auth });
         scaffolder.addActions(
-          ...createLoggingEnvironmentsActions({ config, catalog, records }),
+          ...createLoggingEnvironmentsActions({
+            config,
+            catalog,
+            records,
+            auditor,
+          }),
         );
       },
     });

@@ -7,7 +7,10 @@
  * sandbox seeds no Argo CD health checks: the bootstrap installs them (on
  * OpenShift GitOps: openshiftGitops.test.ts).
  */
-import { EnvironmentDetails } from '@internal/plugin-logging-environments-common';
+import {
+  EnvironmentDetails,
+  HistoryEvent,
+} from '@internal/plugin-logging-environments-common';
 import { Sandbox, startSandbox, seedSandbox } from '@internal/sandbox';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,6 +94,21 @@ describe('a development environment created from the template', () => {
     expect([task.status, task.status === 'completed' ? '' : task.log]).toEqual([
       'completed',
       '',
+    ]);
+    // The template run is in the environment's history, linking its task:
+    // the claim and the binding of the Applications, by the requester.
+    const history = await portal.call(
+      'get',
+      `/environments/default/${NAME}/history`,
+      'viewer',
+    );
+    expect(
+      (history.body.items as HistoryEvent[])
+        .filter(e => e.type === 'bootstrap')
+        .map(e => [e.actor, e.details?.taskId]),
+    ).toEqual([
+      ['user:default/requester', task.task.id],
+      ['user:default/requester', task.task.id],
     ]);
 
     // The infrastructure is Argo CD's to sync (automated); the forwarder is

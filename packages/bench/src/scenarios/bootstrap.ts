@@ -181,13 +181,15 @@ function timedModule(spans: Span[], records: EnvironmentRecordsApi) {
           scaffolder: scaffolderActionsExtensionPoint,
           config: coreServices.rootConfig,
           catalog: catalogServiceRef,
+          auditor: coreServices.auditor,
         },
-        async init({ scaffolder, config, catalog }) {
+        async init({ scaffolder, config, catalog, auditor }) {
           scaffolder.addActions(
             ...createLoggingEnvironmentsActions({
               config,
               catalog,
               records,
+              auditor,
             }).map(a => timed(a as TemplateAction<any, any, any>, spans)),
           );
         },

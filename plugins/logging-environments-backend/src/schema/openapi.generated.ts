@@ -440,6 +440,9 @@ export const spec = {
               type: 'boolean',
             },
           },
+          {
+            $ref: '#/components/parameters/taskId',
+          },
         ],
         requestBody: {
           required: true,
@@ -744,6 +747,11 @@ export const spec = {
         operationId: 'BindApplications',
         description:
           "Binds the environment's registered Argo CD Applications to its record after the backend read them from the cluster and checked them against what the template renders.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/taskId',
+          },
+        ],
         requestBody: {
           required: false,
           content: {
@@ -834,6 +842,16 @@ export const spec = {
         schema: {
           type: 'string',
           pattern: '^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$',
+        },
+      },
+      taskId: {
+        name: 'taskId',
+        in: 'query',
+        description:
+          "The scaffolder task running the bootstrap, linked from the history entry. Only the scaffolder, calling on the user's behalf, may name one; anyone else is refused.",
+        schema: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9-]{1,64}$',
         },
       },
     },
@@ -2108,6 +2126,8 @@ export type EndpointMap = {
   '#post|/records': {
     query: {
       dryRun?: boolean;
+      /** The scaffolder task running the bootstrap, linked from the history entry. Only the scaffolder, calling on the user's behalf, may name one; anyone else is refused. */
+      taskId?: string;
     };
     body: {
       name: string;
@@ -2172,6 +2192,10 @@ export type EndpointMap = {
     path: {
       namespace: string;
       name: string;
+    };
+    query: {
+      /** The scaffolder task running the bootstrap, linked from the history entry. Only the scaffolder, calling on the user's behalf, may name one; anyone else is refused. */
+      taskId?: string;
     };
     body: { [key: string]: unknown };
     response: EnvironmentRecord;

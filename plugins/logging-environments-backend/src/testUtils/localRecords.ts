@@ -17,6 +17,7 @@ import {
   DefaultEnvironmentRecordService,
   RecordCaller,
 } from '../services/records/DefaultEnvironmentRecordService';
+import { BOOTSTRAP_RUNNER } from '../services/records/recordAccess';
 
 /** The requester of the example org: a member of platform-team. */
 export const EXAMPLE_REQUESTER: RecordCaller = {
@@ -66,11 +67,22 @@ export async function localRecords(options: {
   });
   const caller = options.caller ?? EXAMPLE_REQUESTER;
   const ref = (name: string) => environmentLayout(name).entityRef;
+  // As the scaffolder calls: on the caller's behalf, naming its task.
+  const viaScaffolder: RecordCaller = { ...caller, via: BOOTSTRAP_RUNNER };
   const api: EnvironmentRecordsApi = {
-    claim: (request: BootstrapRequest, o: { dryRun?: boolean }) =>
-      service.claim(request, caller, { dryRun: o.dryRun }),
+    claim: (
+      request: BootstrapRequest,
+      o: { dryRun?: boolean; taskId?: string },
+    ) =>
+      service.claim(request, viaScaffolder, {
+        dryRun: o.dryRun,
+        taskId: o.taskId,
+      }),
     checkStep: (name, step) => service.checkStep(ref(name), caller, step),
-    bindApplications: name => service.bindApplications(ref(name), caller),
+    bindApplications: (name, o) =>
+      service.bindApplications(ref(name), viaScaffolder, {
+        taskId: o.taskId,
+      }),
   };
   return {
     api,

@@ -30,11 +30,17 @@ export interface EnvironmentRecordsApi {
   /**
    * Claims a new environment, or confirms that the caller may re-run the
    * bootstrap of an existing one with these choices. With `dryRun` nothing
-   * is written.
+   * is written. With `taskId` (the scaffolder task running the bootstrap)
+   * the run is a `bootstrap` entry of the environment's history linking
+   * the task; the backend accepts it only from the scaffolder.
    */
   claim(
     request: BootstrapRequest,
-    options: { credentials: BackstageCredentials; dryRun?: boolean },
+    options: {
+      credentials: BackstageCredentials;
+      dryRun?: boolean;
+      taskId?: string;
+    },
   ): Promise<{ record: EnvironmentRecord; created: boolean }>;
   /**
    * Checks a bootstrap step run by the caller before it acts, and returns
@@ -51,11 +57,12 @@ export interface EnvironmentRecordsApi {
   /**
    * Asks the backend to bind the environment's registered Argo CD
    * Applications to its record: the backend reads them from the cluster
-   * itself and checks them against what the template renders.
+   * itself and checks them against what the template renders. With
+   * `taskId`, as for `claim`, the history entry links the task.
    */
   bindApplications(
     name: string,
-    options: { credentials: BackstageCredentials },
+    options: { credentials: BackstageCredentials; taskId?: string },
   ): Promise<EnvironmentRecord>;
 }
 
@@ -80,11 +87,18 @@ export class EnvironmentRecordsClient implements EnvironmentRecordsApi {
 
   async claim(
     request: BootstrapRequest,
-    options: { credentials: BackstageCredentials; dryRun?: boolean },
+    options: {
+      credentials: BackstageCredentials;
+      dryRun?: boolean;
+      taskId?: string;
+    },
   ) {
     return this.call<{ record: EnvironmentRecord; created: boolean }>(
       'POST',
-      `/records${options.dryRun ? '?dryRun=true' : ''}`,
+      `/records${query({
+        dryRun: options.dryRun ? 'true' : undefined,
+        taskId: options.taskId,
+      })}`,
       options.credentials,
       request,
     );
@@ -105,11 +119,13 @@ export class EnvironmentRecordsClient implements EnvironmentRecordsApi {
 
   async bindApplications(
     name: string,
-    options: { credentials: BackstageCredentials },
+    options: { credentials: BackstageCredentials; taskId?: string },
   ) {
     return this.call<EnvironmentRecord>(
       'POST',
-      `/records/default/${encodeURIComponent(name)}/applications`,
+      `/records/default/${encodeURIComponent(name)}/applications${query({
+        taskId: options.taskId,
+      })}`,
       options.credentials,
       {},
     );
@@ -139,6 +155,16 @@ export class EnvironmentRecordsClient implements EnvironmentRecordsApi {
     }
     return (await response.json()) as T;
   }
+}
+
+/** A query string of the given parameters, or nothing. */
+function query(params: Record<string, string | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined) search.set(key, value);
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
 }
 
 /**

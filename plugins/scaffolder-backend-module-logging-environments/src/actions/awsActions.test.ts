@@ -12,6 +12,8 @@ import {
   assertMatchesRecord,
 } from '@internal/plugin-logging-environments-node';
 import yaml from 'yaml';
+import { auditedAction } from './audit';
+import { capturingAuditor } from './__testUtils__/capturingAuditor';
 import { createEnsureBucketAction } from './ensureBucket';
 import { examples as bucketExamples } from './ensureBucket.examples';
 import { createEnsureIamAction } from './ensureIam';
@@ -229,6 +231,46 @@ describe('AWS bootstrap actions', () => {
         second.lines,
         second.outputs(),
       ]);
+      expect(everything).not.toContain(stored.access_key_secret);
+      expect(everything).not.toContain(stored.access_key_id);
+    });
+
+    it('audits each run without the key it issues', async () => {
+      const { auditor, events } = capturingAuditor();
+      const audited = auditedAction(auditor, iamAction);
+      const [create, rotate] = iamExamples.map(e => inputOf(e.example));
+      await audited.handler(context(create).ctx);
+      await audited.handler(context(rotate).ctx);
+      expect(events.map(e => [e.outcome, e.meta])).toEqual(
+        [create, rotate].map(input => [
+          'success',
+          {
+            action: 'logging:iam:ensure',
+            taskId: expect.any(String),
+            user: expect.any(String),
+            environment: 'acme-prod',
+            resource: {
+              bucket: 'acme-prod-loki',
+              region: 'us-east-2',
+              ...(input.rotateAccessKey ? { rotateAccessKey: true } : {}),
+            },
+            dryRun: false,
+            outcome: 'success',
+            result: { action: input.rotateAccessKey ? 'updated' : 'created' },
+          },
+        ]),
+      );
+      const clients = await moto.factory.clients('us-east-2');
+      const stored = JSON.parse(
+        (
+          await clients.secretsManager.send(
+            new GetSecretValueCommand({
+              SecretId: 'logging/acme-prod/loki-s3',
+            }),
+          )
+        ).SecretString!,
+      );
+      const everything = JSON.stringify(events);
       expect(everything).not.toContain(stored.access_key_secret);
       expect(everything).not.toContain(stored.access_key_id);
     });

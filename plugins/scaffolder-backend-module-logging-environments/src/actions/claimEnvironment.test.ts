@@ -11,10 +11,14 @@ import { examples } from './claimEnvironment.examples';
 
 /** Records what the action asks the backend, and answers as it would for a new environment. */
 function backend() {
-  const claims: Array<{ request: BootstrapRequest; dryRun?: boolean }> = [];
+  const claims: Array<{
+    request: BootstrapRequest;
+    dryRun?: boolean;
+    taskId?: string;
+  }> = [];
   const api: EnvironmentRecordsApi = {
-    async claim(request, { dryRun }) {
-      claims.push({ request, dryRun });
+    async claim(request, { dryRun, taskId }) {
+      claims.push({ request, dryRun, taskId });
       if (request.tier === 'development' && request.name === 'acme-prod') {
         throw new ConflictError(
           'tier: acme-prod is a production environment; a downgrade from production to development is refused',
@@ -44,7 +48,7 @@ function backend() {
 
 describe('logging:environment:claim', () => {
   it.each(examples.map(e => [e.description, e.example]))(
-    'runs the example "%s": the backend is asked, once, inside a checkpoint',
+    'runs the example "%s": the backend is asked, once, inside a checkpoint, naming the task',
     async (_d, example) => {
       const { api, claims } = backend();
       const input = yaml.parse(example).steps[0].input;
@@ -62,8 +66,10 @@ describe('logging:environment:claim', () => {
             approverGroups: input.approverGroups ?? [],
           },
           dryRun: false,
+          taskId: ctx.task.id,
         },
       ]);
+      expect(ctx.task.id).toEqual(expect.any(String));
       expect(ctx.output).toHaveBeenCalledWith(
         'entityRef',
         `resource:default/${input.name}`,

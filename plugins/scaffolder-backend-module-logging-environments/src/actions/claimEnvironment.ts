@@ -20,7 +20,7 @@ export function createClaimEnvironmentAction(options: {
   return createTemplateAction({
     id: 'logging:environment:claim',
     description:
-      "Claims a logging environment in the backend's trusted records, as the person running the task: a new environment is recorded with them as its requester (on a free cluster, for a group they belong to); an existing one may be re-run only by its requester, its owner group or an administrator, and never with another tier, cluster, owner, region, bucket or approver groups. Every later logging:* step acts only on what the record holds. In a dry run nothing is written.",
+      "Claims a logging environment in the backend's trusted records, as the person running the task: a new environment is recorded with them as its requester (on a free cluster, for a group they belong to); an existing one may be re-run only by its requester, its owner group or an administrator, and never with another tier, cluster, owner, region, bucket or approver groups. Every later logging:* step acts only on what the record holds. The run is a bootstrap entry of the environment's history, linking this task. In a dry run nothing is written.",
     examples,
     supportsDryRun: true,
     schema: {
@@ -68,6 +68,8 @@ export function createClaimEnvironmentAction(options: {
         options.records.claim(request, {
           credentials: await ctx.getInitiatorCredentials(),
           dryRun,
+          // The history's bootstrap entry links this run.
+          taskId: ctx.task.id,
         });
       const { record, created } = ctx.isDryRun
         ? await claim(true)

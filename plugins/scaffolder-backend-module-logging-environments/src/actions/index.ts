@@ -1,3 +1,4 @@
+import { AuditorService } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
@@ -7,6 +8,7 @@ import {
   argoCdHealthCheckSettings,
 } from '@internal/plugin-logging-environments-node';
 import { createApplyClusterCredentialsAction } from './applyClusterCredentials';
+import { auditedAction } from './audit';
 import { createClaimEnvironmentAction } from './claimEnvironment';
 import { createEnsureBucketAction } from './ensureBucket';
 import { createEnsureIamAction } from './ensureIam';
@@ -24,7 +26,9 @@ import { createValidateEnvironmentAction } from './validateEnvironment';
  * `.argocd`), in the
  * order the template runs them. Every step with an effect asks the backend,
  * through `records`, on behalf of the person running the task, whether it
- * may act.
+ * may act; every run of every action is an audit event of `auditor`
+ * (`bootstrap-action`: the task's user, the action and the resources it
+ * names, the environment, the task, the outcome; never a secret).
  *
  * @public
  */
@@ -32,8 +36,9 @@ export function createLoggingEnvironmentsActions(options: {
   config: Config;
   catalog: CatalogService;
   records: EnvironmentRecordsApi;
+  auditor: AuditorService;
 }) {
-  const { config, catalog, records } = options;
+  const { config, catalog, records, auditor } = options;
   const clusters = ConfigClusterRegistry.fromConfig(config);
   const aws = AwsClientFactory.fromConfig(config);
   const gitops = {
@@ -44,7 +49,7 @@ export function createLoggingEnvironmentsActions(options: {
     password: config.getOptionalString('loggingEnvironments.gitops.password'),
     browseUrl: config.getOptionalString('loggingEnvironments.gitops.browseUrl'),
   };
-  return [
+  const actions = [
     createValidateEnvironmentAction({ clusters, gitops }),
     createClaimEnvironmentAction({ records }),
     createPublishGitopsAction({ gitops, records }),
@@ -62,4 +67,5 @@ export function createLoggingEnvironmentsActions(options: {
       argoCd: argoCdHealthCheckSettings({ config, clusters }),
     }),
   ];
+  return actions.map(action => auditedAction(auditor, action));
 }

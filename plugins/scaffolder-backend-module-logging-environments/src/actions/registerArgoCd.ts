@@ -136,6 +136,7 @@ export function createRegisterArgoCdAction(options: {
           fn: async () => {
             await options.records.bindApplications(environment, {
               credentials: await ctx.getInitiatorCredentials(),
+              taskId: ctx.task.id,
             });
           },
         });

@@ -38,6 +38,7 @@ import { checkBootstrapStep } from './bootstrapSteps';
 import {
   assertAdministrator,
   assertBootstrapper,
+  bootstrapTask,
   isAdministrator,
   requiredReason,
 } from './recordAccess';
@@ -95,6 +96,9 @@ export interface EnvironmentRecordServiceOptions {
  *   `logging.environment.administer`) may change tier, owner, requester and
  *   approver groups, adopt an environment that has no record, and release a
  *   record; each change is a history entry.
+ * - A template run is a `bootstrap` entry of the history linking its
+ *   scaffolder task; only the scaffolder, calling on the user's behalf, may
+ *   name that task (a user naming one directly is refused).
  *
  * The rules live in the modules beside this class (`recordAccess`,
  * `bootstrapRequest`, `approverGroups`, `bootstrapSteps`,
@@ -120,13 +124,19 @@ export class DefaultEnvironmentRecordService {
    * Claims a new environment, or checks a re-run of an existing one's
    * bootstrap (see the class remarks). Returns the record and whether it
    * was created; with `dryRun` nothing is written.
+   *
+   * With `taskId` (the scaffolder's task running the bootstrap, named only
+   * by the scaffolder: see `bootstrapTask`) the run is a `bootstrap` entry
+   * of the history linking that task: the claim's entry for a new
+   * environment, an entry of its own for a re-run.
    */
   async claim(
     request: BootstrapRequest & { requester?: string },
     caller: RecordCaller,
-    options: { dryRun?: boolean } = {},
+    options: { dryRun?: boolean; taskId?: string } = {},
   ): Promise<{ record: EnvironmentRecord; created: boolean }> {
     const { records, clusters, policies } = this.options;
+    const taskId = bootstrapTask(caller, options.taskId);
     const wanted = validateBootstrapRequest(request, {
       clusters: clusters.list().map(c => c.name),
       policies,
@@ -136,6 +146,15 @@ export class DefaultEnvironmentRecordService {
     if (existing) {
       assertBootstrapper(existing, caller, this.options.administrators);
       assertRerunUnchanged(existing, wanted);
+      if (taskId && !options.dryRun) {
+        await this.options.history.addHistory(existing.entityRef, {
+          type: 'bootstrap',
+          actor: caller.userEntityRef,
+          message: `Bootstrap run again by the template (scaffolder task ${taskId})`,
+          details: { taskId },
+        });
+        this.options.events?.changed(existing.entityRef, 'record');
+      }
       return { record: existing, created: false };
     }
 
@@ -208,12 +227,13 @@ export class DefaultEnvironmentRecordService {
         administrator && request.requester
           ? ' (adopted by an administrator)'
           : ''
-      }`,
+      }${taskId ? ` (scaffolder task ${taskId})` : ''}`,
       details: {
         tier: created.tier,
         cluster: created.cluster,
         owner: created.owner,
         requester: created.requester,
+        ...(taskId ? { taskId } : {}),
       },
     });
     this.options.logger.info(
@@ -276,11 +296,15 @@ export class DefaultEnvironmentRecordService {
    * Binds the environment's Argo CD Applications: reads its AppProject and
    * Applications from the cluster, checks them against what the template
    * renders for the record, and stores their uids (state `registered`).
+   * With `taskId` (as for {@link DefaultEnvironmentRecordService.claim})
+   * the history entry links the task.
    */
   async bindApplications(
     entityRef: string,
     caller: RecordCaller,
+    options: { taskId?: string } = {},
   ): Promise<EnvironmentRecord> {
+    const taskId = bootstrapTask(caller, options.taskId);
     const record = await this.forBootstrap(entityRef, caller);
     const uids = await registeredApplicationUids(
       this.options.clusterClient(record.cluster),
@@ -331,10 +355,13 @@ export class DefaultEnvironmentRecordService {
       actor: caller.userEntityRef,
       message: `Argo CD Applications ${APPLICATION_ROLES.map(
         r => updated.applications[r].name,
-      ).join(' and ')} registered and bound to the record`,
+      ).join(' and ')} registered and bound to the record${
+        taskId ? ` (scaffolder task ${taskId})` : ''
+      }`,
       details: {
         infrastructureUid: uids.infrastructure,
         forwarderUid: uids.forwarder,
+        ...(taskId ? { taskId } : {}),
       },
     });
     this.options.events?.changed(updated.entityRef, 'record');

@@ -66,3 +66,29 @@ export function requiredReason(
   if (!trimmed) throw new InputError(`reason: say why ${why}`);
   return trimmed;
 }
+
+/** The plugin whose tasks run bootstraps: the only one that links a task. */
+export const BOOTSTRAP_RUNNER = 'plugin:scaffolder';
+
+/**
+ * The scaffolder task a bootstrap call comes from, for the history: only
+ * the scaffolder, calling on the user's behalf, names one (it puts the id
+ * of the task it runs); a user calling the API directly could name any
+ * task, so the history would prove nothing. Refused whatever the
+ * permission policy allows.
+ */
+export function bootstrapTask(
+  caller: RecordCaller,
+  taskId: string | undefined,
+): string | undefined {
+  if (taskId === undefined) return undefined;
+  if (caller.via !== BOOTSTRAP_RUNNER) {
+    throw new NotAllowedError(
+      'taskId: only the scaffolder, running a bootstrap task on your behalf, may link its task to the history',
+    );
+  }
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(taskId)) {
+    throw new InputError('taskId: must be a scaffolder task id');
+  }
+  return taskId;
+}

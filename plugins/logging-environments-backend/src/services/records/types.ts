@@ -10,6 +10,11 @@ export interface RecordCaller extends Caller {
   mayCreate?: boolean;
   /** Whether the permission policy grants `logging.environment.administer`. */
   mayAdminister?: boolean;
+  /**
+   * The plugin that called on the user's behalf (the subject of the
+   * token's actor, e.g. `plugin:scaffolder`); absent for a user's own call.
+   */
+  via?: string;
 }
 
 /** What an administrator may change in a record. */

@@ -1,4 +1,5 @@
 import {
+  Link,
   Progress,
   ResponseErrorPanel,
   Table,
@@ -28,6 +29,14 @@ const EVENT_LABELS: Record<string, string> = {
   rollback: 'Rollback',
 };
 
+/**
+ * The scaffolder's page of a task (the app mounts the scaffolder at
+ * `/create`): a bootstrap entry links the template run that wrote it.
+ */
+function scaffolderTaskPath(taskId: string): string {
+  return `/create/tasks/${encodeURIComponent(taskId)}`;
+}
+
 const columns: TableColumn<HistoryEvent>[] = [
   {
     title: 'When',
@@ -52,7 +61,24 @@ const columns: TableColumn<HistoryEvent>[] = [
         <EntityRefLink entityRef={e.actor} defaultKind="user" />
       ),
   },
-  { title: 'What', field: 'message' },
+  {
+    title: 'What',
+    field: 'message',
+    render: e => {
+      const taskId = e.details?.taskId;
+      return (
+        <>
+          {e.message}
+          {typeof taskId === 'string' && (
+            <>
+              {' · '}
+              <Link to={scaffolderTaskPath(taskId)}>Template run</Link>
+            </>
+          )}
+        </>
+      );
+    },
+  },
 ];
 
 /** @internal */
@@ -64,7 +90,8 @@ export interface HistoryTableProps {
 
 /**
  * The environment's audit trail: bootstrap, checklist runs, decisions,
- * syncs and failures, newest first.
+ * syncs and failures, newest first; an entry written by a template run
+ * links its scaffolder task.
  *
  * @internal
  */
@@ -93,8 +120,10 @@ export const HistoryTable = ({ entityRef, tick }: HistoryTableProps) => {
       emptyContent={
         <Box p={2}>
           <Typography variant="body1">
-            No events yet: the bootstrap, checklist runs, decisions and syncs
-            will be listed here.
+            No events recorded yet. Checklist runs, approval decisions and syncs
+            are listed here as they happen. A bootstrap is listed only when it
+            ran through the portal's template; an environment set up otherwise
+            has no bootstrap entry.
           </Typography>
         </Box>
       }
