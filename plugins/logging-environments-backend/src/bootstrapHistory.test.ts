@@ -50,6 +50,7 @@ async function setup() {
     approvals: {} as any,
     sync: {} as any,
     health: {} as any,
+    readiness: {} as any,
     records: service,
   });
   const app = express().use(router).use(mockErrorHandler());
