@@ -46,7 +46,6 @@ import {
   keyOf,
   setCondition,
   splitKey,
-  stableJson,
   startWorkQueue,
   writeStatus,
 } from '../kit';
@@ -272,14 +271,11 @@ function setFinalizer(
   for (let attempt = 0; attempt < 5; attempt++) {
     const current = store.get(ref);
     if (!current) return;
-    const others = (current.metadata.finalizers ?? []).filter(
-      f => f !== finalizer,
-    );
-    const finalizers = present ? [...others, finalizer] : others;
-    if (
-      stableJson(finalizers) === stableJson(current.metadata.finalizers ?? [])
-    )
-      return;
+    const held = current.metadata.finalizers ?? [];
+    if (held.includes(finalizer) === present) return;
+    const finalizers = present
+      ? [...held, finalizer]
+      : held.filter(f => f !== finalizer);
     try {
       store.update({
         ...current,
