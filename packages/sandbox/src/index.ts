@@ -217,12 +217,16 @@ function wipeKubeStore(store: MemoryObjectStore) {
     o.apiVersion === 'v1' && o.kind === 'Namespace';
   const tryDelete = (o: KubeObject) => {
     try {
-      store.delete({
-        apiVersion: o.apiVersion,
-        kind: o.kind,
-        namespace: o.metadata.namespace,
-        name: o.metadata.name,
-      });
+      store.delete(
+        {
+          apiVersion: o.apiVersion,
+          kind: o.kind,
+          namespace: o.metadata.namespace,
+          name: o.metadata.name,
+        },
+        // A wipe is no cluster operation: finalizers do not hold it up.
+        { purge: true },
+      );
     } catch (e) {
       if (!(e instanceof ApiError && e.code === 404)) throw e;
     }

@@ -315,11 +315,13 @@ describe('cluster bootstrap actions against the sandbox', () => {
       'External Secrets (redhat): check the installed External Secrets failed (Conflict): the cluster already subscribes to external-secrets-operator (Subscription openshift-operators/external-secrets-operator, the "community" flavour)',
     );
 
-    // An administrator uninstalls the community operator.
+    // An administrator uninstalls the community operator, its
+    // OperatorConfig first: the operator's finalizer holds it until the
+    // operator has uninstalled the release.
     for (const args of [
+      ['operatorconfig', 'cluster'],
       ['subscription', 'external-secrets-operator'],
       ['csv', 'external-secrets-operator.v0.20.4'],
-      ['operatorconfig', 'cluster'],
     ]) {
       await kubectl(dir, 'delete', ...args, '-n', 'openshift-operators');
     }

@@ -339,4 +339,162 @@ describe('MemoryObjectStore', () => {
     ]);
     expect(store.list('v1', 'Secret')).toEqual([]);
   });
+
+  describe('finalizers', () => {
+    const ref = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: 'ns',
+      name: 'held',
+    };
+    const held = (store: MemoryObjectStore) =>
+      store.create({
+        ...secret('held'),
+        metadata: { ...secret('held').metadata, finalizers: ['example.com/a'] },
+      });
+
+    it('marks an object with finalizers as being deleted instead of deleting it', () => {
+      const store = newStore();
+      const created = held(store);
+      const events: WatchEvent[] = [];
+      store.watch('v1', 'Secret', e => events.push(e));
+      const answered = store.delete(ref);
+      expect(answered.metadata).toMatchObject({
+        deletionTimestamp: expect.stringMatching(/^\d{4}-.*T.*[^.]\d\dZ$/),
+        deletionGracePeriodSeconds: 0,
+        generation: 2,
+        finalizers: ['example.com/a'],
+      });
+      expect(events.map(e => e.type)).toEqual(['MODIFIED']);
+      const stored = store.get(ref)!;
+      expect(stored.metadata.uid).toBe(created.metadata.uid);
+      expect(stored.metadata.deletionTimestamp).toBe(
+        answered.metadata.deletionTimestamp,
+      );
+      // Deleting again changes nothing.
+      const again = store.delete(ref);
+      expect(again.metadata.resourceVersion).toBe(
+        answered.metadata.resourceVersion,
+      );
+      expect(events).toHaveLength(1);
+    });
+
+    it('deletes the object when an update removes its last finalizer', () => {
+      const store = newStore();
+      store.create({
+        ...secret('held'),
+        metadata: {
+          ...secret('held').metadata,
+          finalizers: ['example.com/a', 'example.com/b'],
+        },
+      });
+      store.delete(ref);
+      const events: WatchEvent[] = [];
+      store.watch('v1', 'Secret', e => events.push(e));
+      const one = store.get(ref)!;
+      // A changed spec and one finalizer fewer: still there, still terminating.
+      const kept = store.update({
+        ...one,
+        data: { k: 'dg==' },
+        metadata: { ...one.metadata, finalizers: ['example.com/b'] },
+      });
+      expect(kept.metadata.deletionTimestamp).toBe(
+        one.metadata.deletionTimestamp,
+      );
+      expect(store.get(ref)!.data).toEqual({ k: 'dg==' });
+      const last = store.update({
+        ...kept,
+        metadata: { ...kept.metadata, finalizers: [] },
+      });
+      expect(store.get(ref)).toBeUndefined();
+      expect(events.map(e => e.type)).toEqual(['MODIFIED', 'DELETED']);
+      expect(Number(last.metadata.resourceVersion)).toBeGreaterThan(
+        Number(kept.metadata.resourceVersion),
+      );
+    });
+
+    it('deletes the object when an apply removes its last finalizer', () => {
+      const store = newStore();
+      store.apply(
+        {
+          ...secret('held'),
+          metadata: { name: 'held', namespace: 'ns', finalizers: ['x/y'] },
+        },
+        { fieldManager: 'operator' },
+      );
+      store.delete(ref);
+      expect(store.get(ref)).toBeDefined();
+      store.apply(
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'held', namespace: 'ns', finalizers: [] },
+        },
+        { fieldManager: 'operator' },
+      );
+      expect(store.get(ref)).toBeUndefined();
+    });
+
+    it('refuses new finalizers on an object being deleted, and keeps deletionTimestamp', () => {
+      const store = newStore();
+      held(store);
+      const marked = store.delete(ref);
+      const error = apiError(() =>
+        store.update({
+          ...marked,
+          metadata: {
+            ...marked.metadata,
+            finalizers: ['example.com/a', 'example.com/new'],
+          },
+        }),
+      );
+      expect(error.code).toBe(422);
+      expect(error.message).toBe(
+        'Secret "held" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{"example.com/new"}',
+      );
+      // An update cannot take the deletion back.
+      const { deletionTimestamp: _d, ...meta } = marked.metadata;
+      const updated = store.update({ ...marked, metadata: meta });
+      expect(updated.metadata.deletionTimestamp).toBe(
+        marked.metadata.deletionTimestamp,
+      );
+    });
+
+    it('does not let an update or a create set deletionTimestamp', () => {
+      const store = newStore();
+      const created = store.create({
+        ...secret('a'),
+        metadata: {
+          ...secret('a').metadata,
+          deletionTimestamp: '2026-01-01T00:00:00Z',
+        },
+      });
+      expect(created.metadata.deletionTimestamp).toBeUndefined();
+      const error = apiError(() =>
+        store.update({
+          ...created,
+          metadata: {
+            ...created.metadata,
+            deletionTimestamp: '2026-01-01T00:00:00Z',
+          },
+        }),
+      );
+      expect(error.message).toBe(
+        'Secret "a" is invalid: metadata.deletionTimestamp: Invalid value: "2026-01-01T00:00:00Z": field is immutable',
+      );
+    });
+
+    it('deletes objects without finalizers, purged ones and the content of a namespace at once', () => {
+      const store = newStore();
+      store.create(secret('plain'));
+      store.delete({ ...ref, name: 'plain' });
+      expect(store.get({ ...ref, name: 'plain' })).toBeUndefined();
+      held(store);
+      store.delete(ref, { purge: true });
+      expect(store.get(ref)).toBeUndefined();
+      held(store);
+      store.delete({ apiVersion: 'v1', kind: 'Namespace', name: 'ns' });
+      expect(store.list('v1', 'Secret')).toEqual([]);
+    });
+  });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { invalidError } from './admission';
 import { applyOwnership, updateOwnership } from './managedFields';
 import { parseFieldSelector, parseLabelSelector } from './selectors';
 import {
@@ -58,6 +59,13 @@ function withoutStatus(o: KubeObject) {
   return JSON.stringify(rest);
 }
 
+/** `metav1.Time` as the API server writes it: RFC 3339 in whole seconds. */
+const nowSeconds = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** Namespaces finalize through `spec.finalizers`, not through this store. */
+const isNamespace = (type: ResourceType) =>
+  type.group === '' && type.kind === 'Namespace';
+
 /** Options of a write: who makes it, and whether it is only a dry run. */
 export interface WriteOptions {
   /** Field manager: the write's fields are recorded in `managedFields`. */
@@ -71,8 +79,11 @@ export interface WriteOptions {
  * resourceVersion, uid, generation, creationTimestamp and managedFields
  * maintained as an API server does, optimistic concurrency on update,
  * server-side apply with field ownership, past versions until compaction,
- * watches, and namespace semantics (a namespaced object needs its
- * namespace; deleting a namespace deletes what is in it).
+ * watches, namespace semantics (a namespaced object needs its
+ * namespace; deleting a namespace deletes what is in it) and finalizers:
+ * deleting an object that has `metadata.finalizers` only marks it
+ * (`deletionTimestamp`), and the write that removes its last finalizer
+ * deletes it.
  */
 export class MemoryObjectStore implements ObjectStore {
   private readonly byKind = new Map<string, ResourceType[]>();
@@ -258,6 +269,7 @@ export class MemoryObjectStore implements ObjectStore {
       if (existing.status === undefined) delete o.status;
       else o.status = clone(existing.status);
     }
+    this.keepDeletion(type, existing, o);
     this.admit(type, o);
     const manager = options.fieldManager;
     const managedFields = manager
@@ -345,6 +357,7 @@ export class MemoryObjectStore implements ObjectStore {
       else merged.status = clone(existing.status);
     }
     const outcome = applyOwnership(type, existing, merged, applied, ownership);
+    this.keepDeletion(type, existing, outcome.object);
     this.admit(type, outcome.object);
     return this.commit(
       type,
@@ -358,12 +371,41 @@ export class MemoryObjectStore implements ObjectStore {
     );
   }
 
-  delete(ref: ObjectRef): KubeObject {
+  /**
+   * Deletes an object, as the API server does: one with
+   * `metadata.finalizers` is only marked as being deleted
+   * (`deletionTimestamp`, `deletionGracePeriodSeconds: 0`, generation
+   * bumped; a MODIFIED event) and stays until a write removes its last
+   * finalizer; deleting it again changes nothing. A namespace is deleted at
+   * once with everything in it. `purge` deletes regardless of finalizers
+   * (wiping the sandbox, not a cluster operation).
+   */
+  delete(ref: ObjectRef, options: { purge?: boolean } = {}): KubeObject {
     const type = this.typeOf(ref.apiVersion, ref.kind);
     const key = this.key(type, ref.namespace, ref.name);
     const existing = this.objects.get(key);
     if (!existing) throw this.notFound(type, ref.name);
-    if (type.group === '' && type.kind === 'Namespace') {
+    if (
+      !options.purge &&
+      !isNamespace(type) &&
+      (existing.metadata.finalizers ?? []).length > 0
+    ) {
+      if (existing.metadata.deletionTimestamp) {
+        return this.present(existing, type);
+      }
+      const marked = clone(existing);
+      marked.metadata.deletionTimestamp = nowSeconds();
+      marked.metadata.deletionGracePeriodSeconds = 0;
+      return this.commit(
+        type,
+        key,
+        existing,
+        marked,
+        existing.metadata.managedFields,
+        { markDeleted: true },
+      );
+    }
+    if (isNamespace(type)) {
       for (const [k, o] of [...this.objects]) {
         if (o.metadata.namespace === ref.name) {
           this.objects.delete(k);
@@ -374,14 +416,7 @@ export class MemoryObjectStore implements ObjectStore {
         }
       }
     }
-    this.objects.delete(key);
-    const deleted = clone(existing);
-    deleted.metadata.resourceVersion = this.nextRevision();
-    this.versions.record(key, existing, undefined, this.revision);
-    const presented = this.present(deleted, type);
-    this.emit(type, { type: 'DELETED', object: presented });
-    this.notifyRevision();
-    return presented;
+    return this.remove(type, key, existing, existing);
   }
 
   watch(
@@ -450,6 +485,9 @@ export class MemoryObjectStore implements ObjectStore {
     }
     // With a status subresource, status is never set on create.
     if (type.statusSubresource) delete o.status;
+    // Nothing is created already being deleted.
+    delete o.metadata.deletionTimestamp;
+    delete o.metadata.deletionGracePeriodSeconds;
     this.admit(type, o);
     let managedFields = o.metadata.managedFields;
     if (options.apply) {
@@ -500,14 +538,15 @@ export class MemoryObjectStore implements ObjectStore {
     existing: KubeObject,
     next: KubeObject,
     managedFields: unknown[] | undefined,
-    options: { statusOnly?: boolean; dryRun?: boolean },
+    options: { statusOnly?: boolean; dryRun?: boolean; markDeleted?: boolean },
   ): KubeObject {
     next.metadata = {
       ...next.metadata,
       uid: existing.metadata.uid,
       creationTimestamp: existing.metadata.creationTimestamp,
       generation:
-        !options.statusOnly && withoutStatus(existing) !== withoutStatus(next)
+        options.markDeleted ||
+        (!options.statusOnly && withoutStatus(existing) !== withoutStatus(next))
           ? (existing.metadata.generation ?? 1) + 1
           : existing.metadata.generation,
       managedFields,
@@ -523,6 +562,10 @@ export class MemoryObjectStore implements ObjectStore {
       next.metadata.resourceVersion = existing.metadata.resourceVersion;
       return this.present(next, type);
     }
+    const finalized =
+      next.metadata.deletionTimestamp !== undefined &&
+      (next.metadata.finalizers ?? []).length === 0;
+    if (finalized) return this.remove(type, key, existing, next);
     next.metadata.resourceVersion = this.nextRevision();
     this.objects.set(key, next);
     this.versions.record(key, existing, next, this.revision);
@@ -530,6 +573,74 @@ export class MemoryObjectStore implements ObjectStore {
     this.emit(type, { type: 'MODIFIED', object: presented });
     this.notifyRevision();
     return presented;
+  }
+
+  /**
+   * Removes a stored object at a new revision (a DELETED event with `last`,
+   * its final state) and answers `last`.
+   */
+  private remove(
+    type: ResourceType,
+    key: string,
+    existing: KubeObject,
+    last: KubeObject,
+  ): KubeObject {
+    this.objects.delete(key);
+    const deleted = clone(last);
+    deleted.metadata.resourceVersion = this.nextRevision();
+    this.versions.record(key, existing, undefined, this.revision);
+    const presented = this.present(deleted, type);
+    this.emit(type, { type: 'DELETED', object: presented });
+    this.notifyRevision();
+    return presented;
+  }
+
+  /**
+   * What an update or apply may do to deletion: `deletionTimestamp` and
+   * `deletionGracePeriodSeconds` are set only by a delete and kept from the
+   * stored object, and an object being deleted takes no new finalizers
+   * (422, as `ValidateObjectMetaUpdate`).
+   */
+  private keepDeletion(
+    type: ResourceType,
+    existing: KubeObject,
+    o: KubeObject,
+  ) {
+    const name = existing.metadata.name;
+    const deletedAt = existing.metadata.deletionTimestamp;
+    if (deletedAt === undefined) {
+      const set = o.metadata.deletionTimestamp;
+      if (set !== undefined && set !== null) {
+        throw invalidError(type, name, [
+          {
+            reason: 'FieldValueInvalid',
+            message: `Invalid value: ${JSON.stringify(
+              set,
+            )}: field is immutable`,
+            field: 'metadata.deletionTimestamp',
+          },
+        ]);
+      }
+      delete o.metadata.deletionTimestamp;
+      delete o.metadata.deletionGracePeriodSeconds;
+      return;
+    }
+    o.metadata.deletionTimestamp = deletedAt;
+    o.metadata.deletionGracePeriodSeconds =
+      existing.metadata.deletionGracePeriodSeconds;
+    const before = new Set(existing.metadata.finalizers ?? []);
+    const added = (o.metadata.finalizers ?? []).filter(f => !before.has(f));
+    if (added.length > 0) {
+      throw invalidError(type, name, [
+        {
+          reason: 'FieldValueForbidden',
+          message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added
+            .map(f => JSON.stringify(f))
+            .join(', ')}}`,
+          field: 'metadata.finalizers',
+        },
+      ]);
+    }
   }
 
   private checkIdentity(type: ResourceType, o: KubeObject) {

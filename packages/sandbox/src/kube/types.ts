@@ -12,7 +12,9 @@ export interface ObjectMeta {
   resourceVersion?: string;
   generation?: number;
   creationTimestamp?: string;
+  /** Set by a delete of an object with finalizers; it stays until they are gone. */
   deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   ownerReferences?: Array<{
@@ -179,7 +181,11 @@ export interface ObjectStore {
   update(object: KubeObject, options?: { fieldManager?: string }): KubeObject;
   /** Replaces only `.status` (the status subresource). */
   updateStatus(object: KubeObject): KubeObject;
-  /** Deletes; ApiError NotFound. Returns the deleted object. */
+  /**
+   * Deletes; ApiError NotFound. Returns the deleted object. An object with
+   * `metadata.finalizers` is only marked (`deletionTimestamp`) and returned;
+   * the update that removes its last finalizer deletes it.
+   */
   delete(ref: ObjectRef): KubeObject;
   /**
    * Server-side apply of a (partial) object with a field manager: creates or

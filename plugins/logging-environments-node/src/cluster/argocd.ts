@@ -82,7 +82,8 @@ export async function registerArgoApplications(
 /**
  * Starts an Argo CD sync of one Application at a pinned revision by setting
  * `.operation` (what the Argo CD API server does), used when no Argo CD API
- * server is configured. Refuses when an operation is already running. Never
+ * server is configured. Refuses when an operation is already running or
+ * the Application is being deleted. Never
  * uses the refresh annotation, which does not sync.
  *
  * @public
@@ -107,6 +108,18 @@ export async function syncApplicationViaOperation(
       'sync',
       [],
       'the Application is not registered',
+    );
+  }
+  // Argo CD's API refuses it too ("application is deleting"): an operation
+  // would run before the cascade deletion and deploy what is being removed.
+  if (current.metadata?.deletionTimestamp) {
+    throw new EnsureError(
+      resource,
+      'sync',
+      'Conflict',
+      [],
+      undefined,
+      'the Application is being deleted (Argo CD: application is deleting)',
     );
   }
   if (

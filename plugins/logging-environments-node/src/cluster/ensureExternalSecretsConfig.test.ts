@@ -256,4 +256,107 @@ describe('ensureExternalSecretsConfig', () => {
       'ExternalSecretsConfig cluster: wait for the External Secrets controller failed (Degraded): openshift-external-secrets-operator reports: ExternalSecretsConfig cluster is Degraded (Failed): reconciliation failed with irrecoverable error, not retrying: invalid configuration. Already done: applied ExternalSecretsConfig cluster',
     );
   });
+
+  describe('a configuration object being deleted', () => {
+    const leaving = () => ({
+      apiVersion: 'operator.external-secrets.io/v1alpha1',
+      kind: 'OperatorConfig',
+      metadata: {
+        name: 'cluster',
+        namespace: 'openshift-operators',
+        deletionTimestamp: '2026-12-07T23:00:00Z',
+        finalizers: ['helm.sdk.operatorframework.io/uninstall-release'],
+        managedFields: [{ manager: 'kubectl-client-side-apply' }],
+      },
+      spec: {},
+      status: helmDeployed,
+    });
+
+    it('is not adopted: it waits until the operator removed it, then creates its own', async () => {
+      let reads = 0;
+      const fake = fakeCluster({
+        objects: [leaving()],
+        operator: objects => {
+          const key = 'OperatorConfig/openshift-operators/cluster';
+          const config = objects.get(key);
+          if (!config) return;
+          // A few reads later the operator has uninstalled and the object is gone.
+          if (config.metadata.deletionTimestamp) {
+            if (++reads > 3) objects.delete(key);
+          } else {
+            config.status = helmDeployed;
+          }
+        },
+      });
+      const result = await ensureExternalSecretsConfig(
+        fake.cluster,
+        'community',
+        fast,
+      );
+      expect(result).toEqual({
+        resource: 'OperatorConfig openshift-operators/cluster',
+        action: 'created',
+        changes: [
+          'controller running: OperatorConfig openshift-operators/cluster Deployed (InstallSuccessful)',
+        ],
+      });
+      expect(fake.applied).toEqual(['OperatorConfig cluster']);
+      expect(
+        fake.get('OperatorConfig', 'cluster', 'openshift-operators')!.metadata
+          .deletionTimestamp,
+      ).toBeUndefined();
+    });
+
+    it('fails naming it when it stays, and a dry run only reports', async () => {
+      const fake = fakeCluster({ objects: [leaving()] });
+      expect(
+        await ensureExternalSecretsConfig(fake.cluster, 'community', {
+          ...fast,
+          dryRun: true,
+        }),
+      ).toEqual({
+        resource: 'OperatorConfig openshift-operators/cluster',
+        action: 'would-create',
+        changes: [
+          'after OperatorConfig openshift-operators/cluster, being deleted, is gone',
+        ],
+      });
+      const error = await ensureExternalSecretsConfig(
+        fake.cluster,
+        'community',
+        { timeoutMs: 50, pollMs: 5 },
+      ).catch(e => e);
+      expect(error).toBeInstanceOf(EnsureError);
+      expect(error.message).toBe(
+        'OperatorConfig openshift-operators/cluster: wait for the deletion to finish failed (Timeout): OperatorConfig openshift-operators/cluster is being deleted and still there after 50 ms: its operator (external-secrets-operator) removes the External Secrets controller and then its finalizer (is the operator running?); run again once it is gone. Nothing was changed',
+      );
+      expect(fake.applied).toEqual([]);
+    });
+
+    it('prefers another OperatorConfig that is not being deleted', async () => {
+      const other = {
+        ...leaving(),
+        metadata: {
+          name: 'instance',
+          namespace: 'external-secrets',
+          managedFields: [{ manager: 'kubectl-client-side-apply' }],
+        },
+      };
+      const fake = fakeCluster({
+        objects: [
+          { ...leaving(), metadata: { ...leaving().metadata, name: 'old' } },
+          other,
+        ],
+      });
+      const result = await ensureExternalSecretsConfig(
+        fake.cluster,
+        'community',
+        fast,
+      );
+      expect(result).toMatchObject({
+        resource: 'OperatorConfig external-secrets/instance',
+        action: 'adopted',
+      });
+    });
+  });
 });

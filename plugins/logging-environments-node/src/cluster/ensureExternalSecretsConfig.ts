@@ -36,7 +36,9 @@ const managedByUs = (o: Obj) =>
  * Created with server-side apply when missing, and applied again when ours
  * (our field manager) but changed; an object someone else made, or
  * (community) another OperatorConfig, is adopted as it is: a second
- * OperatorConfig would deploy a second controller. A dry run only reports.
+ * OperatorConfig would deploy a second controller. One being deleted is
+ * never adopted: it waits (within the timeout) until the operator has
+ * removed it, then creates ours. A dry run only reports.
  * The timeout names what is missing.
  *
  * @public
@@ -50,9 +52,49 @@ export async function ensureExternalSecretsConfig(
   const pkg = EXTERNAL_SECRETS_OPERATORS[flavour].package;
   let resource = describeObject(desired);
   const done: string[] = [];
-  const found = await kubeStep(resource, 'read', done, () =>
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  const intervalMs = options.pollMs ?? 500;
+  let found = await kubeStep(resource, 'read', done, () =>
     findConfig(cluster, flavour),
   );
+  const leaving = found.object?.metadata?.deletionTimestamp
+    ? describeObject(found.object)
+    : undefined;
+  if (leaving && options.dryRun) {
+    return {
+      resource,
+      action: 'would-create',
+      changes: [`after ${leaving}, being deleted, is gone`],
+    };
+  }
+  if (leaving) {
+    // Adopting it would wait on a controller its operator is removing, and
+    // applying to it cannot stop the deletion: wait until it is gone, then
+    // go on as on a cluster without it.
+    const after = await waitFor(
+      async () => {
+        const f = await kubeStep(resource, 'read', done, () =>
+          findConfig(cluster, flavour),
+        );
+        return f.object?.metadata?.deletionTimestamp ? undefined : f;
+      },
+      { timeoutMs, intervalMs },
+    );
+    if (!after) {
+      throw new EnsureError(
+        leaving,
+        'wait for the deletion to finish',
+        'Timeout',
+        done,
+        undefined,
+        `${leaving} is being deleted and still there after ${duration(
+          timeoutMs,
+        )}: its operator (${pkg}) removes the External Secrets controller and then its finalizer (is the operator running?); run again once it is gone`,
+      );
+    }
+    done.push(`waited for ${leaving} to be deleted`);
+    found = after;
+  }
   let result: EnsureResult;
   const existing = found.object;
   if (!found.served && !options.dryRun) {
@@ -110,10 +152,7 @@ export async function ensureExternalSecretsConfig(
       );
       return last.ready || last.failed ? last : undefined;
     },
-    {
-      timeoutMs: options.timeoutMs ?? 600_000,
-      intervalMs: options.pollMs ?? 500,
-    },
+    { timeoutMs, intervalMs },
   );
   if (!state?.ready) {
     throw new EnsureError(
@@ -124,7 +163,7 @@ export async function ensureExternalSecretsConfig(
       undefined,
       state
         ? `${pkg} reports: ${state.detail}`
-        : `not running after ${duration(options.timeoutMs ?? 600_000)}: ${
+        : `not running after ${duration(timeoutMs)}: ${
             last?.detail ?? 'nothing read'
           }`,
     );

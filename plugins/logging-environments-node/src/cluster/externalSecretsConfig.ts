@@ -105,7 +105,9 @@ export async function findConfig(
     const own = await cluster.get<Obj>(refOf(desired));
     if (own || flavour === 'redhat') return { served: true, object: own };
     const all = await cluster.list<Obj>(desired.apiVersion!, desired.kind!);
-    return { served: true, object: all[0] };
+    // One being deleted only if there is no other.
+    const live = all.find(o => !o.metadata?.deletionTimestamp);
+    return { served: true, object: live ?? all[0] };
   } catch (e) {
     if (notServed(e)) return { served: false };
     throw e;

@@ -81,4 +81,51 @@ describe('readExternalSecretsController', () => {
         'OperatorConfig openshift-operators/cluster Deployed (InstallSuccessful)',
     });
   });
+
+  it('reads a configuration object being deleted as not ready, whatever its status says', async () => {
+    const deleting = {
+      deletionTimestamp: '2026-12-07T23:00:00Z',
+      finalizers: ['helm.sdk.operatorframework.io/uninstall-release'],
+    };
+    const community = fakeCluster({
+      objects: [
+        {
+          ...EXTERNAL_SECRETS_CONFIGS.community,
+          metadata: {
+            ...EXTERNAL_SECRETS_CONFIGS.community.metadata,
+            ...deleting,
+          },
+          status: helmDeployed,
+        },
+        deployment('openshift-operators', 'cluster-external-secrets', true),
+      ],
+    });
+    expect(
+      await readExternalSecretsController(community.cluster, 'community'),
+    ).toEqual({
+      config: 'OperatorConfig openshift-operators/cluster',
+      ref: expect.objectContaining({ name: 'cluster' }),
+      ready: false,
+      missing: false,
+      failed: false,
+      detail:
+        'OperatorConfig openshift-operators/cluster is being deleted: its operator is removing the External Secrets controller',
+    });
+    const redhat = fakeCluster({
+      objects: [
+        {
+          ...EXTERNAL_SECRETS_CONFIGS.redhat,
+          metadata: { name: 'cluster', generation: 2, ...deleting },
+          status: redHatReady(2),
+        },
+      ],
+    });
+    expect(
+      await readExternalSecretsController(redhat.cluster, 'redhat'),
+    ).toMatchObject({
+      ready: false,
+      detail:
+        'ExternalSecretsConfig cluster is being deleted: its operator is removing the External Secrets controller',
+    });
+  });
 });

@@ -64,6 +64,10 @@ const because = (c: Condition) =>
  *   (`Progressing`) while a retried step fails; `Degraded` True (`Failed`)
  *   on an error it does not retry.
  *
+ * An object being deleted (`metadata.deletionTimestamp`; the operators hold
+ * it with their finalizers while they uninstall) is not ready, whatever
+ * its conditions still say.
+ *
  * Neither waits for the controller's pods (the Helm operator installs
  * without `--wait`; Red Hat's applies the Deployment and returns), hence
  * the Deployment check in {@link readExternalSecretsController}.
@@ -73,6 +77,16 @@ function configReadiness(
   config: Obj,
 ): { ready: boolean; failed: boolean; detail: string } {
   const what = describeObject(config);
+  // Deleted objects stay, with a deletionTimestamp, until their operator
+  // removed the controller and then its finalizer; whatever the status still
+  // says, the controller is going away.
+  if (config.metadata?.deletionTimestamp) {
+    return {
+      ready: false,
+      failed: false,
+      detail: `${what} is being deleted: its operator is removing the External Secrets controller`,
+    };
+  }
   if (!config.status?.conditions?.length) {
     return {
       ready: false,

@@ -118,11 +118,21 @@ export function clusterSecretStoreProblems(
 
 /**
  * The Ready condition of a SecretStore/ClusterSecretStore, as External
- * Secrets reports it.
+ * Secrets reports it; a store being deleted (`metadata.deletionTimestamp`,
+ * held by a finalizer) is not ready, whatever its condition still says.
  *
  * @public
  */
 export function storeReadiness(store: Store | undefined) {
+  if (store?.metadata?.deletionTimestamp) {
+    return {
+      ready: false,
+      reason: 'Terminating',
+      message: `${store.kind ?? 'SecretStore'} ${
+        store.metadata.name
+      } is being deleted`,
+    };
+  }
   const ready = store?.status?.conditions?.find(c => c.type === 'Ready');
   return {
     ready: ready?.status === 'True',
@@ -137,7 +147,8 @@ export function storeReadiness(store: Store | undefined) {
  * Ready; when it does not, fails with External Secrets' own reason and
  * message. A store already there for another environment (or without the
  * environment label) is replaced only with `rotate`; the environment's own
- * store is brought back to the rendered spec.
+ * store is brought back to the rendered spec. A store being deleted is not
+ * touched: the call fails, naming it, until it is gone.
  *
  * @public
  */
@@ -171,6 +182,19 @@ export async function ensureClusterSecretStore(
     cluster.get<Store>(ref),
   );
 
+  // Applying to it would not stop the deletion: the store would vanish.
+  if (existing?.metadata?.deletionTimestamp) {
+    throw new EnsureError(
+      resource,
+      'apply',
+      'Conflict',
+      done,
+      undefined,
+      `${resource} is being deleted (a finalizer holds it: ${(
+        existing.metadata.finalizers ?? []
+      ).join(', ')}); run again once it is gone`,
+    );
+  }
   const changes: string[] = [];
   if (!existing || !holds(existing.spec, store.spec)) {
     changes.push(existing ? 'update the store' : 'create the store');

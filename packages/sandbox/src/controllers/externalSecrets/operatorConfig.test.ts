@@ -187,6 +187,12 @@ describe('External Secrets installed through OLM', () => {
       deployedRelease: { name: 'cluster' },
     });
     expect(
+      await waitFor(() => config.metadata.finalizers?.length && config),
+    ).toBe(config);
+    expect(config.metadata.finalizers).toEqual([
+      'helm.sdk.operatorframework.io/uninstall-release',
+    ]);
+    expect(
       await waitFor(() => reconciled({ name: 'aws-secrets-manager' })),
     ).toMatchObject({ reason: 'InvalidProviderConfig' });
     expect(
@@ -195,13 +201,47 @@ describe('External Secrets installed through OLM', () => {
       ),
     ).toMatchObject({ status: 'False', reason: 'SecretSyncedError' });
 
-    // Without its OperatorConfig the release is gone, and so is the controller.
-    kube.delete({
+    // Deleting the OperatorConfig uninstalls the release, and the
+    // controller stops; the finalizer holds the object until then.
+    const events: Array<{ type: string; object: KubeObject }> = [];
+    kube.watch(OPERATOR_CONFIG.apiVersion, OPERATOR_CONFIG.kind, e =>
+      events.push(e),
+    );
+    const marked = kube.delete({
       ...OPERATOR_CONFIG,
       namespace: 'openshift-operators',
       name: 'cluster',
     });
+    expect(marked.metadata.deletionTimestamp).toBeDefined();
     kube.create(store('another'));
+    await waitFor(
+      () =>
+        !kube.get({
+          ...OPERATOR_CONFIG,
+          namespace: 'openshift-operators',
+          name: 'cluster',
+        }),
+      { what: 'the OperatorConfig to be gone' },
+    );
+    expect(events.map(e => e.type)).toEqual([
+      'MODIFIED', // deletionTimestamp
+      'MODIFIED', // the uninstall's status
+      'DELETED', // the finalizer removed
+    ]);
+    expect(events[1].object.status).toEqual({
+      conditions: [
+        expect.objectContaining({ type: 'Initialized', status: 'True' }),
+        {
+          type: 'Deployed',
+          status: 'False',
+          reason: 'UninstallSuccessful',
+          lastTransitionTime: expect.any(String),
+        },
+      ],
+    });
+    expect(ctx.logs).toContain(
+      'external-secrets: external-secrets-operator removed the controller for OperatorConfig openshift-operators/cluster',
+    );
     await settle();
     expect(kube.get({ ...CSS, name: 'another' })?.status).toBe(undefined);
   });
@@ -248,9 +288,66 @@ describe('External Secrets installed through OLM', () => {
     expect(
       conditionOf(kube.get({ ...ESC, name: 'cluster' }), 'Degraded'),
     ).toMatchObject({ status: 'False', reason: 'Ready' });
+    expect(kube.get({ ...ESC, name: 'cluster' })!.metadata.finalizers).toEqual([
+      'externalsecretsconfigs.operator.openshift.io/external-secrets-controller',
+    ]);
     expect(
       await waitFor(() => reconciled({ name: 'aws-secrets-manager' })),
     ).toMatchObject({ reason: 'InvalidProviderConfig' });
+
+    // Deleted, it is held until the operator removed the operand.
+    const marked = kube.delete({ ...ESC, name: 'cluster' });
+    expect(marked.metadata.deletionTimestamp).toBeDefined();
+    kube.create(store('another'));
+    await waitFor(() => !kube.get({ ...ESC, name: 'cluster' }), {
+      what: 'the ExternalSecretsConfig to be gone',
+    });
+    await settle();
+    expect(kube.get({ ...CSS, name: 'another' })?.status).toBe(undefined);
+  });
+
+  it('keeps a configuration object being deleted while its operator is not running', async () => {
+    const { kube, csvSucceeded } = setup();
+    kube.create(
+      subscription(
+        'openshift-operators',
+        'external-secrets-operator',
+        'stable',
+        'community-operators',
+      ),
+    );
+    await csvSucceeded('openshift-operators');
+    const ref = {
+      ...OPERATOR_CONFIG,
+      namespace: 'openshift-operators',
+      name: 'cluster',
+    };
+    kube.create({
+      ...OPERATOR_CONFIG,
+      metadata: { name: 'cluster', namespace: 'openshift-operators' },
+      spec: {},
+    });
+    await waitFor(() => kube.get(ref)?.metadata.finalizers?.length);
+    // The operator is uninstalled: nobody removes the finalizer.
+    const olm = 'operators.coreos.com/v1alpha1';
+    kube.delete({
+      apiVersion: olm,
+      kind: 'Subscription',
+      namespace: 'openshift-operators',
+      name: 'external-secrets-operator',
+    });
+    for (const csv of kube.list(olm, 'ClusterServiceVersion', {
+      namespace: 'openshift-operators',
+    })) {
+      kube.delete({
+        ...csv,
+        name: csv.metadata.name,
+        namespace: 'openshift-operators',
+      });
+    }
+    kube.delete(ref);
+    await new Promise(r => setTimeout(r, 300));
+    expect(kube.get(ref)?.metadata.deletionTimestamp).toBeDefined();
   });
 
   it('answers no configuration object before its operator is installed', async () => {

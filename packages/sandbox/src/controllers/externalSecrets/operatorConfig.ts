@@ -25,15 +25,21 @@
  * An operator acts only while its ClusterServiceVersion has `Succeeded`
  * (found by OLM's `operators.coreos.com/<package>.<namespace>` label), and
  * reports the object deployed `profile.esoReconcileMs` after it first saw
- * it (the chart's install). Deleting the object stops the controller, as
- * uninstalling the release does. Simplified: the controller's Deployment is
+ * it (the chart's install), adding its finalizer
+ * (`helm.sdk.operatorframework.io/uninstall-release`,
+ * `externalsecretsconfigs.operator.openshift.io/external-secrets-controller`).
+ * Deleting the object stops the controller at once (the object is only
+ * being deleted: the finalizer holds it); the operator then removes the
+ * operand, writes the status the real one writes (the Helm operator:
+ * `Deployed` False `UninstallSuccessful`, no `deployedRelease`) and removes
+ * its finalizer, and the object is gone. Simplified: the controller's Deployment is
  * not modelled (the sandbox serves apps/v1 but creates it not), nor what the objects' specs
  * configure (chart values, network policies).
  *
  * External Secrets with no CSV at all stands for one installed another way
  * (Helm, upstream manifests): it runs, as the sandbox always let it.
  */
-import { KubeObject, ObjectStore } from '../../kube/types';
+import { ApiError, KubeObject, ObjectRef, ObjectStore } from '../../kube/types';
 import {
   Condition,
   WorkQueue,
@@ -51,10 +57,14 @@ interface EsoOperatorModel {
   config: { apiVersion: string; kind: string };
   /** The only name the operator acts on (a singleton). */
   name?: string;
+  /** The finalizer the operator holds a deployed object with. */
+  finalizer: string;
   /** Whether the object says the controller is deployed. */
   deployed(o: KubeObject): boolean;
   /** The status the operator writes once the controller is deployed. */
   status(o: KubeObject): Record<string, unknown>;
+  /** The status it writes once it removed the controller; none if it writes none. */
+  uninstalled?(o: KubeObject): Record<string, unknown>;
 }
 
 const CSV = {
@@ -84,6 +94,7 @@ export const ESO_OPERATORS: EsoOperatorModel[] = [
       apiVersion: 'operator.external-secrets.io/v1alpha1',
       kind: 'OperatorConfig',
     },
+    finalizer: 'helm.sdk.operatorframework.io/uninstall-release',
     deployed: o => isTrue(o, 'Deployed'),
     status: o => {
       let list = condition(
@@ -102,6 +113,24 @@ export const ESO_OPERATORS: EsoOperatorModel[] = [
       );
       return { conditions: list, deployedRelease: { name: o.metadata.name } };
     },
+    // operator-sdk's Helm reconciler on deletion: ReleaseFailed removed,
+    // Deployed False UninstallSuccessful, DeployedRelease nil.
+    uninstalled: o => {
+      const { deployedRelease: _gone, ...rest } = (o.status ?? {}) as Record<
+        string,
+        unknown
+      >;
+      const list = condition(
+        {
+          type: 'Deployed',
+          status: 'False',
+          reason: 'UninstallSuccessful',
+          message: '',
+        },
+        conditions(o).filter(c => c.type !== 'ReleaseFailed'),
+      );
+      return { ...rest, conditions: list };
+    },
   },
   {
     package: 'openshift-external-secrets-operator',
@@ -110,6 +139,8 @@ export const ESO_OPERATORS: EsoOperatorModel[] = [
       kind: 'ExternalSecretsConfig',
     },
     name: 'cluster',
+    finalizer:
+      'externalsecretsconfigs.operator.openshift.io/external-secrets-controller',
     deployed: o => {
       const ready = conditions(o).find(c => c.type === 'Ready');
       return (
@@ -198,7 +229,10 @@ export function operandState(
       );
       continue;
     }
-    if (configsOf(store, model).some(model.deployed)) return { running: true };
+    // An object being deleted no longer runs the controller.
+    const deployed = (o: KubeObject) =>
+      !o.metadata.deletionTimestamp && model.deployed(o);
+    if (configsOf(store, model).some(deployed)) return { running: true };
     waits.push(
       `${model.package}: no ${model.config.kind}${
         model.name ? ` named ${model.name}` : ''
@@ -224,6 +258,38 @@ export function operandWatches(store: ObjectStore, keys: () => string[]) {
   return [...served, CSV].map(k => ({ ...k, keys }));
 }
 
+/**
+ * Adds or removes a finalizer with an update of the latest version (retried
+ * on conflicts); removing the last one of an object being deleted deletes it.
+ */
+function setFinalizer(
+  store: ObjectStore,
+  ref: ObjectRef,
+  finalizer: string,
+  present: boolean,
+) {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = store.get(ref);
+    if (!current) return;
+    const held = current.metadata.finalizers ?? [];
+    if (held.includes(finalizer) === present) return;
+    const finalizers = present
+      ? [...held, finalizer]
+      : held.filter(f => f !== finalizer);
+    try {
+      store.update({
+        ...current,
+        metadata: { ...current.metadata, finalizers },
+      });
+      return;
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 409) continue;
+      if (e instanceof ApiError && e.code === 404) return;
+      throw e;
+    }
+  }
+}
+
 /** A configuration object's work-queue key: `<kind>:<namespace>/<name>`. */
 const configKey = (o: KubeObject) => `${o.kind}:${keyOf(o)}`;
 
@@ -245,15 +311,35 @@ export function startOperatorConfigQueue(rt: EsoRuntime): WorkQueue {
     const o = store.get(ref);
     if (!o || (model.name && name !== model.name)) return undefined;
     if (!installedOperators(store).get(model)) {
+      // No operator, nobody to remove the finalizer: the object stays.
       seenAt.delete(o.metadata.uid!);
       return undefined;
     }
-    if (model.deployed(o)) return undefined;
+    const holds = (o.metadata.finalizers ?? []).includes(model.finalizer);
+    if (o.metadata.deletionTimestamp) {
+      seenAt.delete(o.metadata.uid!);
+      if (!holds || rt.stopped()) return undefined;
+      if (model.uninstalled) writeStatus(store, ref, model.uninstalled);
+      setFinalizer(store, ref, model.finalizer, false);
+      ctx.log(
+        `external-secrets: ${
+          model.package
+        } removed the controller for ${kind} ${keyOf(o)}`,
+      );
+      return undefined;
+    }
+    if (model.deployed(o)) {
+      if (!holds && !rt.stopped()) {
+        setFinalizer(store, ref, model.finalizer, true);
+      }
+      return undefined;
+    }
     const first = seenAt.get(o.metadata.uid!) ?? Date.now();
     seenAt.set(o.metadata.uid!, first);
     const wait = first + ctx.profile.esoReconcileMs - Date.now();
     if (wait > 0) return wait;
     if (rt.stopped()) return undefined;
+    setFinalizer(store, ref, model.finalizer, true);
     writeStatus(store, ref, current => model.status(current));
     ctx.log(
       `external-secrets: ${

@@ -168,11 +168,12 @@ export async function remove(
     );
   }
   const deleted: KubeObject = isDryRun(q, opts)
-    ? stored
+    ? markedAsDeleted(r, stored)
     : ctx.store.delete(refOf(r));
   // Custom resources, namespaces and pods answer with the object; other
-  // built-in kinds with a success Status.
+  // built-in kinds with a success Status, unless finalizers keep the object.
   if (
+    deleted.metadata.deletionTimestamp !== undefined ||
     isCustom(r.type) ||
     (r.type.group === '' && ['Namespace', 'Pod'].includes(r.type.kind))
   ) {
@@ -188,6 +189,20 @@ export async function remove(
       ...(r.type.group ? { group: r.type.group } : {}),
       kind: r.type.plural,
       uid: deleted.metadata.uid,
+    },
+  };
+}
+
+/** What a dry-run delete answers: an object with finalizers only marked. */
+function markedAsDeleted(r: ResourceRequest, stored: KubeObject): KubeObject {
+  const isNamespace = r.type.group === '' && r.type.kind === 'Namespace';
+  if (isNamespace || !(stored.metadata.finalizers ?? []).length) return stored;
+  return {
+    ...stored,
+    metadata: {
+      deletionTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      deletionGracePeriodSeconds: 0,
+      ...stored.metadata,
     },
   };
 }

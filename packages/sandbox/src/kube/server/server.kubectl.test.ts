@@ -485,6 +485,85 @@ ${lokiStackYaml('csa-loki')}`,
     ).toBeUndefined();
   });
 
+  it('keeps an object with finalizers, Terminating, until a patch removes them', async () => {
+    await kubectl('apply', '-f', file('f.yaml', lokiStackYaml('held')));
+    await kubectl(
+      'patch',
+      'lokistack',
+      'held',
+      '-n',
+      'openshift-logging',
+      '--type',
+      'merge',
+      '-p',
+      '{"metadata":{"finalizers":["example.com/hold"]}}',
+    );
+    const deleted = await kubectl(
+      'delete',
+      'lokistack',
+      'held',
+      '-n',
+      'openshift-logging',
+      '--wait=false',
+    );
+    expect(deleted.stdout.trim()).toBe(
+      'lokistack.loki.grafana.com "held" deleted',
+    );
+    const shown = await kubectl(
+      'get',
+      'lokistack',
+      'held',
+      '-n',
+      'openshift-logging',
+      '-o',
+      'yaml',
+    );
+    expect(shown.code).toBe(0);
+    const metadata = parse(shown.stdout).metadata;
+    expect(metadata.deletionTimestamp).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(metadata.deletionGracePeriodSeconds).toBe(0);
+    expect(metadata.finalizers).toEqual(['example.com/hold']);
+
+    const added = await kubectl(
+      'patch',
+      'lokistack',
+      'held',
+      '-n',
+      'openshift-logging',
+      '--type',
+      'json',
+      '-p',
+      '[{"op":"add","path":"/metadata/finalizers/-","value":"example.com/late"}]',
+    );
+    expect(added.code).not.toBe(0);
+    expect(added.stderr).toContain(
+      'metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{"example.com/late"}',
+    );
+
+    const released = await kubectl(
+      'patch',
+      'lokistack',
+      'held',
+      '-n',
+      'openshift-logging',
+      '--type',
+      'merge',
+      '-p',
+      '{"metadata":{"finalizers":null}}',
+    );
+    expect(released.code).toBe(0);
+    const gone = await kubectl(
+      'get',
+      'lokistack',
+      'held',
+      '-n',
+      'openshift-logging',
+    );
+    expect(gone.stderr).toContain(
+      'Error from server (NotFound): lokistacks.loki.grafana.com "held" not found',
+    );
+  });
+
   it('waits for a condition set while it waits', async () => {
     await kubectl('apply', '-f', file('w.yaml', lokiStackYaml('waited')));
     const waiting = kubectl(

@@ -614,17 +614,45 @@ describe('Argo CD controller', () => {
     patchApp(store, 'app-c', a => {
       a.operation = { sync: { revision: sha } };
     });
-    await waitFor(() => get(store, 'ConfigMap', 'team-c', 'owned'), 'synced');
-    store.delete({
+    const owned = await waitFor(
+      () => get(store, 'ConfigMap', 'team-c', 'owned'),
+      'synced',
+    );
+    // A finalizer of its own holds the managed resource, and so the app.
+    store.update({
+      ...owned,
+      metadata: { ...owned.metadata, finalizers: ['example.com/hold'] },
+    });
+    const marked = store.delete({
       apiVersion: 'argoproj.io/v1alpha1',
       kind: 'Application',
       namespace: NS,
       name: 'app-c',
     });
-    await waitFor(
-      () => !get(store, 'ConfigMap', 'team-c', 'owned'),
-      'cascade deletion',
+    expect(marked.metadata.deletionTimestamp).toBeDefined();
+    const terminating = await waitFor(
+      () =>
+        get(store, 'ConfigMap', 'team-c', 'owned')?.metadata.deletionTimestamp,
+      'cascade deletion started',
     );
+    expect(terminating).toBeDefined();
+    await sleep(200);
+    expect(getApp(store, 'app-c').metadata.finalizers).toEqual([
+      'resources-finalizer.argocd.argoproj.io',
+    ]);
+    const held = get(store, 'ConfigMap', 'team-c', 'owned')!;
+    store.update({ ...held, metadata: { ...held.metadata, finalizers: [] } });
+    await waitFor(
+      () =>
+        !store.get({
+          apiVersion: 'argoproj.io/v1alpha1',
+          kind: 'Application',
+          namespace: NS,
+          name: 'app-c',
+        }),
+      'the Application gone once its resources are',
+    );
+    expect(get(store, 'ConfigMap', 'team-c', 'owned')).toBeUndefined();
     expect(get(store, 'ConfigMap', 'team-c', 'unrelated')).toBeDefined();
   });
 

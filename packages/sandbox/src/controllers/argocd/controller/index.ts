@@ -169,11 +169,6 @@ class ArgoCdController implements Controller, AppControllerRuntime {
     const key = appKey(o);
     if (type === 'DELETED') {
       this.states.delete(key);
-      const finalizers = o.metadata.finalizers ?? [];
-      if (finalizers.some(f => f.startsWith(RESOURCES_FINALIZER))) {
-        // Outside the store's write that notified us.
-        setImmediate(() => this.cascadeDelete(o.metadata.name));
-      }
       return [];
     }
     const app = o as Application;
@@ -183,6 +178,7 @@ class ArgoCdController implements Controller, AppControllerRuntime {
       operation: app.operation ?? null,
       annotations: app.metadata.annotations ?? {},
       phase: app.status?.operationState?.phase ?? null,
+      deleting: app.metadata.deletionTimestamp ?? null,
     });
     const w = this.state(key);
     if (w.fingerprint === fingerprint) return [];
@@ -191,16 +187,21 @@ class ArgoCdController implements Controller, AppControllerRuntime {
   }
 
   /**
-   * The cascade deletion Argo CD performs for an Application with the
-   * `resources-finalizer.argocd.argoproj.io` finalizer: its managed
-   * resources (hooks included) are deleted. The store removes the
-   * Application at once instead of holding it until then.
+   * `finalizeApplicationDeletion`: the cascade deletion Argo CD performs
+   * for an Application being deleted with the
+   * `resources-finalizer.argocd.argoproj.io` finalizer. It deletes the
+   * managed resources (hooks included) and waits while any of them is still
+   * there (held by finalizers of its own); once none is left it removes the
+   * finalizer, and the API server deletes the Application. Deletions of
+   * managed resources re-queue the app through their watch.
    */
-  private cascadeDelete(appName: string) {
-    if (this.stopped) return;
-    const stillThere = this.apps().some(a => a.metadata.name === appName);
-    if (stillThere) return;
-    for (const { obj } of trackedObjects(this.ctx.store, appName)) {
+  private finalize(key: string, app: Application) {
+    const finalizers = app.metadata.finalizers ?? [];
+    if (!finalizers.some(f => f.startsWith(RESOURCES_FINALIZER))) return;
+    const live = trackedObjects(this.ctx.store, app.metadata.name);
+    // Objects pending deletion finish before anything else is deleted.
+    if (live.some(({ obj }) => obj.metadata.deletionTimestamp)) return;
+    for (const { obj } of live) {
       try {
         this.ctx.store.delete({
           apiVersion: obj.apiVersion,
@@ -212,6 +213,12 @@ class ArgoCdController implements Controller, AppControllerRuntime {
         // Already gone.
       }
     }
+    if (trackedObjects(this.ctx.store, app.metadata.name).length > 0) return;
+    this.patchApp(key, a => {
+      a.metadata.finalizers = (a.metadata.finalizers ?? []).filter(
+        f => !f.startsWith(RESOURCES_FINALIZER),
+      );
+    });
   }
 
   private appsIn(namespace: string | undefined, latest: boolean) {
@@ -243,6 +250,11 @@ class ArgoCdController implements Controller, AppControllerRuntime {
     const latest = w.latest;
     w.latest = false;
     try {
+      // As Argo CD: a running operation finishes before deletion proceeds.
+      if (app.metadata.deletionTimestamp && !app.operation) {
+        this.finalize(key, app);
+        if (!this.getApp(key)) return;
+      }
       await refresh(this, key, app, w, latest);
       const current = this.getApp(key);
       if (current?.operation) await processOperation(this, key, current, w);

@@ -256,6 +256,8 @@ function autoSync(
 ): { condition?: ApplicationCondition; operation?: Operation } {
   if (!isAutomated(app)) return {};
   if (app.operation) return {};
+  // "Skipping auto-sync: deletion in progress".
+  if (app.metadata.deletionTimestamp) return {};
   if (compare.syncStatus !== 'OutOfSync') return {};
   const automated = app.spec.syncPolicy!.automated!;
   const resources = compare.resources.filter(r => !r.hook && r.status);
