@@ -26,6 +26,9 @@ backend.add(
   import('@internal/plugin-scaffolder-backend-module-logging-environments'),
 );
 
+// The event bus between replicas (PostgreSQL; in memory on SQLite): signals
+// published on one replica reach the browsers connected to the others.
+backend.add(import('@backstage/plugin-events-backend'));
 backend.add(import('@backstage/plugin-signals-backend'));
 // Approvers hear when their review is due; owners when a sync fails.
 backend.add(import('@backstage/plugin-notifications-backend'));

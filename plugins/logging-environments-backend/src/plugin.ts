@@ -153,6 +153,7 @@ export const loggingEnvironmentsPlugin = createBackendPlugin({
           approvals,
           notifications: deps.notifications,
           cache: deps.cache,
+          locks: store,
           logger,
         });
         // A new revision voids earlier decisions (reads already ignore them).

@@ -9,7 +9,10 @@ import { Knex } from 'knex';
 import * as checklistRuns from './checklistRunsTable';
 import * as decisions from './decisionsTable';
 import * as history from './historyTable';
+import * as locks from './locksTable';
 import {
+  LockGrant,
+  LockOptions,
   LoggingEnvironmentsStore,
   StoredSyncRun,
   SyncRunPatch,
@@ -22,11 +25,12 @@ import * as syncRuns from './syncRunsTable';
  * PostgreSQL. The concurrency rules of the interface (one active decision per
  * environment, actor, role and revision; one active sync run per environment)
  * are unique indexes on nullable `active_key` columns, so they hold across
- * replicas; sync-run transitions are compare-and-set updates.
+ * replicas; sync-run transitions are compare-and-set updates; `withLock`
+ * leases are rows keyed by the lock's name.
  *
  * @remarks
  * Each table's SQL lives in a module of its own (`checklistRunsTable`,
- * `decisionsTable`, `syncRunsTable`, `historyTable`); this class connects,
+ * `decisionsTable`, `syncRunsTable`, `historyTable`, `locksTable`); this class connects,
  * migrates and hands them the database.
  *
  * @internal
@@ -131,5 +135,13 @@ export class DatabaseLoggingEnvironmentsStore
     options?: { limit?: number },
   ): Promise<HistoryEvent[]> {
     return history.listHistory(this.db, environmentRef, options);
+  }
+
+  withLock<T>(
+    key: string,
+    work: (grant: LockGrant) => Promise<T>,
+    options?: LockOptions,
+  ): Promise<T> {
+    return locks.withLock(this.db, key, work, options);
   }
 }

@@ -5,6 +5,9 @@ import {
   SyncRun,
   SyncRunState,
 } from '@internal/plugin-logging-environments-common';
+import type { LockGrant, LockOptions } from './locksTable';
+
+export type { LockGrant, LockOptions } from './locksTable';
 
 /**
  * A sync run as stored, with what the state machine needs to resume it
@@ -103,4 +106,17 @@ export interface LoggingEnvironmentsStore {
     environmentRef: string,
     options?: { limit?: number },
   ): Promise<HistoryEvent[]>;
+
+  /**
+   * Runs `work` while no other caller, in this process or another replica
+   * on the same database, holds the lock `key`; waits for it otherwise
+   * (ConflictError after `options.waitMs`). The lock is a lease that its
+   * holder renews while `work` runs, so a replica that dies mid-work
+   * releases it when the lease runs out.
+   */
+  withLock<T>(
+    key: string,
+    work: (grant: LockGrant) => Promise<T>,
+    options?: LockOptions,
+  ): Promise<T>;
 }

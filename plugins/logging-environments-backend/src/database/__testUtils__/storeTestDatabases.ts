@@ -13,7 +13,13 @@ import { Knex } from 'knex';
 import { DatabaseLoggingEnvironmentsStore } from '../DatabaseLoggingEnvironmentsStore';
 
 /** The store's tables, emptied after each test. */
-export const TABLES = ['checklist_runs', 'decisions', 'sync_runs', 'history'];
+export const TABLES = [
+  'checklist_runs',
+  'decisions',
+  'sync_runs',
+  'history',
+  'locks',
+];
 
 /** The migrations the store runs, for tests that roll them back. */
 export const migrationsDir = resolvePackagePath(

@@ -230,6 +230,36 @@ describe('DefaultApprovalService', () => {
       expect(state.complete).toBe(false);
     });
 
+    it('takes the decisions on one environment one at a time across replicas', async () => {
+      const { env, create, revisions, audited, store } = await setupApprovals(
+        'production',
+      );
+      // A slow revision read, to give two replicas time to overlap.
+      let reading = 0;
+      let overlapped = 0;
+      const current = revisions.current.bind(revisions);
+      revisions.current = async e => {
+        reading++;
+        if (reading > 1) overlapped++;
+        await new Promise(r => setTimeout(r, 30));
+        reading--;
+        return current(e);
+      };
+      const [a, b] = [create(), create()];
+      await Promise.all([
+        a.decide(env, people.approver, approve('approval'), audited),
+        b.decide(
+          env,
+          people.securityReviewer,
+          approve('security-review'),
+          audited,
+        ),
+        b.voidStale(env),
+      ]);
+      expect(overlapped).toBe(0);
+      expect(await store.listDecisions(env.entityRef)).toHaveLength(2);
+    });
+
     it('counts two concurrent identical approvals once, with one audit event and one history entry', async () => {
       const { env, create, store, auditor, audited, changes } =
         await setupApprovals('production');

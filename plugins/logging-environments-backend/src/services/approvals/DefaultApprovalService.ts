@@ -146,7 +146,7 @@ export class DefaultApprovalService implements ApprovalService {
   async voidStale(
     environment: Environment,
   ): Promise<{ voided: number; revision?: string }> {
-    return this.#locks.run(environment.entityRef, async () => {
+    return this.#serialized(environment, async () => {
       const current = await this.#revisions.current(environment);
       const voided = await this.#voidStale(environment, current);
       return {
@@ -163,10 +163,22 @@ export class DefaultApprovalService implements ApprovalService {
     input: DecisionInput,
     options: { audit: AuditStarter },
   ): Promise<ApprovalState> {
-    // Decisions on one environment are taken one after the other in this
-    // process; the store's unique key and computeGate cover other replicas.
-    return this.#locks.run(environment.entityRef, () =>
+    return this.#serialized(environment, () =>
       this.#decide(environment, caller, input, options.audit),
+    );
+  }
+
+  /**
+   * Runs the writes of one environment's gate one after the other, across
+   * replicas as within one: a decision reads the revision and the gate,
+   * voids what is stale, then records, and no other decision or voiding on
+   * the environment interleaves with those steps. The in-process queue keeps
+   * arrival order and spares the database the polling of callers from the
+   * same process; the store's lease covers the other replicas.
+   */
+  #serialized<T>(environment: Environment, work: () => Promise<T>): Promise<T> {
+    return this.#locks.run(environment.entityRef, () =>
+      this.#store.withLock(`approval:${environment.entityRef}`, work),
     );
   }
 

@@ -260,6 +260,68 @@ describe('DefaultChecklistService', () => {
     expect(notified).toEqual([environment.entityRef]);
   });
 
+  it('shares one run between concurrent requests on two replicas', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>(resolve => {
+      release = resolve;
+    });
+    let runs = 0;
+    const changed: string[] = [];
+    const probes = [
+      probe('a', async () => {
+        runs++;
+        await gate;
+        return { status: 'pass', message: 'ok', evidence: {} };
+      }),
+    ];
+    const events = {
+      changed: (ref: string, change: string) =>
+        changed.push(`${ref}:${change}`),
+    };
+    const { checklist, store, knex } = await service(probes, { events });
+    // Another replica: its own service on the same database.
+    const other = new DefaultChecklistService({
+      store,
+      logger: mockServices.logger.mock(),
+      aws: { clients: async () => ({} as any) },
+      clusters: () => ({ server: 'https://k8s.example.com' } as ClusterClient),
+      probes,
+      events,
+    });
+
+    const first = checklist.run(environment, 'user:default/alice');
+    await new Promise(r => setTimeout(r, 20));
+    const second = other.run(environment, 'user:default/bob');
+    await new Promise(r => setTimeout(r, 120));
+    release();
+    const [a, b] = await Promise.all([first, second]);
+
+    expect(runs).toBe(1);
+    expect(b).toEqual(a);
+    expect(await knex('checklist_runs').count({ n: '*' })).toEqual([{ n: 1 }]);
+    expect(changed).toEqual([`${environment.entityRef}:checklist`]);
+  });
+
+  it('runs anew when the replica it waited for died without storing a run', async () => {
+    const { checklist, store, knex } = await service([
+      probe('a', result('pass')),
+    ]);
+    const old = await checklist.run(environment, 'user:default/alice');
+    // What a replica killed mid-run leaves: a lease nobody renews.
+    await knex('locks').insert({
+      key: `checklist:${environment.entityRef}`,
+      holder: '00000000-0000-4000-8000-000000000000',
+      expires_at: Date.now() + 200,
+    });
+
+    const run = await checklist.run(environment, 'user:default/bob');
+
+    expect(run.id).not.toBe(old.id);
+    expect((await store.latestChecklistRun(environment.entityRef))?.id).toBe(
+      run.id,
+    );
+  });
+
   it('scrubs secret values the probes saw out of messages and evidence', async () => {
     const planted = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
     const { checklist, knex, logger } = await service([

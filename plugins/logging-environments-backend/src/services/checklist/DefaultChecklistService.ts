@@ -54,6 +54,13 @@ export const DEFAULT_PROBES: readonly ChecklistProbe[] = [
 /** Default time each probe gets. */
 export const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
 
+/**
+ * How long a request waits for another replica's run of the same
+ * environment: longer than a run takes (its probes run in parallel, each
+ * with its timeout).
+ */
+const CHECKLIST_LOCK_WAIT_MS = 5 * 60_000;
+
 /** What the checklist needs of AWS: clients for a region. */
 export interface AwsClientSource {
   clients(region: string): Promise<AwsClients>;
@@ -166,7 +173,10 @@ export class DefaultChecklistService implements ChecklistService {
     events?: EnvironmentChanges;
     approvers?: { notifyIfApprovalNeeded(environment: Environment): unknown };
   };
-  /** Concurrent requests for one environment ("Re-run checks" twice) share one run. */
+  /**
+   * Concurrent requests for one environment ("Re-run checks" twice) share
+   * one run; across replicas, the store's lease does.
+   */
   readonly #inFlight = new SingleFlight<ChecklistRun>();
 
   constructor(options: {
@@ -214,11 +224,26 @@ export class DefaultChecklistService implements ChecklistService {
   }
 
   async run(environment: Environment, actor: string): Promise<ChecklistRun> {
-    return this.#inFlight.run(environment.entityRef, async () => {
-      const run = await this.#run(environment, actor);
-      this.options.events?.changed(environment.entityRef, 'checklist');
-      void this.options.approvers?.notifyIfApprovalNeeded(environment);
-      return run;
+    const ref = environment.entityRef;
+    return this.#inFlight.run(ref, () => {
+      const asked = Date.now();
+      // Another replica's run of this environment is shared the same way:
+      // wait for it and answer with what it stored (unless it stored
+      // nothing, its replica having died mid-run).
+      return this.options.store.withLock(
+        `checklist:${ref}`,
+        async ({ waited }) => {
+          const theirs = waited
+            ? await this.options.store.latestChecklistRun(ref)
+            : undefined;
+          if (theirs && Date.parse(theirs.finishedAt) > asked) return theirs;
+          const run = await this.#run(environment, actor);
+          this.options.events?.changed(ref, 'checklist');
+          void this.options.approvers?.notifyIfApprovalNeeded(environment);
+          return run;
+        },
+        { waitMs: CHECKLIST_LOCK_WAIT_MS },
+      );
     });
   }
 

@@ -173,6 +173,41 @@ describe('ApproverNotifier', () => {
     expect(notifications.sent).toHaveLength(1);
   });
 
+  it('sends once when two replicas notify at the same moment', async () => {
+    const { env, service, notifications, store } = await setup('staging');
+    const entries = new Map<string, unknown>();
+    const cache = {
+      get: async (key: string) => entries.get(key),
+      set: async (key: string, value: unknown) => {
+        entries.set(key, value);
+      },
+      withOptions: () => cache,
+    } as unknown as CacheService;
+    // A send that takes a while, so that the two calls overlap.
+    const slow = {
+      send: async (options: Parameters<typeof notifications.send>[0]) => {
+        await new Promise(r => setTimeout(r, 50));
+        await notifications.send(options);
+      },
+    };
+    const replica = () =>
+      new ApproverNotifier({
+        approvals: service,
+        notifications: slow,
+        cache,
+        locks: store,
+        logger: mockServices.logger.mock(),
+      });
+
+    const results = await Promise.all([
+      replica().notifyIfApprovalNeeded(env),
+      replica().notifyIfApprovalNeeded(env),
+    ]);
+
+    expect(results.map(r => r.sent).sort()).toEqual([false, true]);
+    expect(notifications.sent).toHaveLength(1);
+  });
+
   it('tries again after a failed send, and never throws', async () => {
     const { env, notifications, notifier } = await setup('staging');
     notifications.failNext = true;

@@ -5,8 +5,9 @@ import {
   environmentPagePath,
   shortRevision,
 } from '@internal/plugin-logging-environments-common';
+import type { LoggingEnvironmentsStore } from '../../database/LoggingEnvironmentsStore';
 import { uniqueRefs } from '../approvals/gate';
-import { ApprovalService, Environment } from '../types';
+import { ApprovalService, Environment, PendingReview } from '../types';
 
 /** How many (environment, revision) notification keys one process remembers. */
 const MAX_REMEMBERED_NOTIFICATIONS = 1000;
@@ -47,6 +48,11 @@ export interface ApproverNotifierOptions {
    * already notified about; without it, each process remembers on its own.
    */
   cache?: CacheService;
+  /**
+   * Makes the cache's "already sent?" check and its mark one step across
+   * replicas (the store's lease); without it, two replicas may both send.
+   */
+  locks?: Pick<LoggingEnvironmentsStore, 'withLock'>;
   logger: LoggerService;
 }
 
@@ -59,6 +65,7 @@ export class ApproverNotifier {
   readonly #approvals: Pick<ApprovalService, 'pendingReview'>;
   readonly #notifications?: NotificationService;
   readonly #cache?: CacheService;
+  readonly #locks?: Pick<LoggingEnvironmentsStore, 'withLock'>;
   readonly #logger: LoggerService;
   readonly #notified = new Set<string>();
 
@@ -66,6 +73,7 @@ export class ApproverNotifier {
     this.#approvals = options.approvals;
     this.#notifications = options.notifications;
     this.#cache = options.cache;
+    this.#locks = options.locks;
     this.#logger = options.logger;
   }
 
@@ -108,51 +116,66 @@ export class ApproverNotifier {
       return skip('the approvers were already notified for this revision');
     }
     this.#remember(key);
-    const recipients = uniqueRefs(review.roles.flatMap(r => r.groups));
-    const cacheKey = `approval-notified:${key}`;
     try {
-      if (this.#cache && (await this.#cache.get(cacheKey))) {
-        return skip('the approvers were already notified for this revision');
-      }
-      const short = shortRevision(revision);
-      await notifications.send({
-        recipients: {
-          type: 'entity',
-          entityRef: recipients,
-          ...(review.exclude.length > 0
-            ? { excludeEntityRef: review.exclude }
-            : {}),
-        },
-        payload: {
-          title: `Approval needed: ${environment.title ?? environment.name}`,
-          description: `Revision ${short} of the ${
-            environment.tier
-          } logging environment ${
-            environment.name
-          } passed its checklist and needs: ${review.roles
-            .map(r => r.title)
-            .join(', ')}.`,
-          link: environmentPagePath(environment.entityRef),
-          severity: environment.tier === 'production' ? 'high' : 'normal',
-          topic: APPROVAL_NEEDED_NOTIFICATION_TOPIC,
-          // The notifications backend updates rather than duplicates a
-          // notification with the same scope.
-          scope: `${APPROVAL_NEEDED_NOTIFICATION_TOPIC}:${environment.entityRef}:${revision}`,
-        },
-      });
-      await this.#cache?.set(cacheKey, true, { ttl: { days: 30 } });
-      this.#logger.info(
-        `Asked ${recipients.join(', ')} to review ${
-          environment.entityRef
-        } at revision ${short}`,
-        { environment: environment.entityRef, revision, recipients },
-      );
-      return { sent: true, recipients };
+      return await (this.#locks
+        ? this.#locks.withLock(`approval-notification:${key}`, () =>
+            this.#send(environment, notifications, review, key),
+          )
+        : this.#send(environment, notifications, review, key));
     } catch (error) {
       // Forget the key so that the next call tries again.
       this.#notified.delete(key);
       throw error;
     }
+  }
+
+  /** Sends unless the cache says another replica did, then marks it sent. */
+  async #send(
+    environment: Environment,
+    notifications: NotificationService,
+    review: Extract<PendingReview, { waiting: true }>,
+    key: string,
+  ): Promise<ApprovalNotificationResult> {
+    const { revision } = review;
+    const recipients = uniqueRefs(review.roles.flatMap(r => r.groups));
+    const cacheKey = `approval-notified:${key}`;
+    if (this.#cache && (await this.#cache.get(cacheKey))) {
+      return skip('the approvers were already notified for this revision');
+    }
+    const short = shortRevision(revision);
+    await notifications.send({
+      recipients: {
+        type: 'entity',
+        entityRef: recipients,
+        ...(review.exclude.length > 0
+          ? { excludeEntityRef: review.exclude }
+          : {}),
+      },
+      payload: {
+        title: `Approval needed: ${environment.title ?? environment.name}`,
+        description: `Revision ${short} of the ${
+          environment.tier
+        } logging environment ${
+          environment.name
+        } passed its checklist and needs: ${review.roles
+          .map(r => r.title)
+          .join(', ')}.`,
+        link: environmentPagePath(environment.entityRef),
+        severity: environment.tier === 'production' ? 'high' : 'normal',
+        topic: APPROVAL_NEEDED_NOTIFICATION_TOPIC,
+        // The notifications backend updates rather than duplicates a
+        // notification with the same scope.
+        scope: `${APPROVAL_NEEDED_NOTIFICATION_TOPIC}:${environment.entityRef}:${revision}`,
+      },
+    });
+    await this.#cache?.set(cacheKey, true, { ttl: { days: 30 } });
+    this.#logger.info(
+      `Asked ${recipients.join(', ')} to review ${
+        environment.entityRef
+      } at revision ${short}`,
+      { environment: environment.entityRef, revision, recipients },
+    );
+    return { sent: true, recipients };
   }
 
   #remember(key: string) {
