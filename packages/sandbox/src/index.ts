@@ -353,6 +353,7 @@ export async function startSandbox(
       journal,
       tls,
       port: ports.aws,
+      adminAccessKeyId: identity.awsAccessKeyId,
     });
     cleanups.push(() => proxy.close());
     const aws = {

@@ -113,6 +113,10 @@ export async function ensureExternalSecretsConfig(
     {
       timeoutMs: options.timeoutMs ?? 600_000,
       intervalMs: options.pollMs ?? 500,
+      progress: options.onWaiting && {
+        what: `${resource} (the External Secrets controller to be deployed)`,
+        log: options.onWaiting,
+      },
     },
   );
   if (!state?.ready) {

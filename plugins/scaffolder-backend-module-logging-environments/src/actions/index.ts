@@ -16,6 +16,7 @@ import { createEnsureSecretStoreAction } from './ensureSecretStore';
 import { createPublishGitopsAction } from './publishGitops';
 import { createRegisterArgoCdAction } from './registerArgoCd';
 import { createRegisterCatalogAction } from './registerCatalog';
+import { DefaultPreflight } from './preflight';
 import { createValidateEnvironmentAction } from './validateEnvironment';
 
 /**
@@ -45,7 +46,11 @@ export function createLoggingEnvironmentsActions(options: {
     browseUrl: config.getOptionalString('loggingEnvironments.gitops.browseUrl'),
   };
   return [
-    createValidateEnvironmentAction({ clusters, gitops }),
+    createValidateEnvironmentAction({
+      clusters,
+      gitops,
+      preflight: new DefaultPreflight({ aws, clusters, records }),
+    }),
     createClaimEnvironmentAction({ records }),
     createPublishGitopsAction({ gitops, records }),
     createRegisterCatalogAction({ catalog, records }),
