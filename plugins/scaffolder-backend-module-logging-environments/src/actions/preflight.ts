@@ -85,7 +85,8 @@ async function bounded<T>(
  * with them) and, for an IAM user, whether IAM's policy simulator lets them
  * read the environment's secret (`logging/<name>/*`). Keys of the account
  * root pass here (they read everything); the checklist's `secret-scope`
- * item refuses them later.
+ * item refuses them later. The keys are checked for a new environment
+ * only: a re-run keeps the credentials on the cluster.
  *
  * @public
  */
@@ -104,13 +105,22 @@ export class DefaultPreflight implements Preflight {
     context: { credentials: BackstageCredentials },
   ): Promise<FieldProblem[]> {
     const ms = this.deps.timeoutMs ?? PREFLIGHT_TIMEOUT_MS;
-    const checks: Array<Promise<FieldProblem[]>> = [
+    const [portalAws, clusterAccess, claim, keys] = await Promise.all([
       this.portalAws(request, ms),
       this.clusterAccess(request, ms),
       this.claim(request, context, ms),
       this.externalSecretsKeys(request, ms),
+    ]);
+    // A re-run of an existing environment keeps the credentials on its
+    // cluster (a rotation is judged by its own step, with its own
+    // permission): the keys of the form are only used, so only checked,
+    // for a new environment.
+    return [
+      ...portalAws,
+      ...clusterAccess,
+      ...claim.problems,
+      ...(claim.existing ? [] : keys),
     ];
-    return (await Promise.all(checks)).flat();
   }
 
   private async portalAws(
@@ -163,33 +173,38 @@ export class DefaultPreflight implements Preflight {
     request: PreflightRequest,
     context: { credentials: BackstageCredentials },
     ms: number,
-  ): Promise<FieldProblem[]> {
-    if (request.owner === undefined) return [];
+  ): Promise<{ problems: FieldProblem[]; existing?: boolean }> {
+    if (request.owner === undefined) return { problems: [] };
     try {
-      await bounded('the logging-environments backend', ms, () =>
-        this.deps.records.claim(
-          {
-            name: request.name,
-            tier: request.tier,
-            cluster: request.cluster,
-            owner: request.owner!,
-            region: request.region,
-            bucket: request.bucketName,
-            approverGroups: request.approverGroups ?? [],
-          },
-          { credentials: context.credentials, dryRun: true },
-        ),
+      const { created } = await bounded(
+        'the logging-environments backend',
+        ms,
+        () =>
+          this.deps.records.claim(
+            {
+              name: request.name,
+              tier: request.tier,
+              cluster: request.cluster,
+              owner: request.owner!,
+              region: request.region,
+              bucket: request.bucketName,
+              approverGroups: request.approverGroups ?? [],
+            },
+            { credentials: context.credentials, dryRun: true },
+          ),
       );
-      return [];
+      return { problems: [], existing: !created };
     } catch (e) {
       // The backend's reasons lead with the field they are about.
       const text = message(e);
       const named = /^([a-zA-Z]+): (.*)$/s.exec(text);
-      return [
-        named
-          ? { field: named[1], message: named[2] }
-          : { field: 'name', message: text },
-      ];
+      return {
+        problems: [
+          named
+            ? { field: named[1], message: named[2] }
+            : { field: 'name', message: text },
+        ],
+      };
     }
   }
 
