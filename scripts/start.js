@@ -32,6 +32,13 @@ const { parseArgs } = require('node:util');
 
 const ROOT = resolve(__dirname, '..');
 
+/**
+ * The demo's further clusters: with "sandbox" (for the sample environment,
+ * acme-prod, in production) a development and a staging environment fit
+ * beside it (one environment per cluster).
+ */
+const DEMO_CLUSTERS = 'dev,staging';
+
 const USAGE = `Usage: yarn start [options]
 
 Starts the sandbox (or reuses a running one), then the portal on it:
@@ -47,6 +54,10 @@ Options:
                         (repeatable)
   --reset               start the sandbox from empty state (yarn sandbox --reset)
   --profile <demo|fast> the sandbox's operator timings (default: demo)
+  --clusters <names>    the sandbox's clusters besides "sandbox",
+                        comma-separated (default: ${DEMO_CLUSTERS}; "" for
+                        the one cluster): each with its own Kubernetes API,
+                        Argo CD and operators, so every tier can be tried
   --no-watch            run the backend without restarting it when a source
                         file changes (a restart empties its in-memory
                         database); for test runs, e.g. yarn test:e2e
@@ -70,6 +81,7 @@ function parseOptions(argv) {
       config: { type: 'string', multiple: true, default: [] },
       reset: { type: 'boolean', default: false },
       profile: { type: 'string', default: 'demo' },
+      clusters: { type: 'string', default: DEMO_CLUSTERS },
       'no-watch': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -87,6 +99,7 @@ function parseOptions(argv) {
     ),
     reset: values.reset,
     profile: values.profile,
+    clusters: values.clusters,
     watch: !values['no-watch'],
     help: values.help,
   };
@@ -277,6 +290,8 @@ function startSandbox(options) {
     '--manifests',
     join(ROOT, 'manifests'),
     '--stop-on-stdin-close',
+    '--clusters',
+    options.clusters,
   ];
   if (options.reset) args.push('--reset');
   const entry = startChild('sandbox', args, {

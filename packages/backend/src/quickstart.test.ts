@@ -223,10 +223,57 @@ describe('yarn start (scripts/start.js) on the sandbox', () => {
     }
   });
 
-  it('lists the sandbox cluster with its Argo CD URL', async () => {
+  it("offers the demo's three clusters, each with its own Argo CD", async () => {
+    const byName = Object.fromEntries(
+      sandbox.clusters.map((c: any) => [c.name, c.argocd.url]),
+    );
     expect(await api('/api/logging-environments/clusters')).toEqual({
-      items: [{ name: 'sandbox', argocdUrl: sandbox.argocd.url }],
+      items: [
+        { name: 'sandbox', argocdUrl: sandbox.argocd.url },
+        { name: 'dev', argocdUrl: byName.dev },
+        { name: 'staging', argocdUrl: byName.staging },
+      ],
     });
+    expect(new Set(Object.values(byName)).size).toBe(2);
+    expect(byName.dev).not.toBe(sandbox.argocd.url);
+  });
+
+  it('claims a development environment on dev while acme-prod holds the sandbox cluster', async () => {
+    const claim = (name: string, tier: string, cluster: string) =>
+      fetch(`${baseUrl}/api/logging-environments/records`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({
+          name,
+          tier,
+          cluster,
+          owner: 'group:default/platform-team',
+          region: 'us-east-2',
+          bucket: `${name}-loki`,
+          approverGroups: [],
+        }),
+      });
+    expect((await claim('acme-prod', 'production', 'sandbox')).status).toBe(
+      201,
+    );
+    const taken = await claim('acme-dev', 'development', 'sandbox');
+    expect(taken.status).toBe(409);
+    expect((await taken.json()).error.message).toContain(
+      'already has the logging environment acme-prod',
+    );
+    const dev = await claim('acme-dev', 'development', 'dev');
+    expect(dev.status).toBe(201);
+    expect((await dev.json()).record).toMatchObject({
+      name: 'acme-dev',
+      tier: 'development',
+      cluster: 'dev',
+    });
+    expect((await claim('acme-staging', 'staging', 'staging')).status).toBe(
+      201,
+    );
   });
 
   it('offers the logging:* scaffolder actions', async () => {

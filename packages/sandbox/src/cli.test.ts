@@ -20,8 +20,17 @@ describe('parseCli', () => {
       manifestsDir: undefined,
       stopOnStdinClose: false,
       persistResourceHealth: false,
+      clusters: [],
       help: false,
     });
+  });
+
+  it('takes further clusters from --clusters over SANDBOX_CLUSTERS', () => {
+    expect(
+      parseCli(['--clusters', 'dev, staging'], { SANDBOX_CLUSTERS: 'x' })
+        .clusters,
+    ).toEqual(['dev', 'staging']);
+    expect(parseCli([], { SANDBOX_CLUSTERS: 'qa' }).clusters).toEqual(['qa']);
   });
 
   it('keeps Argo CD 3.x resource health by default, 2.x with --persist-resource-health', () => {

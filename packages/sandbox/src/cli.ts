@@ -57,6 +57,10 @@ Options:
   --control-port <n>      control API port (default 6510, env SANDBOX_CONTROL_PORT)
   --manifests <dir>       the platform manifests to seed the GitOps repository
                           with (default: <root>/manifests)
+  --clusters <names>      further clusters besides "sandbox", comma-separated
+                          (e.g. dev,staging; env SANDBOX_CLUSTERS): each a
+                          Kubernetes API with its own Argo CD and operators,
+                          on a free port, kubeconfig .sandbox/kubeconfig-<name>
   --persist-resource-health
                           Argo CD 2.x behaviour: per-resource health in the
                           Applications' status.resources (default: 3.x, in
@@ -112,6 +116,8 @@ export interface CliOptions {
   stopOnStdinClose: boolean;
   /** `--persist-resource-health`: Argo CD 2.x per-resource health. */
   persistResourceHealth: boolean;
+  /** `--clusters`: the further clusters' names (none by default). */
+  clusters: string[];
   help: boolean;
 }
 
@@ -132,6 +138,7 @@ export function parseCli(
       'aws-port': { type: 'string' },
       'control-port': { type: 'string' },
       manifests: { type: 'string' },
+      clusters: { type: 'string' },
       'stop-on-stdin-close': { type: 'boolean', default: false },
       'persist-resource-health': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -165,6 +172,10 @@ export function parseCli(
     manifestsDir: values.manifests ? resolve(values.manifests) : undefined,
     stopOnStdinClose: Boolean(values['stop-on-stdin-close']),
     persistResourceHealth: Boolean(values['persist-resource-health']),
+    clusters: (values.clusters ?? env.SANDBOX_CLUSTERS ?? '')
+      .split(',')
+      .map(name => name.trim())
+      .filter(Boolean),
     help: Boolean(values.help),
   };
 }
@@ -236,6 +247,7 @@ async function main(): Promise<number> {
       ports: options.ports,
       log,
       persistResourceHealth: options.persistResourceHealth,
+      clusters: options.clusters,
     });
   } catch (e: any) {
     if (e?.code === 'EADDRINUSE') {
@@ -269,7 +281,11 @@ async function main(): Promise<number> {
   process.stdout.write(
     [
       'sandbox ready',
-      `kube        ${sandbox.kube.url}`,
+      `kube        ${sandbox.kube.url} (cluster sandbox)`,
+      ...sandbox.clusters.map(
+        c =>
+          `kube        ${c.kube.url} (cluster ${c.name}, Argo CD ${c.argocd.url})`,
+      ),
       `argocd      ${sandbox.argocd.url}`,
       `git         ${sandbox.git.url}`,
       `aws         ${sandbox.aws.url}`,

@@ -7,6 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { awsInventory, AwsInventory, startAwsProxy, startMoto } from './aws';
+import {
+  RunningCluster,
+  SandboxCluster,
+  checkClusterNames,
+  startCluster,
+} from './cluster';
 import { startControlServer } from './control';
 import { startGitServer } from './controllers/git';
 import {
@@ -46,6 +52,7 @@ import {
 } from './state';
 
 export type { AwsInventory } from './aws';
+export type { SandboxCluster } from './cluster';
 export type { SandboxHandles } from './control';
 export { FaultInjector, seededRandom } from './faults';
 export type { FaultAction, FaultHit, FaultRule } from './faults';
@@ -126,6 +133,12 @@ export interface SandboxOptions {
    * so that a run under faults can be replayed with the seed it printed.
    */
   faultSeed?: number;
+  /**
+   * Names of further clusters (`--clusters dev,staging`), besides the first
+   * one (`sandbox`, served on `ports.kube`): each a Kubernetes API with its
+   * own Argo CD and operators, on free ports. None by default.
+   */
+  clusters?: string[];
 }
 
 /** A running sandbox. */
@@ -138,6 +151,11 @@ export interface Sandbox {
   kube: { url: string; token: string; caData: string };
   /** A kubeconfig (YAML) for the Kubernetes API; current context `sandbox`. */
   kubeconfig: string;
+  /**
+   * The further clusters ({@link SandboxOptions.clusters}), each with its
+   * own Kubernetes API, Argo CD and operators; AWS and git are shared.
+   */
+  clusters: SandboxCluster[];
   /** The AWS endpoint (S3 path-style) and the sandbox's admin credentials. */
   aws: {
     /** Plain HTTP. */
@@ -177,9 +195,9 @@ export interface Sandbox {
   /** What moto holds (never secret values). */
   awsInventory(): Promise<AwsInventory>;
   /**
-   * Writes `kubeconfig`, `aws.env`, `sandbox.json` (every endpoint and
-   * token) and `ca.pem` (the HTTPS endpoints' certificate) into `dir`, mode
-   * 0600.
+   * Writes `kubeconfig` (and `kubeconfig-<name>` for each further cluster),
+   * `aws.env`, `sandbox.json` (every endpoint and token) and `ca.pem` (the
+   * HTTPS endpoints' certificate) into `dir`, mode 0600.
    */
   writeFiles(dir: string): Promise<void>;
   /** Stops everything (moto included) and saves state. Idempotent. */
@@ -255,6 +273,8 @@ export async function startSandbox(
   const argoCdFlavour = options.argoCdFlavour ?? 'upstream';
   const openShiftGitops = argoCdFlavour === 'openshift-gitops';
   const stateDir = options.stateDir ? resolve(options.stateDir) : undefined;
+  const clusterNames = options.clusters ?? [];
+  checkClusterNames(clusterNames);
   const cleanups: Array<() => unknown> = [];
   const runCleanups = async () => {
     while (cleanups.length) {
@@ -346,6 +366,7 @@ export async function startSandbox(
       journal,
       tls,
       port: ports.aws,
+      adminAccessKeyId: identity.awsAccessKeyId,
     });
     cleanups.push(() => proxy.close());
     const aws = {
@@ -439,25 +460,54 @@ export async function startSandbox(
     startControllers();
     cleanups.push(stopControllers);
 
-    const reset = async () => {
+    const extraClusters: RunningCluster[] = [];
+    for (const name of clusterNames) {
+      const running = await startCluster({
+        name,
+        token,
+        tls,
+        caData,
+        faults,
+        ctx,
+        git: { url: git.url, repoDir: git.repoDir },
+        openShiftGitops,
+        persistResourceHealth: options.persistResourceHealth,
+        stateDir,
+        prepare: ensureInitialNamespaces,
+      });
+      extraClusters.push(running);
+      cleanups.push(() => running.close());
+    }
+    const stopAllControllers = () => {
       stopControllers();
+      extraClusters.forEach(c => c.stopControllers());
+    };
+    const startAllControllers = () => {
+      startControllers();
+      extraClusters.forEach(c => c.startControllers());
+    };
+
+    const reset = async () => {
+      stopAllControllers();
       try {
         await proxy.exclusive(async () => {
           await moto.reset();
           await journal?.clear();
         });
-        wipeKubeStore(store);
-        ensureInitialNamespaces(store);
+        for (const s of [store, ...extraClusters.map(c => c.cluster.store)]) {
+          wipeKubeStore(s);
+          ensureInitialNamespaces(s);
+        }
       } finally {
-        startControllers();
+        startAllControllers();
       }
       log('reset: AWS and Kubernetes state cleared');
     };
     const setProfile = (name: SandboxProfile['name']) => {
       if (!PROFILES[name]) throw new Error(`unknown profile "${name}"`);
-      stopControllers();
+      stopAllControllers();
       Object.assign(profile, PROFILES[name]);
-      startControllers();
+      startAllControllers();
       log(`profile: ${name}`);
     };
     const inventory = () =>
@@ -494,6 +544,7 @@ export async function startSandbox(
     const sandbox: Sandbox = {
       kube: { url: kubeUrl, token, caData },
       kubeconfig,
+      clusters: extraClusters.map(c => c.cluster),
       aws,
       moto: { url: moto.url, pid: moto.pid },
       argocd: { url: argocdUrl, token },
@@ -524,11 +575,23 @@ export async function startSandbox(
           moto: { url: moto.url, pid: moto.pid },
           argocd: { url: argocdUrl, token },
           argoCdFlavour,
+          clusters: extraClusters.map(({ cluster }) => ({
+            name: cluster.name,
+            kube: cluster.kube,
+            kubeconfig: join(dir, `kubeconfig-${cluster.name}`),
+            argocd: cluster.argocd,
+          })),
           git: { url: git.url, username: 'sandbox', password: token },
           control: { url: control.url, token },
           stateDir: stateDir ?? null,
         };
         await writeFileAtomic(join(dir, 'kubeconfig'), kubeconfig);
+        for (const { cluster } of extraClusters) {
+          await writeFileAtomic(
+            join(dir, `kubeconfig-${cluster.name}`),
+            cluster.kubeconfig,
+          );
+        }
         await writeFileAtomic(join(dir, 'aws.env'), env);
         // The certificate of both HTTPS endpoints (its own CA), for
         // `aws --ca-bundle`, `AWS_CA_BUNDLE` or `NODE_EXTRA_CA_CERTS`.

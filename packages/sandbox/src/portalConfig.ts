@@ -5,7 +5,7 @@
  * credentials). Written by `yarn sandbox` to `.sandbox/app-config.yaml`
  * (mode 0600) and loaded by `yarn start` as the backend's last config file.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Sandbox } from './index';
 import { writeFileAtomic } from './state';
@@ -23,17 +23,19 @@ const HEADER = `# Written by the sandbox (yarn sandbox / yarn start) on every st
 # portal backend's sandbox endpoints and credentials, loaded after
 # app-config.yaml. Holds secrets: keep it mode 0600, never commit it.
 # loggingEnvironments.clusters replaces the list of app-config.yaml (Backstage
-# does not merge arrays), so the sandbox cluster is repeated in full here.
+# does not merge arrays), so the sandbox cluster is repeated in full here,
+# followed by the further clusters (yarn sandbox --clusters).
 `;
 
 /**
  * The configuration (as data) that points the portal's backend at the
  * sandbox: AWS credentials for `@backstage/integration-aws-node` and the AWS
- * endpoint, the cluster with its kubeconfig and Argo CD API, and the GitOps
+ * endpoint, the clusters with their kubeconfigs and Argo CD APIs, and the GitOps
  * repository with the credentials to publish to it.
  */
 export function portalConfig(
-  sandbox: Pick<Sandbox, 'aws' | 'argocd' | 'git' | 'kube'>,
+  sandbox: Pick<Sandbox, 'aws' | 'argocd' | 'git' | 'kube'> &
+    Partial<Pick<Sandbox, 'clusters'>>,
   options: { kubeconfigPath: string },
 ): Record<string, unknown> {
   return {
@@ -67,6 +69,16 @@ export function portalConfig(
           argocdUrl: sandbox.argocd.url,
           argocdToken: sandbox.argocd.token,
         },
+        // Further clusters: kubeconfig-<name> beside the first's kubeconfig.
+        ...(sandbox.clusters ?? []).map(cluster => ({
+          name: cluster.name,
+          kubeconfig: join(
+            dirname(options.kubeconfigPath),
+            `kubeconfig-${cluster.name}`,
+          ),
+          argocdUrl: cluster.argocd.url,
+          argocdToken: cluster.argocd.token,
+        })),
       ],
     },
   };
@@ -79,7 +91,7 @@ export function portalConfig(
  * Returns the file's path.
  */
 export async function writePortalConfig(
-  sandbox: Pick<Sandbox, 'aws' | 'argocd' | 'git' | 'kube'>,
+  sandbox: Pick<Sandbox, 'aws' | 'argocd' | 'git' | 'kube' | 'clusters'>,
   dir: string,
 ): Promise<string> {
   const file = join(dir, PORTAL_CONFIG_FILE);

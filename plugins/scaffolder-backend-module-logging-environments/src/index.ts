@@ -10,6 +10,8 @@ export {
   createValidateEnvironmentAction,
   defaultBucketName,
 } from './actions/validateEnvironment';
+export { DefaultPreflight } from './actions/preflight';
+export type { Preflight, PreflightRequest } from './actions/preflight';
 export { createClaimEnvironmentAction } from './actions/claimEnvironment';
 export { createEnsureBucketAction } from './actions/ensureBucket';
 export { createEnsureIamAction } from './actions/ensureIam';

@@ -38,10 +38,10 @@ function filesOf(dir: string): Array<{ path: string; base64Content: string }> {
   });
 }
 
-const secrets = {
-  awsAccessKeyId: 'SANDBOXEXAMPLEKEY0001',
-  awsSecretAccessKey: 'sandbox-example-secret-0001',
-};
+// The sandbox's administrator keys (set once it runs): the first step's
+// pre-flight asks AWS who they are, and the account root may read the
+// environment's secret.
+const secrets = { awsAccessKeyId: '', awsSecretAccessKey: '' };
 const values = {
   name: 'acme-prod',
   tier: 'production',
@@ -59,6 +59,8 @@ describe('the logging-environment template', () => {
     // The dry run reads the sandbox (AWS and the cluster) to report what
     // each step would change; it changes nothing.
     sandbox = await startSandbox({ profile: 'fast' });
+    secrets.awsAccessKeyId = sandbox.aws.accessKeyId;
+    secrets.awsSecretAccessKey = sandbox.aws.secretAccessKey;
     ({ server } = await startPortalBackend(sandbox, [
       scaffolderPlugin,
       scaffolderModule,

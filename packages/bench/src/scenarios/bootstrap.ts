@@ -28,6 +28,7 @@ import {
 } from '@backstage/plugin-scaffolder-node';
 import { EnvironmentRecordsApi } from '@internal/plugin-logging-environments-node';
 import {
+  DefaultPreflight,
   createApplyClusterCredentialsAction,
   createClaimEnvironmentAction,
   createEnsureBucketAction,
@@ -419,7 +420,13 @@ async function graphRun(world: World, name: string, latencyMs: number) {
   const t = <A>(a: A) =>
     timed(a as any, spans) as TemplateAction<any, any, any>;
   const actions = {
-    validate: t(createValidateEnvironmentAction({ clusters, gitops })),
+    validate: t(
+      createValidateEnvironmentAction({
+        clusters,
+        gitops,
+        preflight: new DefaultPreflight({ aws, clusters, records }),
+      }),
+    ),
     claim: t(createClaimEnvironmentAction({ records })),
     render: t(
       createFetchTemplateAction({

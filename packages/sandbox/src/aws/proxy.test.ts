@@ -194,6 +194,50 @@ describe('forwarding', () => {
   });
 });
 
+describe('sts:GetCallerIdentity with an administrator key', () => {
+  it('answers the administrator as the account root, an IAM user as moto does, and refuses a key moto did not issue', async () => {
+    const admin = await startAwsProxy({
+      target: moto.url,
+      faults,
+      adminAccessKeyId: credentials.accessKeyId,
+    });
+    try {
+      const { iam, sts } = clients(admin.url);
+      expect((await sts.send(new GetCallerIdentityCommand({}))).Arn).toBe(
+        'arn:aws:iam::123456789012:root',
+      );
+      await iam.send(new CreateUserCommand({ UserName: 'eso' }));
+      const key = (
+        await iam.send(new CreateAccessKeyCommand({ UserName: 'eso' }))
+      ).AccessKey!;
+      const asUser = new STSClient({
+        endpoint: admin.url,
+        region,
+        credentials: {
+          accessKeyId: key.AccessKeyId!,
+          secretAccessKey: key.SecretAccessKey!,
+        },
+      });
+      expect((await asUser.send(new GetCallerIdentityCommand({}))).Arn).toBe(
+        'arn:aws:iam::123456789012:user/eso',
+      );
+      const unknown = new STSClient({
+        endpoint: admin.url,
+        region,
+        maxAttempts: 1,
+        credentials: { accessKeyId: 'AKIANOTISSUED', secretAccessKey: 'x' },
+      });
+      const error = await failure(
+        unknown.send(new GetCallerIdentityCommand({})),
+      );
+      expect(error.name).toBe('InvalidClientTokenId');
+      expect(error.$metadata.httpStatusCode).toBe(403);
+    } finally {
+      await admin.close();
+    }
+  });
+});
+
 describe('throttling in the wire format of each service', () => {
   it('S3: 503 SlowDown', async () => {
     const { s3 } = clients(proxy.url, 1);

@@ -14,11 +14,16 @@ import { AddressInfo, Socket, createServer as createNetServer } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { FaultAction, FaultInjector } from '../faults';
 import type { TlsCertificate } from '../kube/tls';
-import { motoPrincipals, simulatePrincipalPolicy } from './iamSimulation';
+import {
+  AwsPrincipals,
+  motoPrincipals,
+  simulatePrincipalPolicy,
+} from './iamSimulation';
 import {
   AwsWireResponse,
   queryErrorResponse,
   queryParameters,
+  queryResultResponse,
   xmlEscape,
 } from './queryProtocol';
 import { GuardVerdict, guardRequest } from './requestGuards';
@@ -50,6 +55,13 @@ export interface AwsProxyOptions {
    * policies conditioned on `aws:SecureTransport` see real transports.
    */
   tls?: TlsCertificate;
+  /**
+   * The sandbox administrator's access key id. When set,
+   * `sts:GetCallerIdentity` is answered as AWS does (see
+   * {@link callerIdentity}): this key is the account root, a key moto did
+   * not issue is refused. Unset: moto answers it (any key).
+   */
+  adminAccessKeyId?: string;
 }
 
 /** One forwarded request, as a journal keeps it. */
@@ -357,6 +369,53 @@ export function identifyAwsCall(
     operation: s3Operation(method, url.pathname, url.searchParams, headers),
     protocol: 'restXml',
   };
+}
+
+/** The access key id of a SigV4-signed request (header or presigned URL). */
+function signingKeyId(req: IncomingMessage): string | undefined {
+  const auth = header(req.headers, 'authorization');
+  const scope =
+    /Credential=([^,\s]+)/.exec(auth)?.[1] ??
+    new URL(req.url ?? '/', 'http://proxy').searchParams.get(
+      'X-Amz-Credential',
+    ) ??
+    undefined;
+  return scope?.split('/')[0] || undefined;
+}
+
+const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
+const SANDBOX_ACCOUNT = '123456789012';
+
+/**
+ * `sts:GetCallerIdentity` as AWS answers it, where moto does not: moto
+ * answers any key it did not issue with a made-up `user/moto` identity,
+ * while AWS refuses an unknown key (`InvalidClientTokenId`) and answers
+ * a root key with the account's root. The administrator's key is the
+ * account root; an IAM user's active key is moto's to answer (undefined).
+ * The secret is not checked (moto does not verify signatures; see README).
+ */
+async function callerIdentity(
+  keyId: string | undefined,
+  adminKeyId: string | undefined,
+  principals: AwsPrincipals,
+): Promise<AwsErrorResponse | undefined> {
+  if (keyId && keyId === adminKeyId) {
+    return queryResultResponse(
+      'GetCallerIdentity',
+      STS_NAMESPACE,
+      `<UserId>${SANDBOX_ACCOUNT}</UserId><Account>${SANDBOX_ACCOUNT}</Account>` +
+        `<Arn>arn:aws:iam::${SANDBOX_ACCOUNT}:root</Arn>`,
+    );
+  }
+  const owner = keyId ? await principals.accessKeyOwner(keyId) : undefined;
+  if (owner?.active) return undefined;
+  return queryErrorResponse(
+    'sts',
+    403,
+    'Sender',
+    'InvalidClientTokenId',
+    'The security token included in the request is invalid.',
+  );
 }
 
 /** An error answer in a protocol's wire format. */
@@ -749,6 +808,28 @@ export async function startAwsProxy(
         release();
       }
       return;
+    }
+    if (
+      options.adminAccessKeyId &&
+      call.service === 'sts' &&
+      call.operation === 'GetCallerIdentity'
+    ) {
+      try {
+        const own = await callerIdentity(
+          signingKeyId(req),
+          options.adminAccessKeyId,
+          principals,
+        );
+        if (own) {
+          release();
+          answer(req, res, own);
+          return;
+        }
+      } catch {
+        release();
+        answer(req, res, awsErrorResponse(call, { type: 'error' }));
+        return;
+      }
     }
     let verdict: GuardVerdict | undefined;
     try {

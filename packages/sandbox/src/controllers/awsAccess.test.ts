@@ -3,6 +3,8 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { MotoServer } from '../aws/moto';
+import { startAwsProxy } from '../aws/proxy';
+import { FaultInjector } from '../faults';
 import {
   AwsAccess,
   AwsError,
@@ -257,5 +259,38 @@ describe('AwsAccess against moto', () => {
     expect(denied.toString()).toBe(
       'AccessDenied: User: arn:aws:iam::123456789012:user/policy-test is not authorized to perform: s3:PutObject on resource: "arn:aws:s3:::b/secret/k" with an explicit deny in an identity-based policy',
     );
+  });
+});
+
+describe('AwsAccess through the AWS proxy', () => {
+  it('refuses a key moto did not issue with InvalidClientTokenId, as against AWS', async () => {
+    const moto = await startTestMoto();
+    const proxy = await startAwsProxy({
+      target: moto.url,
+      faults: new FaultInjector(),
+      adminAccessKeyId: TEST_ADMIN.accessKeyId,
+    });
+    try {
+      const access = new AwsAccess({
+        url: proxy.url,
+        region: 'us-east-1',
+        adminAccessKeyId: TEST_ADMIN.accessKeyId,
+        adminSecretAccessKey: TEST_ADMIN.secretAccessKey,
+      });
+      let error: any;
+      try {
+        await access.authenticate(
+          { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'x' },
+          'secretsmanager',
+        );
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(AwsError);
+      expect(error.code).toBe('UnrecognizedClientException');
+    } finally {
+      await proxy.close();
+      await moto.stop();
+    }
   });
 });

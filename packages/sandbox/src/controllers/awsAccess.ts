@@ -562,8 +562,18 @@ export class AwsAccess {
     }
     // moto answers GetCallerIdentity from the key id alone: an IAM user's
     // ARN for a key it issued, its default `user/moto` identity otherwise.
+    // Through the sandbox's AWS proxy, which refuses a key moto did not
+    // issue (InvalidClientTokenId) where moto itself answers `user/moto`.
     const sts = this.client(STSClient, credentials);
-    const identity = await sts.send(new GetCallerIdentityCommand({}));
+    let identity;
+    try {
+      identity = await sts.send(new GetCallerIdentityCommand({}));
+    } catch (e: any) {
+      if (e?.name === 'InvalidClientTokenId') {
+        throw new AwsError('InvalidKey', 'unknown access key id');
+      }
+      throw e;
+    }
     const match = /^arn:aws:iam::(\d+):user\/(?:.*\/)?([^/]+)$/.exec(
       identity.Arn ?? '',
     );

@@ -4,6 +4,8 @@ import {
   IAMClient,
   SimulatePrincipalPolicyCommand,
 } from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsClients } from './clients';
 import { awsErrorCode } from './errors';
 
 /**
@@ -116,4 +118,37 @@ export async function simulateAccess(
     );
   }
   return decision;
+}
+
+/**
+ * Who a pair of access keys authenticates as (`sts:GetCallerIdentity`
+ * signed with them, through the portal's endpoint and region, one attempt),
+ * or, without keys, who the portal's own clients are. AWS refuses an
+ * unknown key id with `InvalidClientTokenId` and a wrong secret with
+ * `SignatureDoesNotMatch`; those are thrown as the SDK's errors (read them
+ * with `awsErrorCode`). The keys never appear in what it returns.
+ *
+ * @public
+ */
+export async function callerIdentity(
+  clients: Pick<AwsClients, 'region' | 'endpoint' | 'sts'>,
+  keys?: { accessKeyId: string; secretAccessKey: string },
+  options: { abortSignal?: AbortSignal } = {},
+): Promise<{ arn: string; account: string }> {
+  const sts = keys
+    ? new STSClient({
+        region: clients.region,
+        credentials: keys,
+        maxAttempts: 1,
+        ...(clients.endpoint ? { endpoint: clients.endpoint } : {}),
+      })
+    : clients.sts;
+  try {
+    const out = await sts.send(new GetCallerIdentityCommand({}), {
+      abortSignal: options.abortSignal,
+    });
+    return { arn: out.Arn ?? '', account: out.Account ?? '' };
+  } finally {
+    if (keys) sts.destroy();
+  }
 }

@@ -1,4 +1,4 @@
-export { accessKeyOwner, simulateAccess } from './access';
+export { accessKeyOwner, callerIdentity, simulateAccess } from './access';
 export type { AccessKeyOwner, SimulatedDecision } from './access';
 export { AwsClientFactory, partitionOf } from './clients';
 export type { AwsClients } from './clients';

@@ -31,6 +31,11 @@ export interface EnsureResult {
 export interface EnsureOptions {
   /** Report what would change without changing anything. */
   dryRun?: boolean;
+  /**
+   * Gets a line every 10 s while an operation waits (for an operator, a
+   * store to become ready), naming what it waits for.
+   */
+  onWaiting?: (line: string) => void;
 }
 
 /** @internal */

@@ -239,20 +239,49 @@ export class ClusterClient {
 }
 
 /**
+ * Says what a long wait waits for: `log` gets a line naming `what` and the
+ * time waited so far every `everyMs` (10 s by default), so a step that
+ * waits minutes is never a silent spinner.
+ *
+ * @public
+ */
+export interface WaitProgress {
+  what: string;
+  log: (line: string) => void;
+  everyMs?: number;
+}
+
+/** How often {@link WaitProgress} reports by default. */
+const PROGRESS_EVERY_MS = 10_000;
+
+/**
  * Polls until `check` returns a value, or the timeout passes (then returns
- * undefined). Bounded waits for operators that reconcile asynchronously.
+ * undefined). Bounded waits for operators that reconcile asynchronously;
+ * with `progress`, it says what it waits for while it waits.
  *
  * @public
  */
 export async function waitFor<T>(
   check: () => Promise<T | undefined>,
-  options: { timeoutMs: number; intervalMs?: number },
+  options: { timeoutMs: number; intervalMs?: number; progress?: WaitProgress },
 ): Promise<T | undefined> {
-  const deadline = Date.now() + options.timeoutMs;
+  const started = Date.now();
+  const deadline = started + options.timeoutMs;
+  const every = options.progress?.everyMs ?? PROGRESS_EVERY_MS;
+  let nextReport = started + every;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() >= deadline) return undefined;
+    const now = Date.now();
+    if (now >= deadline) return undefined;
+    if (options.progress && now >= nextReport) {
+      options.progress.log(
+        `Still waiting for ${options.progress.what}: ${Math.round(
+          (now - started) / 1000,
+        )} s so far, at most ${Math.round(options.timeoutMs / 1000)} s`,
+      );
+      nextReport = now + every;
+    }
     await new Promise(r => setTimeout(r, options.intervalMs ?? 500));
   }
 }

@@ -152,7 +152,14 @@ export async function ensureExternalSecretsConfig(
       );
       return last.ready || last.failed ? last : undefined;
     },
-    { timeoutMs, intervalMs },
+    {
+      timeoutMs,
+      intervalMs,
+      progress: options.onWaiting && {
+        what: `${resource} (the External Secrets controller to be deployed)`,
+        log: options.onWaiting,
+      },
+    },
   );
   if (!state?.ready) {
     throw new EnsureError(

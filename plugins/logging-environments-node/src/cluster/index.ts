@@ -6,7 +6,7 @@ export {
   waitFor,
   withKubeRetry,
 } from './client';
-export type { KubeStatus, ObjectRef } from './client';
+export type { KubeStatus, ObjectRef, WaitProgress } from './client';
 export { CLUSTER_CREDENTIALS, ensureClusterCredentials } from './credentials';
 export {
   CLUSTER_SECRET_STORE_NAME,

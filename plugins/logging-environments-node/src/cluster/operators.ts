@@ -138,7 +138,14 @@ export async function ensureOperators(
         }
         return undefined;
       },
-      { timeoutMs: options.timeoutMs ?? 600_000, intervalMs: 500 },
+      {
+        timeoutMs: options.timeoutMs ?? 600_000,
+        intervalMs: 500,
+        progress: options.onWaiting && {
+          what: `${resource} (OLM installing its ClusterServiceVersion)`,
+          log: options.onWaiting,
+        },
+      },
     );
     if (!installed || 'failed' in installed) {
       throw new EnsureError(

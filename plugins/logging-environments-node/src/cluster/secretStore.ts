@@ -251,7 +251,14 @@ export async function ensureClusterSecretStore(
       // Only a verdict on the spec we applied counts.
       return readiness.ready ? readiness : undefined;
     },
-    { timeoutMs: options.timeoutMs ?? 120_000, intervalMs: 250 },
+    {
+      timeoutMs: options.timeoutMs ?? 120_000,
+      intervalMs: 250,
+      progress: options.onWaiting && {
+        what: `${resource} to be Ready (External Secrets validates its AWS credentials)`,
+        log: options.onWaiting,
+      },
+    },
   );
   if (!ready) {
     const last = storeReadiness(await read());

@@ -2,7 +2,7 @@ import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { TIERS } from '@internal/plugin-logging-environments-common';
 import { EnvironmentRecordsApi } from '@internal/plugin-logging-environments-node';
 import { examples } from './claimEnvironment.examples';
-import { ENVIRONMENT_PATTERN } from './util';
+import { assertEnvironmentName } from './util';
 import { clusterInput } from './inputs';
 
 /**
@@ -26,9 +26,10 @@ export function createClaimEnvironmentAction(options: {
     schema: {
       input: {
         name: z =>
-          z
-            .string({ description: 'Environment name (DNS-1123 label)' })
-            .regex(new RegExp(ENVIRONMENT_PATTERN)),
+          z.string({
+            description:
+              'Environment name: a DNS-1123 label of at most 40 characters',
+          }),
         tier: z => z.string({ description: `Tier: ${TIERS.join(', ')}` }),
         cluster: clusterInput,
         owner: z => z.string({ description: 'Entity ref of the owning group' }),
@@ -55,6 +56,11 @@ export function createClaimEnvironmentAction(options: {
       },
     },
     async handler(ctx) {
+      assertEnvironmentName(
+        'logging:environment:claim',
+        ctx.input.name,
+        'name',
+      );
       const request = {
         name: ctx.input.name,
         tier: ctx.input.tier,

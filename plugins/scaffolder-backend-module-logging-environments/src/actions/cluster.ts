@@ -10,6 +10,7 @@ import {
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import { recordForStep } from './records';
+import { assertEnvironmentName } from './util';
 
 /** What the cluster bootstrap actions are built from. */
 export interface ClusterActionOptions {
@@ -52,6 +53,7 @@ export async function clusterForStep(
   action: string,
   manifests?: object[],
 ): Promise<{ cluster: ClusterClient; record?: EnvironmentRecord }> {
+  assertEnvironmentName(action, ctx.input.environment);
   const record = await recordForStep(
     ctx,
     options.records,

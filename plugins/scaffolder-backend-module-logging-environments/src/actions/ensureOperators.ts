@@ -14,6 +14,7 @@ import { clusterClient } from './cluster';
 import { examples } from './ensureOperators.examples';
 import { recordForStep } from './records';
 import { clusterInput, environmentInput } from './inputs';
+import { assertEnvironmentName } from './util';
 
 const KEYS = Object.keys(LOGGING_OPERATORS) as Array<
   keyof typeof LOGGING_OPERATORS
@@ -72,6 +73,7 @@ export function createEnsureOperatorsAction(options: {
       },
     },
     async handler(ctx) {
+      assertEnvironmentName('logging:operators:ensure', ctx.input.environment);
       await recordForStep(ctx, options.records, ctx.input.environment, {
         action: 'logging:operators:ensure',
         facts: { cluster: ctx.input.cluster },
@@ -91,14 +93,23 @@ export function createEnsureOperatorsAction(options: {
         externalSecretsFlavour: flavour,
       });
       const timeoutMs = (ctx.input.timeoutSeconds ?? 600) * 1000;
+      const onWaiting = (line: string) => ctx.logger.info(line);
       const install = async (dryRun: boolean) => {
         if (externalSecrets)
           await assertExternalSecretsFlavour(cluster, flavour);
-        return ensureOperators(cluster, objects as any, { dryRun, timeoutMs });
+        return ensureOperators(cluster, objects as any, {
+          dryRun,
+          timeoutMs,
+          onWaiting,
+        });
       };
       // After the Subscriptions: the object's CRD comes with the operator.
       const configure = (dryRun: boolean) =>
-        ensureExternalSecretsConfig(cluster, flavour, { dryRun, timeoutMs });
+        ensureExternalSecretsConfig(cluster, flavour, {
+          dryRun,
+          timeoutMs,
+          onWaiting,
+        });
       const key = `logging:operators:ensure/${ctx.input.cluster}/${keys.join(
         ',',
       )}${externalSecrets ? `/${flavour}` : ''}`;

@@ -9,6 +9,7 @@ import {
 import { examples } from './ensureSecretStore.examples';
 import { runEnsure } from './util';
 import { clusterStepInput, ensureOutput, rotateInput } from './inputs';
+import { assertEnvironmentName } from './util';
 
 /**
  * Creates `logging:secret-store:ensure`: the rendered `aws-secrets-manager`
@@ -44,6 +45,10 @@ export function createEnsureSecretStoreAction(options: ClusterActionOptions) {
       },
     },
     async handler(ctx) {
+      assertEnvironmentName(
+        'logging:secret-store:ensure',
+        ctx.input.environment,
+      );
       const [store, ...rest] = await readWorkspaceManifests(
         ctx.workspacePath,
         [ctx.input.manifest],
@@ -72,6 +77,7 @@ export function createEnsureSecretStoreAction(options: ClusterActionOptions) {
             dryRun,
             rotate: ctx.input.rotate,
             timeoutMs: (ctx.input.timeoutSeconds ?? 120) * 1000,
+            onWaiting: line => ctx.logger.info(line),
           }),
       );
     },

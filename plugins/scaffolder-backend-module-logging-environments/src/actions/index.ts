@@ -18,6 +18,7 @@ import { createEnsureSecretStoreAction } from './ensureSecretStore';
 import { createPublishGitopsAction } from './publishGitops';
 import { createRegisterArgoCdAction } from './registerArgoCd';
 import { createRegisterCatalogAction } from './registerCatalog';
+import { DefaultPreflight } from './preflight';
 import { createValidateEnvironmentAction } from './validateEnvironment';
 
 /**
@@ -50,7 +51,11 @@ export function createLoggingEnvironmentsActions(options: {
     browseUrl: config.getOptionalString('loggingEnvironments.gitops.browseUrl'),
   };
   const actions = [
-    createValidateEnvironmentAction({ clusters, gitops }),
+    createValidateEnvironmentAction({
+      clusters,
+      gitops,
+      preflight: new DefaultPreflight({ aws, clusters, records }),
+    }),
     createClaimEnvironmentAction({ records }),
     createPublishGitopsAction({ gitops, records }),
     createRegisterCatalogAction({ catalog, records }),

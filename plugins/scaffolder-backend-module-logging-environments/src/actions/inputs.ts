@@ -1,5 +1,4 @@
 import type { z as zod } from 'zod/v3';
-import { BUCKET_PATTERN, ENVIRONMENT_PATTERN, REGION_PATTERN } from './util';
 
 /** The zod the scaffolder hands to each schema field (zod 4's v3 API). */
 type Zod = typeof zod;
@@ -9,13 +8,20 @@ type Zod = typeof zod;
  * thing, with one rule and one description, in every action.
  */
 
+/*
+ * No `.regex()` here: the scaffolder checks inputs against the JSON schema
+ * made from these, and its message for a pattern is the pattern. Each
+ * handler checks these fields first, in words (assertEnvironmentName,
+ * awsClientsForStep), before anything uses them.
+ */
+
 /** An `environment` field with its own description (the rule is the same). */
 export const environmentField = (description: string) => (z: Zod) =>
-  z.string({ description }).regex(new RegExp(ENVIRONMENT_PATTERN));
+  z.string({ description });
 
 /** `environment`: the environment whose record the step acts on. */
 export const environmentInput = environmentField(
-  'Environment name (DNS-1123 label); the step acts only on what its record names',
+  'Environment name: a DNS-1123 label of at most 40 characters (lowercase letters, digits and "-"); the step acts only on what its record names',
 );
 
 /** `cluster`: a cluster from the backend's configuration. */
@@ -24,18 +30,14 @@ export const clusterInput = (z: Zod) =>
 
 /** `region`: an AWS region name. */
 const regionInput = (z: Zod) =>
-  z
-    .string({ description: 'AWS region, e.g. us-east-2' })
-    .regex(new RegExp(REGION_PATTERN));
+  z.string({ description: 'AWS region, e.g. us-east-2' });
 
 /** `bucket`: the environment's S3 bucket for Loki. */
 const bucketInput = (z: Zod) =>
-  z
-    .string({
-      description:
-        'The S3 bucket for Loki (3-63 lowercase letters, digits and "-")',
-    })
-    .regex(new RegExp(BUCKET_PATTERN));
+  z.string({
+    description:
+      'The S3 bucket for Loki (3-63 lowercase letters, digits and "-", no dots)',
+  });
 
 /** `secretName`: the Secrets Manager secret holding Loki's S3 credentials. */
 export const secretNameInput = (z: Zod) =>

@@ -13,6 +13,7 @@ import { EnvironmentRecordsApi } from '@internal/plugin-logging-environments-nod
 import { examples } from './publishGitops.examples';
 import { recordForStep } from './records';
 import { environmentField } from './inputs';
+import { assertEnvironmentName } from './util';
 
 /** Every file below a directory, by relative path. */
 async function files(dir: string): Promise<Map<string, Buffer>> {
@@ -104,6 +105,7 @@ export function createPublishGitopsAction(options: {
       },
     },
     async handler(ctx) {
+      assertEnvironmentName('logging:gitops:publish', ctx.input.environment);
       const home = `environments/${ctx.input.environment}`;
       const targetPath = ctx.input.targetPath ?? home;
       let source: string;

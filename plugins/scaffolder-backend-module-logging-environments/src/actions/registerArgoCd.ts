@@ -12,6 +12,7 @@ import { clusterClient, readWorkspaceManifests } from './cluster';
 import { examples } from './registerArgoCd.examples';
 import { recordForStep } from './records';
 import { clusterInput, environmentField } from './inputs';
+import { assertEnvironmentName } from './util';
 
 /**
  * Creates `logging:argocd:register`: first the product's Argo CD health
@@ -74,6 +75,7 @@ export function createRegisterArgoCdAction(options: {
     },
     async handler(ctx) {
       const { environment } = ctx.input;
+      assertEnvironmentName('logging:argocd:register', environment);
       const objects = await readWorkspaceManifests(
         ctx.workspacePath,
         ctx.input.manifests,

@@ -3,15 +3,22 @@ import { ActionContext } from '@backstage/plugin-scaffolder-node';
 import {
   FieldProblem,
   formatProblems,
+  validateEnvironmentName,
 } from '@internal/plugin-logging-environments-common';
 import { EnsureResult } from '@internal/plugin-logging-environments-node';
 
-/** DNS-1123 label, the rule every environment name follows. */
-export const ENVIRONMENT_PATTERN = '^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$';
-/** S3 bucket names the bootstrap accepts (no dots). */
-export const BUCKET_PATTERN = '^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$';
-/** AWS region names. */
-export const REGION_PATTERN = '^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\\d{1,2}$';
+/**
+ * Checks an environment name in words before anything uses it (a path, a
+ * record lookup): the action schemas carry no pattern, whose JSON-schema
+ * message would be the regular expression itself.
+ */
+export function assertEnvironmentName(
+  action: string,
+  name: string,
+  field = 'environment',
+) {
+  assertValid(action, validateEnvironmentName(name, field));
+}
 
 /** Throws one InputError naming every bad field and its rule. */
 export function assertValid(action: string, problems: FieldProblem[]) {

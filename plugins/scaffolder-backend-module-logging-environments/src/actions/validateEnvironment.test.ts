@@ -1,5 +1,6 @@
 import { ConfigReader } from '@backstage/config';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+import { FieldProblem } from '@internal/plugin-logging-environments-common';
 import { ConfigClusterRegistry } from '@internal/plugin-logging-environments-node';
 import yaml from 'yaml';
 import { createValidateEnvironmentAction } from './validateEnvironment';
@@ -11,6 +12,7 @@ const clusters = ConfigClusterRegistry.fromConfig(
       clusters: [
         { name: 'sandbox', url: 'http://127.0.0.1:6443' },
         { name: 'other', url: 'http://127.0.0.1:6444' },
+        { name: 'staging', url: 'http://127.0.0.1:6445' },
       ],
     },
   }),
@@ -22,10 +24,13 @@ const secrets = {
 };
 
 describe('logging:environment:validate', () => {
+  const preflight = { check: jest.fn(async () => [] as FieldProblem[]) };
   const action = createValidateEnvironmentAction({
     clusters,
     gitops,
+    preflight,
   });
+  beforeEach(() => preflight.check.mockClear());
 
   it.each(examples.map(e => [e.description, e.example]))(
     'runs the example "%s"',
@@ -46,8 +51,41 @@ describe('logging:environment:validate', () => {
         `logging/${input.name}/loki-s3`,
       );
       expect(ctx.output).toHaveBeenCalledWith('gitopsRepoUrl', gitops.repoUrl);
+      expect(preflight.check).toHaveBeenCalledWith(
+        expect.objectContaining({
+          name: input.name,
+          cluster: input.cluster,
+          keys: {
+            accessKeyId: secrets.awsAccessKeyId,
+            secretAccessKey: secrets.awsSecretAccessKey,
+          },
+        }),
+        expect.anything(),
+      );
     },
   );
+
+  it('fails with every pre-flight problem in words, before any output', async () => {
+    preflight.check.mockResolvedValueOnce([
+      {
+        field: 'awsAccessKeyId',
+        message: 'is not an access key AWS knows (deleted, or mistyped)',
+      },
+      {
+        field: 'cluster',
+        message: '"sandbox" already has the logging environment acme-prod',
+      },
+    ]);
+    const input = yaml.parse(examples[0].example).steps[0].input;
+    const ctx = createMockActionContext({ input, secrets });
+    const error = await action.handler(ctx).catch(e => e);
+    expect(error.name).toBe('InputError');
+    expect(error.message).toBe(
+      'Pre-flight failed, nothing was created: awsAccessKeyId: is not an access key AWS knows (deleted, or mistyped); cluster: "sandbox" already has the logging environment acme-prod',
+    );
+    expect(error.message).not.toContain(secrets.awsSecretAccessKey);
+    expect(ctx.output).not.toHaveBeenCalled();
+  });
 
   it('reports every bad field at once, naming field and rule', async () => {
     const ctx = createMockActionContext({
@@ -78,7 +116,7 @@ describe('logging:environment:validate', () => {
       'region: must be an AWS region',
       'bucketName: may contain only',
       'tier: must be one of development, staging, production',
-      'cluster: must be a configured cluster (sandbox, other)',
+      'cluster: must be a configured cluster (sandbox, other, staging)',
       'owner: must reference a group',
       'approverGroups[1]: must reference a group',
       'approverGroups[2]: must reference a group',
@@ -94,5 +132,7 @@ describe('logging:environment:validate', () => {
     // The secret itself is never echoed.
     expect(error.message).not.toContain('INJECTED');
     expect(ctx.output).not.toHaveBeenCalled();
+    // A request that breaks the rules goes no further: no network.
+    expect(preflight.check).not.toHaveBeenCalled();
   });
 });

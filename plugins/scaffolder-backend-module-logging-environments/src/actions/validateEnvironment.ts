@@ -17,6 +17,7 @@ import {
   awsNamesFor,
 } from '@internal/plugin-logging-environments-node';
 import { examples } from './validateEnvironment.examples';
+import { Preflight } from './preflight';
 
 /**
  * The bucket name used when the template does not give one.
@@ -83,19 +84,23 @@ function entityRefProblem(
 /**
  * Creates `logging:environment:validate`: checks a logging-environment
  * request as a whole before any step has a side effect, and outputs the
- * names derived from it.
+ * names derived from it. The field rules come first (no network); a
+ * request that passes them goes through the {@link Preflight}: the
+ * portal's AWS and cluster access, whether the cluster is free, and the
+ * External Secrets keys. Every problem is reported at once, in words.
  *
  * @public
  */
 export function createValidateEnvironmentAction(options: {
   clusters: ClusterRegistry;
   gitops: { repoUrl: string; branch: string };
+  preflight: Preflight;
 }) {
-  const { clusters, gitops } = options;
+  const { clusters, gitops, preflight } = options;
   return createTemplateAction({
     id: 'logging:environment:validate',
     description:
-      'Checks a logging environment request field by field (name, tier, owner, cluster, region, bucket, stack settings, the secret fields) and outputs the derived names. Run it first: it has no side effects. Whether the request may create or change an environment is for logging:environment:claim, which asks the backend.',
+      "Checks a logging environment request field by field (name, tier, owner, cluster, region, bucket, stack settings, the secret fields), then, in a few seconds, what the later steps need: the portal's own AWS and cluster access, that the backend would record the environment (the cluster is free, the caller may create it; a dry-run claim) and the External Secrets keys (who they are, and that they may read logging/<name>/*). Outputs the derived names. Run it first: it has no side effects; logging:environment:claim then records the environment.",
     examples,
     supportsDryRun: true,
     schema: {
@@ -235,6 +240,41 @@ export function createValidateEnvironmentAction(options: {
           `Invalid logging environment request: ${formatProblems(problems)}`,
         );
       }
+
+      const accessKeyId = ctx.secrets?.awsAccessKeyId;
+      const secretAccessKey = ctx.secrets?.awsSecretAccessKey;
+      ctx.logger.info(
+        `Pre-flight: the portal's AWS and cluster access, whether cluster "${cluster}" is free${
+          accessKeyId ? ', and the External Secrets keys' : ''
+        }`,
+      );
+      const started = Date.now();
+      const preflightProblems = await preflight.check(
+        {
+          name,
+          tier,
+          cluster,
+          region,
+          bucketName,
+          owner: ctx.input.owner,
+          approverGroups: ctx.input.approverGroups,
+          keys:
+            accessKeyId && secretAccessKey
+              ? { accessKeyId, secretAccessKey }
+              : undefined,
+        },
+        { credentials: await ctx.getInitiatorCredentials() },
+      );
+      if (preflightProblems.length > 0) {
+        throw new InputError(
+          `Pre-flight failed, nothing was created: ${formatProblems(
+            preflightProblems,
+          )}`,
+        );
+      }
+      ctx.logger.info(
+        `Pre-flight passed in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
 
       const apps = applicationNames(name);
       ctx.logger.info(
