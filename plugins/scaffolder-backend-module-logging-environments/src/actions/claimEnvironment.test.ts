@@ -82,13 +82,13 @@ describe('logging:environment:claim', () => {
     },
   );
 
-  it('writes nothing in a dry run', async () => {
+  it('writes nothing in a dry run, and names no task (a dry run has no history entry)', async () => {
     const { api, claims } = backend();
     const input = yaml.parse(examples[0].example).steps[0].input;
     await createClaimEnvironmentAction({ records: api }).handler(
       Object.assign(createMockActionContext({ input }), { isDryRun: true }),
     );
-    expect(claims.map(c => c.dryRun)).toEqual([true]);
+    expect(claims.map(c => [c.dryRun, c.taskId])).toEqual([[true, undefined]]);
   });
 
   it("fails the step with the backend's reason", async () => {

@@ -74,8 +74,10 @@ export function createClaimEnvironmentAction(options: {
         options.records.claim(request, {
           credentials: await ctx.getInitiatorCredentials(),
           dryRun,
-          // The history's bootstrap entry links this run.
-          taskId: ctx.task.id,
+          // The history's bootstrap entry links this run. A dry run writes
+          // no history, and the scaffolder runs it with the user's own
+          // credentials, which may not name a task.
+          taskId: dryRun ? undefined : ctx.task.id,
         });
       const { record, created } = ctx.isDryRun
         ? await claim(true)
