@@ -81,7 +81,7 @@ export function userInfoFactory(
  * a user names the plugin as its actor, as the real auth service's does
  * (the permission backend's call back to apply conditions needs it).
  */
-function authFactory() {
+export function authFactory() {
   return createServiceFactory({
     service: coreServices.auth,
     deps: { plugin: coreServices.pluginMetadata },

@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  authFactory,
   orgEntities,
   userInfoFactory,
 } from '../../environments/__testUtils__/portalBackend';
@@ -35,7 +36,8 @@ export async function sandboxConfig(
  * A test backend with the given features on the sandbox configuration,
  * with the logging-environments plugin (the bootstrap claims and binds its
  * records there) and users whose group memberships come from the example
- * org.
+ * org. Tokens the scaffolder asks for on a user's behalf name it as their
+ * actor, as the real auth service's do.
  */
 export async function startPortalBackend(
   sandbox: Sandbox,
@@ -48,6 +50,7 @@ export async function startPortalBackend(
       loggingEnvironmentsPlugin,
       ...features,
       userInfoFactory(orgEntities(), {}),
+      authFactory(),
       mockServices.rootConfig.factory({ data: { ...config, ...extraConfig } }),
     ],
   });
