@@ -12,6 +12,7 @@ import loggingEnvironmentsPlugin from '@internal/plugin-logging-environments-bac
 import scaffolderModule from '@internal/plugin-scaffolder-backend-module-logging-environments';
 import { readFileSync } from 'node:fs';
 import {
+  authFactory,
   orgEntities,
   userInfoFactory,
 } from '../../environments/__testUtils__/portalBackend';
@@ -29,6 +30,8 @@ async function main() {
       // The bootstrap claims the environment's record here.
       loggingEnvironmentsPlugin,
       userInfoFactory(orgEntities(), {}),
+      // The scaffolder's on-behalf tokens name it as actor, as real ones do.
+      authFactory(),
       catalogServiceMock.factory({ entities }),
       mockServices.rootConfig.factory({ data: config }),
     ],
