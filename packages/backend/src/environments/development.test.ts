@@ -97,11 +97,19 @@ describe('a development environment created from the template', () => {
     ]);
     // The template run is in the environment's history, linking its task:
     // the claim and the binding of the Applications, by the requester.
-    const history = await portal.call(
-      'get',
-      `/environments/default/${NAME}/history`,
-      'viewer',
+    // (once the catalog has ingested the entity the template registered).
+    const history = await waitUntil(
+      'the environment in the catalog',
+      async () => {
+        const res = await portal.call(
+          'get',
+          `/environments/default/${NAME}/history`,
+          'viewer',
+        );
+        return res.status === 404 ? undefined : res;
+      },
     );
+    expect(history.status).toBe(200);
     expect(
       (history.body.items as HistoryEvent[])
         .filter(e => e.type === 'bootstrap')
