@@ -44,6 +44,9 @@ import {
 } from './runData';
 import { RunTransitions } from './transitions';
 
+/** A run as a step moved it, or undefined when it stayed. */
+type Moved = StoredSyncRun | undefined;
+
 /** What the stages of a run need. */
 export interface SyncStagesOptions extends RollbackStageOptions {
   argocd: ArgoCdApplications;
@@ -73,22 +76,15 @@ export class SyncStages {
 
   /** One step of the run in its current state. */
   step(run: StoredSyncRun): Promise<StoredSyncRun | undefined> {
-    switch (run.state) {
-      case 'pending':
-        return this.begin(run);
-      case 'syncing-infrastructure':
-        return this.startSync(run, 'infrastructure');
-      case 'waiting-infrastructure':
-        return this.awaitSync(run, 'infrastructure');
-      case 'syncing-forwarder':
-        return this.startSync(run, 'forwarder');
-      case 'waiting-forwarder':
-        return this.awaitSync(run, 'forwarder');
-      case 'rolling-back':
-        return this.rollback.step(run);
-      default:
-        return Promise.resolve(undefined);
-    }
+    const handlers: Partial<Record<SyncRunState, () => Promise<Moved>>> = {
+      pending: () => this.begin(run),
+      'syncing-infrastructure': () => this.startSync(run, 'infrastructure'),
+      'waiting-infrastructure': () => this.awaitSync(run, 'infrastructure'),
+      'syncing-forwarder': () => this.startSync(run, 'forwarder'),
+      'waiting-forwarder': () => this.awaitSync(run, 'forwarder'),
+      'rolling-back': () => this.rollback.step(run),
+    };
+    return handlers[run.state]?.() ?? Promise.resolve(undefined);
   }
 
   /** pending: check both Applications exist, then start with the infrastructure. */

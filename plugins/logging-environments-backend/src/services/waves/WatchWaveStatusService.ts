@@ -1,9 +1,7 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { stringifyEntityRef } from '@backstage/catalog-model';
 import {
   ApplicationRole,
   ApplicationStatus,
-  ENVIRONMENT_LABEL,
 } from '@internal/plugin-logging-environments-common';
 import { ClusterRegistry } from '@internal/plugin-logging-environments-node';
 import { Environment, WaveStatusService } from '../types';
@@ -23,86 +21,20 @@ import {
 import { ReadinessSource, WatchReadiness, watchReadiness } from './readiness';
 import { HealthEvidence } from './resourceHealth';
 import { ResourceTreeCache, TreeKey } from './ResourceTreeCache';
-
-/** The label every Application of the plugin carries (the template sets it). */
-export const PART_OF_SELECTOR =
-  'app.kubernetes.io/part-of=logging-environments';
-
-/** Argo CD's annotation-based resource tracking (`<app>:<group>/<kind>:<ns>/<name>`). */
-const TRACKING_ID_ANNOTATION = 'argocd.argoproj.io/tracking-id';
-/** Argo CD's label-based resource tracking (the app's name). */
-const INSTANCE_LABEL = 'app.kubernetes.io/instance';
-
-/** What the service knows about an Application when mapping it to an environment. */
-export interface ApplicationIdentity {
-  cluster: string;
-  namespace?: string;
-  name: string;
-  labels: Record<string, string>;
-}
-
-/**
- * The default mapping from an Application to its environment entity:
- * `resource:default/<value of logging-environments.io/environment>`.
- *
- * @remarks
- * The template writes the environment's catalog entity without a namespace
- * and names it after the environment, and labels both Applications with
- * that name; an adopter whose entities live elsewhere passes their own
- * resolver.
- */
-export function defaultEnvironmentRef(
-  app: ApplicationIdentity,
-): string | undefined {
-  const name = app.labels[ENVIRONMENT_LABEL];
-  return name
-    ? stringifyEntityRef({ kind: 'resource', namespace: 'default', name })
-    : undefined;
-}
+import {
+  ApplicationIdentity,
+  INSTANCE_LABEL,
+  TRACKING_ID_ANNOTATION,
+  WATCHED,
+  defaultEnvironmentRef,
+  fingerprint,
+} from './watchedKinds';
 
 const treeKey = (cluster: string, app: CachedObject): TreeKey => ({
   cluster,
   namespace: app.metadata?.namespace ?? '',
   name: app.metadata?.name ?? '',
 });
-
-/** The kinds the portal shows, watched on every cluster. */
-const WATCHED: readonly WatchedKind[] = [
-  {
-    id: 'applications',
-    group: 'argoproj.io',
-    version: 'v1alpha1',
-    plural: 'applications',
-    kind: 'Application',
-    labelSelector: PART_OF_SELECTOR,
-  },
-  {
-    id: 'lokistacks',
-    group: 'loki.grafana.com',
-    version: 'v1',
-    plural: 'lokistacks',
-    kind: 'LokiStack',
-  },
-  {
-    id: 'clusterlogforwarders',
-    group: 'observability.openshift.io',
-    version: 'v1',
-    plural: 'clusterlogforwarders',
-    kind: 'ClusterLogForwarder',
-  },
-];
-
-/** What of an object matters to the portal (not resourceVersion, not reconciledAt). */
-function fingerprint(o: CachedObject): string {
-  const { reconciledAt: _r, observedAt: _o, ...status } = o.status ?? {};
-  return JSON.stringify([
-    o.metadata?.labels,
-    o.metadata?.annotations?.[TRACKING_ID_ANNOTATION],
-    o.spec,
-    o.operation,
-    status,
-  ]);
-}
 
 /** Options of {@link WatchWaveStatusService}. */
 export interface WatchWaveStatusServiceOptions {
