@@ -119,7 +119,7 @@ describe('the pre-flight of logging:environment:validate', () => {
   it('fails at the first step in under 10 s, naming the field, when AWS does not know the keys; nothing is created', async () => {
     const before = await sandboxSnapshot(sandbox);
     const result = await run({
-      awsAccessKeyId: 'AKIAWRONGKEYNOTKNOWN',
+      awsAccessKeyId: 'FAKEKEYIDNEVERISSUED',
       awsSecretAccessKey: 'wrong-secret-access-key-0000000000000000',
     });
     expect(result.status).toBe('failed');
